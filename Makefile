@@ -1,0 +1,118 @@
+# cairn: data and model versioning beside git.
+#
+#   make                 build ./cairn (installs missing Debian packages when root)
+#   make test            build and run every test (TAP, via prove)
+#   make test SANITIZE=address,undefined    the same under ASan+UBSan
+#   make demo            build and run a short demo on generated data
+#   make DEVELOPER=0     build without -Werror (other compilers)
+
+CC ?= cc
+PKGS = libzstd libxxhash lmdb libcrypto libssh2 libarchive libcurl
+DEBS = libzstd-dev libxxhash-dev liblmdb-dev libssl-dev libssh2-1-dev \
+       libarchive-dev libcurl4-openssl-dev pkg-config
+# What the test suite needs beyond the build: git, prove, python3 (the
+# dataset generator), cmp/diff, openssh (server and keygen) for remotes.
+TEST_DEBS = git perl python3 diffutils openssh-server openssh-client procps
+
+DEVELOPER ?= 1
+OPT ?= -O2
+CFLAGS_BASE = $(OPT) -g -std=gnu11 -pthread -Wall -Wextra -Wshadow \
+	-Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes \
+	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. -include core/banned.h
+ifeq ($(DEVELOPER),1)
+CFLAGS_BASE += -Werror
+endif
+ifdef SANITIZE
+CFLAGS_BASE += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS)
+LIBS = $(PKG_LIBS) -lpthread
+
+CORE_OBJS = $(patsubst %.c,%.o,$(wildcard core/*.c))
+REMOTE_OBJS = $(patsubst %.c,%.o,$(wildcard remote/*.c))
+CMD_OBJS = $(patsubst %.c,%.o,$(filter-out cmd/help-text.c,$(wildcard cmd/*.c))) cmd/help-text.o
+MAN_PAGES = $(sort $(wildcard Documentation/cairn-*.md))
+UNIT_SRCS = $(wildcard t/unit/*.c)
+UNIT_BINS = $(patsubst %.c,%,$(UNIT_SRCS))
+HELPER_SRCS = $(wildcard t/helper/*.c)
+HELPER_BINS = $(patsubst %.c,%,$(HELPER_SRCS))
+
+# Build flavour stamp: a change of flags (e.g. SANITIZE) rebuilds everything.
+FLAVOUR := $(shell echo '$(CC) $(ALL_CFLAGS) $(LDFLAGS)' | cksum | cut -d' ' -f1)
+
+# deps-check may install packages, so the build runs in a fresh make that
+# reads pkg-config again.
+all: deps-check
+	@$(MAKE) --no-print-directory cairn
+
+cairn: libcairn.a $(CMD_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) libcairn.a $(LIBS)
+
+libcairn.a: $(CORE_OBJS) $(REMOTE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+%.o: %.c .flavour-$(FLAVOUR) $(wildcard core/*.h remote/*.h cmd/*.h)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+.flavour-$(FLAVOUR):
+	rm -f .flavour-* core/*.o remote/*.o cmd/*.o libcairn.a cairn $(UNIT_BINS) $(HELPER_BINS)
+	touch $@
+
+cmd/help-text.c: $(MAN_PAGES) Documentation/gen-help.sh
+	sh Documentation/gen-help.sh $(MAN_PAGES) > $@+ && mv $@+ $@
+
+t/unit/%: t/unit/%.c t/unit/tap.h libcairn.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcairn.a $(LIBS)
+
+t/helper/%: t/helper/%.c libcairn.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcairn.a $(LIBS)
+
+# Missing packages: installed when root (Debian), otherwise named.
+deps-check:
+	@missing=""; for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing build dependencies:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS) >/dev/null || exit 1; \
+			echo "dependencies installed; run make again if the build fails to find them"; \
+		else \
+			echo "missing libraries:$$missing"; \
+			echo "install them with: sudo apt-get install $(DEBS)"; exit 1; \
+		fi; \
+	fi
+
+test-deps:
+	@missing=""; for c in git prove python3 cmp sshd:/usr/sbin/sshd ssh-keygen ps; do \
+		b=$${c#*:}; command -v $$b >/dev/null 2>&1 || missing="$$missing $${c%%:*}"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing test dependencies:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEBS) >/dev/null || exit 1; \
+		else \
+			echo "missing test tools:$$missing"; \
+			echo "install them with: sudo apt-get install $(TEST_DEBS)"; exit 1; \
+		fi; \
+	fi
+
+build-tests: cairn $(UNIT_BINS) $(HELPER_BINS)
+
+# -j2: two test scripts at once; each script runs in its own trash dir.
+PROVE_OPTS ?= -j2
+test: deps-check test-deps
+	@$(MAKE) --no-print-directory build-tests
+	prove $(PROVE_OPTS) $(UNIT_BINS) t/t[0-9]*.sh
+
+demo: all
+	@command -v python3 >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq python3 >/dev/null; } || \
+		{ echo "the demo needs python3: sudo apt-get install python3"; exit 1; }
+	./contrib/demo.sh
+
+clean:
+	rm -f cairn libcairn.a core/*.o remote/*.o cmd/*.o cmd/help-text.c .flavour-* $(UNIT_BINS) $(HELPER_BINS)
+	rm -rf t/trash.*
+
+.PHONY: all deps-check test-deps build-tests test demo clean

@@ -1,0 +1,546 @@
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+char strbuf_slopbuf[1];
+
+const char *cairn_strerror(int code)
+{
+	switch (code) {
+	case CAIRN_OK: return "success";
+	case CAIRN_EIO: return "i/o error";
+	case CAIRN_ENOMEM: return "out of memory";
+	case CAIRN_ENOTFOUND: return "not found";
+	case CAIRN_ECORRUPT: return "corrupt data";
+	case CAIRN_EFORMAT: return "malformed input";
+	case CAIRN_EVERSION: return "unsupported format version";
+	case CAIRN_EINVAL: return "invalid argument";
+	case CAIRN_EEXIST: return "already exists";
+	case CAIRN_ENOREPO: return "not a cairn repository";
+	case CAIRN_ELMDB: return "index error";
+	case CAIRN_ECONFLICT: return "conflict with local changes";
+	case CAIRN_EUNSAFE: return "unsafe path";
+	case CAIRN_ETRANSIENT: return "transient remote error";
+	case CAIRN_EPERMANENT: return "permanent remote error";
+	case CAIRN_ENOSPC: return "no space left on device";
+	case CAIRN_EINTR: return "interrupted";
+	}
+	return "unknown error";
+}
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "fatal: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom(n * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xstrfmt(const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	return strbuf_detach(&sb, NULL);
+}
+
+void strbuf_init(struct strbuf *sb, size_t hint)
+{
+	sb->alloc = sb->len = 0;
+	sb->buf = strbuf_slopbuf;
+	if (hint)
+		strbuf_grow(sb, hint);
+}
+
+void strbuf_release(struct strbuf *sb)
+{
+	if (sb->alloc)
+		free(sb->buf);
+	strbuf_init(sb, 0);
+}
+
+char *strbuf_detach(struct strbuf *sb, size_t *len)
+{
+	char *r;
+	strbuf_grow(sb, 0);
+	r = sb->buf;
+	if (len)
+		*len = sb->len;
+	strbuf_init(sb, 0);
+	return r;
+}
+
+void strbuf_grow(struct strbuf *sb, size_t extra)
+{
+	size_t need = sb->len + extra + 1;
+	if (need < sb->len)
+		oom(SIZE_MAX);
+	if (need <= sb->alloc)
+		return;
+	if (!sb->alloc)
+		sb->buf = NULL;
+	ALLOC_GROW(sb->buf, need, sb->alloc);
+	if (!sb->len)
+		sb->buf[0] = '\0';
+}
+
+void strbuf_setlen(struct strbuf *sb, size_t len)
+{
+	if (!sb->alloc && !len)
+		return;
+	strbuf_grow(sb, len > sb->len ? len - sb->len : 0);
+	sb->len = len;
+	sb->buf[len] = '\0';
+}
+
+void strbuf_add(struct strbuf *sb, const void *data, size_t len)
+{
+	if (!len)
+		return;
+	strbuf_grow(sb, len);
+	memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+}
+
+void strbuf_addstr(struct strbuf *sb, const char *s)
+{
+	strbuf_add(sb, s, strlen(s));
+}
+
+void strbuf_addch(struct strbuf *sb, int c)
+{
+	strbuf_grow(sb, 1);
+	sb->buf[sb->len++] = (char)c;
+	sb->buf[sb->len] = '\0';
+}
+
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+	strbuf_grow(sb, 64);
+	va_copy(cp, ap);
+	n = vsnprintf(sb->buf + sb->len, sb->alloc - sb->len, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sb->alloc - sb->len) {
+		strbuf_grow(sb, (size_t)n);
+		n = vsnprintf(sb->buf + sb->len, sb->alloc - sb->len, fmt, ap);
+		if (n < 0)
+			return;
+	}
+	sb->len += (size_t)n;
+}
+
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	strbuf_vaddf(sb, fmt, ap);
+	va_end(ap);
+}
+
+void strbuf_rtrim(struct strbuf *sb)
+{
+	while (sb->len && (sb->buf[sb->len - 1] == ' ' || sb->buf[sb->len - 1] == '\t' ||
+			   sb->buf[sb->len - 1] == '\n' || sb->buf[sb->len - 1] == '\r'))
+		sb->len--;
+	if (sb->alloc)
+		sb->buf[sb->len] = '\0';
+}
+
+void strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len)
+{
+	size_t i;
+	strbuf_addch(sb, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			strbuf_addch(sb, '\\');
+			strbuf_addch(sb, c);
+		} else if (c == '\n') {
+			strbuf_addstr(sb, "\\n");
+		} else if (c == '\t') {
+			strbuf_addstr(sb, "\\t");
+		} else if (c < 0x20 || c == 0x7f) {
+			strbuf_addf(sb, "\\u%04x", c);
+		} else {
+			strbuf_addch(sb, c);
+		}
+	}
+	strbuf_addch(sb, '"');
+}
+
+int cerr(struct strbuf *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err)
+		return code;
+	strbuf_reset(err);
+	va_start(ap, fmt);
+	strbuf_vaddf(err, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int cerr_wrap(struct strbuf *err, int code, const char *fmt, ...)
+{
+	struct strbuf old = STRBUF_INIT;
+	va_list ap;
+	if (!err)
+		return code;
+	strbuf_addstr(&old, err->buf);
+	strbuf_reset(err);
+	va_start(ap, fmt);
+	strbuf_vaddf(err, fmt, ap);
+	va_end(ap);
+	if (old.len) {
+		strbuf_addstr(err, ": ");
+		strbuf_addstr(err, old.buf);
+	}
+	strbuf_release(&old);
+	return code;
+}
+
+int cairn_errno_code(int e)
+{
+	switch (e) {
+	case ENOSPC:
+	case EDQUOT:
+		return CAIRN_ENOSPC;
+	case ENOMEM:
+		return CAIRN_ENOMEM;
+	case ENOENT:
+		return CAIRN_ENOTFOUND;
+	case EEXIST:
+		return CAIRN_EEXIST;
+	case EINTR:
+		return CAIRN_EINTR;
+	}
+	return CAIRN_EIO;
+}
+
+int cerr_errno(struct strbuf *err, const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+	if (!err)
+		return cairn_errno_code(e);
+	strbuf_reset(err);
+	va_start(ap, fmt);
+	strbuf_vaddf(err, fmt, ap);
+	va_end(ap);
+	strbuf_addf(err, ": %s", strerror(e));
+	errno = e;
+	return cairn_errno_code(e);
+}
+
+void strbuf_add_varint(struct strbuf *sb, uint64_t v)
+{
+	uint8_t tmp[10];
+	size_t n = 0;
+	do {
+		uint8_t b = v & 0x7f;
+		v >>= 7;
+		tmp[n++] = b | (v ? 0x80 : 0);
+	} while (v);
+	strbuf_add(sb, tmp, n);
+}
+
+size_t get_varint(const uint8_t *p, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+	for (i = 0; i < len && i < 10; i++) {
+		uint64_t b = p[i] & 0x7f;
+		if (i == 9 && p[i] > 1)
+			return 0; /* overflows 64 bits */
+		v |= b << (7 * i);
+		if (!(p[i] & 0x80)) {
+			if (i > 0 && p[i] == 0)
+				return 0; /* non-canonical: trailing zero group */
+			*out = v;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+ssize_t pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	char *p = buf;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(fd, p + got, len - got, off + (off_t)got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int read_file(const char *path, size_t max, struct strbuf *out, struct strbuf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char tmp[8192];
+	if (fd < 0)
+		return cerr_errno(err, "cannot open '%s'", path);
+	strbuf_reset(out);
+	for (;;) {
+		ssize_t n = read(fd, tmp, sizeof(tmp));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int r = cerr_errno(err, "cannot read '%s'", path);
+			close(fd);
+			return r;
+		}
+		if (n == 0)
+			break;
+		if (out->len + (size_t)n > max) {
+			close(fd);
+			return cerr(err, CAIRN_EFORMAT, "'%s' is too large (over %zu bytes)", path, max);
+		}
+		strbuf_add(out, tmp, (size_t)n);
+	}
+	close(fd);
+	return 0;
+}
+
+int fsync_dir_of(const char *path, int is_dir)
+{
+	struct strbuf dir = STRBUF_INIT;
+	int fd, r;
+	if (is_dir) {
+		strbuf_addstr(&dir, path);
+	} else {
+		const char *slash = strrchr(path, '/');
+		if (slash)
+			strbuf_add(&dir, path, (size_t)(slash - path) + (slash == path));
+		else
+			strbuf_addch(&dir, '.');
+	}
+	fd = open(dir.buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	strbuf_release(&dir);
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, int durable,
+		      struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int fd, r = 0;
+	strbuf_addf(&tmp, "%s.tmp-%ld", path, (long)getpid());
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		r = cerr_errno(err, "cannot create '%s'", tmp.buf);
+		strbuf_release(&tmp);
+		return r;
+	}
+	if (write_all(fd, data, len) < 0) {
+		r = cerr_errno(err, "cannot write '%s'", tmp.buf);
+	} else if (durable && fsync(fd) < 0) {
+		r = cerr_errno(err, "cannot fsync '%s'", tmp.buf);
+	}
+	if (close(fd) < 0 && !r)
+		r = cerr_errno(err, "cannot close '%s'", tmp.buf);
+	if (!r && rename(tmp.buf, path) < 0)
+		r = cerr_errno(err, "cannot rename '%s' to '%s'", tmp.buf, path);
+	if (r)
+		unlink(tmp.buf);
+	else if (durable && fsync_dir_of(path, 0) < 0)
+		r = cerr_errno(err, "cannot fsync the directory of '%s'", path);
+	strbuf_release(&tmp);
+	return r;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+	int r = 0;
+	strbuf_addstr(&sb, path);
+	for (i = 1; i <= sb.len; i++) {
+		if (i < sb.len && sb.buf[i] != '/')
+			continue;
+		sb.buf[i] = '\0';
+		if (mkdir(sb.buf, mode) < 0 && errno != EEXIST) {
+			r = -1;
+			break;
+		}
+		if (i < sb.len)
+			sb.buf[i] = '/';
+	}
+	if (!r) {
+		struct stat st;
+		if (stat(path, &st) < 0)
+			r = -1;
+		else if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			r = -1;
+		}
+	}
+	strbuf_release(&sb);
+	return r;
+}
+
+int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void strbuf_add_human_size(struct strbuf *sb, uint64_t bytes)
+{
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)bytes;
+	int u = 0;
+	if (bytes < 1024) {
+		strbuf_addf(sb, "%llu B", (unsigned long long)bytes);
+		return;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	strbuf_addf(sb, "%.1f %s", v, units[u]);
+}
+
+int starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+int online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}

@@ -1,0 +1,151 @@
+#ifndef CAIRN_UTIL_H
+#define CAIRN_UTIL_H
+/*
+ * Small utilities shared by every module: error codes, the growable buffer
+ * (strbuf), checked allocation, and a few path and I/O helpers.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <sys/types.h>
+
+/*
+ * Error codes. Every function in core/ and remote/ that can fail returns 0 on
+ * success or one of these (negative) codes, and fills its `struct strbuf
+ * *err` (when not NULL) with a one-line lowercase message naming the object.
+ * The numbers are pinned: they never change meaning.
+ */
+enum {
+	CAIRN_OK = 0,
+	CAIRN_EIO = -1,         /* a system call failed (message has strerror) */
+	CAIRN_ENOMEM = -2,      /* out of memory */
+	CAIRN_ENOTFOUND = -3,   /* object, file, pointer or key does not exist */
+	CAIRN_ECORRUPT = -4,    /* stored bytes fail verification */
+	CAIRN_EFORMAT = -5,     /* malformed input: pointer, config, tree, pack */
+	CAIRN_EVERSION = -6,    /* a format version this build does not know */
+	CAIRN_EINVAL = -7,      /* invalid argument or usage */
+	CAIRN_EEXIST = -8,      /* already exists */
+	CAIRN_ENOREPO = -9,     /* not in a git work tree / no .cairn */
+	CAIRN_ELMDB = -10,      /* the LMDB index failed */
+	CAIRN_ECONFLICT = -11,  /* would overwrite or lose local changes */
+	CAIRN_EUNSAFE = -12,    /* path would escape or touch what it must not */
+	CAIRN_ETRANSIENT = -13, /* remote: may succeed if retried */
+	CAIRN_EPERMANENT = -14, /* remote: will fail again if retried */
+	CAIRN_ENOSPC = -15,     /* no space left on device */
+	CAIRN_EINTR = -16,      /* interrupted by the user */
+};
+
+const char *cairn_strerror(int code);
+
+/* Allocation that never returns NULL: on exhaustion it aborts the process. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xstrfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define ALLOC_GROW(arr, n, alloc) do { \
+	if ((size_t)(n) > (size_t)(alloc)) { \
+		size_t grow_ = (alloc) ? (size_t)(alloc) * 3 / 2 + 16 : 16; \
+		if (grow_ < (size_t)(n)) grow_ = (n); \
+		(arr) = xrealloc((arr), grow_ * sizeof(*(arr))); \
+		(alloc) = grow_; \
+	} \
+} while (0)
+
+/*
+ * strbuf: a growable byte buffer. Invariants: `buf` is never NULL (it points
+ * at a shared empty string until the first write), buf[len] == '\0' always,
+ * and the contents may hold NUL bytes.
+ */
+struct strbuf {
+	size_t alloc;
+	size_t len;
+	char *buf;
+};
+extern char strbuf_slopbuf[];
+#define STRBUF_INIT { 0, 0, strbuf_slopbuf }
+
+void strbuf_init(struct strbuf *sb, size_t hint);
+void strbuf_release(struct strbuf *sb);
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_setlen(struct strbuf *sb, size_t len);
+static inline void strbuf_reset(struct strbuf *sb) { strbuf_setlen(sb, 0); }
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, int c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+void strbuf_rtrim(struct strbuf *sb);
+/* Append a JSON string literal (with quotes) for the bytes s[0..len). */
+void strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len);
+
+/*
+ * Fill `err` (if not NULL) with a formatted message and return `code`, so
+ * library code can write `return cerr(err, CAIRN_EIO, "cannot open '%s': %s",
+ * path, strerror(errno));`. An existing message is replaced.
+ */
+int cerr(struct strbuf *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * Prefix the message already in err: "PREFIX: old message". Returns code.
+ * (cerr() cannot do this: it resets err before formatting.)
+ */
+int cerr_wrap(struct strbuf *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Map errno (ENOSPC, ENOMEM, ...) to a code, CAIRN_EIO by default. */
+int cairn_errno_code(int e);
+/* cerr() for a failed system call: appends ": strerror(errno)". */
+int cerr_errno(struct strbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Little-endian fixed-width encoding. */
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24;
+}
+static inline void put_le64(uint8_t *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v); put_le32(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+/* Unsigned LEB128 varints; get_varint returns bytes used or 0 if malformed. */
+void strbuf_add_varint(struct strbuf *sb, uint64_t v);
+size_t get_varint(const uint8_t *p, size_t len, uint64_t *out);
+
+/* I/O that retries on EINTR and short counts; return 0 or -1 with errno. */
+int write_all(int fd, const void *buf, size_t len);
+int pwrite_all(int fd, const void *buf, size_t len, off_t off);
+/* Reads up to len bytes; returns bytes read (short only at EOF) or -1. */
+ssize_t read_full(int fd, void *buf, size_t len);
+ssize_t pread_full(int fd, void *buf, size_t len, off_t off);
+/* Read a whole file of at most `max` bytes; CAIRN_EFORMAT if larger. */
+int read_file(const char *path, size_t max, struct strbuf *out, struct strbuf *err);
+/* fsync the directory containing `path` (or `path` itself if is_dir). */
+int fsync_dir_of(const char *path, int is_dir);
+/*
+ * Write `data` to `path` atomically: a temp file beside it, fsync when
+ * `durable`, rename over `path`, fsync of the directory when `durable`.
+ */
+int write_file_atomic(const char *path, const void *data, size_t len, int durable,
+		      struct strbuf *err);
+/* mkdir -p; 0 on success (already existing is fine). */
+int mkdir_p(const char *path, mode_t mode);
+/* Nanoseconds since the epoch, CLOCK_REALTIME. */
+int64_t now_ns(void);
+/* Monotonic nanoseconds. */
+int64_t mono_ns(void);
+/* Human-readable size ("1.5 MiB") into a static-free buffer. */
+void strbuf_add_human_size(struct strbuf *sb, uint64_t bytes);
+int starts_with(const char *s, const char *prefix);
+int ends_with(const char *s, const char *suffix);
+/* Number of online CPUs (at least 1). */
+int online_cpus(void);
+
+#endif
