@@ -1,0 +1,55 @@
+#ifndef CAIRN_COMPRESS_H
+#define CAIRN_COMPRESS_H
+/*
+ * Chunk codecs. A stored chunk records its codec in its pack entry:
+ *
+ *   CODEC_RAW       the bytes as they are
+ *   CODEC_ZSTD      one zstd frame
+ *   CODEC_ZSTD_BG2  byte-grouped in 2-byte words (bf16/fp16), then zstd
+ *   CODEC_ZSTD_BG4  byte-grouped in 4-byte words (fp32), then zstd
+ *
+ * Byte grouping writes byte 0 of every word, then byte 1 of every word, and
+ * so on (a tail shorter than a word is copied last, as is): the exponent
+ * bytes of float tensors end up next to each other, where zstd finds them
+ * compressible. A chunk is stored raw when compression saves less than
+ * about 3%. The numbers are part of the pack format and never change.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+
+enum {
+	CODEC_RAW = 0,
+	CODEC_ZSTD = 1,
+	CODEC_ZSTD_BG2 = 2,
+	CODEC_ZSTD_BG4 = 3,
+	CODEC_MAX = 3,
+};
+
+/* Per-thread compression state: not shared between threads. */
+struct zctx;
+struct zctx *zctx_new(int level);
+void zctx_free(struct zctx *z);
+
+/*
+ * Encode `len` bytes. On return *codec is set and `out` holds the stored
+ * bytes (which for CODEC_RAW are a copy of the input). `try_bg` allows
+ * trying byte grouping (2 = bf16/fp16 words, 4 = fp32 words, 0 = no).
+ */
+void zctx_encode(struct zctx *z, const void *data, size_t len, int try_bg,
+		 int *codec, struct strbuf *out);
+/*
+ * Decode stored bytes into `out` (replacing its contents), which must come
+ * to exactly `raw_len` bytes. CAIRN_ECORRUPT on any malformed frame, wrong
+ * length or unknown codec; never allocates more than raw_len + slack, so a
+ * hostile frame claiming a huge size cannot exhaust memory.
+ */
+int zctx_decode(struct zctx *z, int codec, const void *stored, size_t stored_len,
+		size_t raw_len, struct strbuf *out);
+
+/* Byte grouping and its inverse (exposed for tests). */
+void bytegroup(uint8_t *dst, const uint8_t *src, size_t len, int w);
+void byteungroup(uint8_t *dst, const uint8_t *src, size_t len, int w);
+
+#endif

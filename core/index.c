@@ -1,0 +1,259 @@
+#include "core/index.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAP_INITIAL ((size_t)1 << 30)
+
+int idx_err(struct strbuf *err, int rc, const char *what)
+{
+	int code = (rc == ENOSPC || rc == EDQUOT) ? CAIRN_ENOSPC : CAIRN_ELMDB;
+	if (rc == MDB_MAP_FULL)
+		code = IDX_RETRY_GROW;
+	return cerr(err, code, "index: %s: %s", what, mdb_strerror(rc));
+}
+
+void idx_obj_key(uint8_t key[OID_RAWSZ + 1], const struct oid *id, int type)
+{
+	memcpy(key, id->b, OID_RAWSZ);
+	key[OID_RAWSZ] = (uint8_t)type;
+}
+
+void obj_loc_encode(uint8_t out[OBJ_LOC_SZ], const struct obj_loc *l)
+{
+	put_le32(out, l->pack_no);
+	put_le32(out + 4, l->raw_len);
+	put_le32(out + 8, l->stored_len);
+	out[12] = l->codec;
+	out[13] = out[14] = out[15] = 0;
+	put_le64(out + 16, l->offset);
+}
+
+int obj_loc_decode(const void *in, size_t len, struct obj_loc *l)
+{
+	const uint8_t *p = in;
+	if (len != OBJ_LOC_SZ)
+		return CAIRN_ECORRUPT;
+	l->pack_no = get_le32(p);
+	l->raw_len = get_le32(p + 4);
+	l->stored_len = get_le32(p + 8);
+	l->codec = p[12];
+	l->offset = get_le64(p + 16);
+	return 0;
+}
+
+static size_t initial_mapsize(void)
+{
+	/* Tests set a tiny map to exercise growth. */
+	const char *s = getenv("CAIRN_TEST_LMDB_MAPSIZE");
+	if (s && *s) {
+		char *end;
+		unsigned long long v = strtoull(s, &end, 10);
+		if (!*end && v >= 65536)
+			return (size_t)v;
+	}
+	return MAP_INITIAL;
+}
+
+int idx_open(struct idx **out, const char *dir, int readonly, struct strbuf *err)
+{
+	struct idx *idx = xcalloc(1, sizeof(*idx));
+	MDB_txn *txn = NULL;
+	MDB_envinfo info;
+	unsigned flags = MDB_NOTLS | (readonly ? MDB_RDONLY : 0);
+	int rc;
+
+	if (!readonly && mkdir(dir, 0777) < 0 && errno != EEXIST) {
+		free(idx);
+		return cerr_errno(err, "cannot create '%s'", dir);
+	}
+	rc = mdb_env_create(&idx->env);
+	if (rc) {
+		free(idx);
+		return idx_err(err, rc, "create");
+	}
+	mdb_env_set_maxdbs(idx->env, 8);
+	mdb_env_set_maxreaders(idx->env, 510);
+	idx->mapsize = initial_mapsize();
+	mdb_env_set_mapsize(idx->env, idx->mapsize);
+	rc = mdb_env_open(idx->env, dir, flags, 0666);
+	if (rc) {
+		int r = rc == ENOENT ? cerr(err, CAIRN_ENOTFOUND, "index '%s' does not exist", dir)
+				     : idx_err(err, rc, dir);
+		mdb_env_close(idx->env);
+		free(idx);
+		return r;
+	}
+	/* another process may have grown the map beyond our setting */
+	if (!mdb_env_info(idx->env, &info) && info.me_mapsize > idx->mapsize)
+		idx->mapsize = info.me_mapsize;
+	/* stale reader slots of killed processes */
+	{
+		int dead = 0;
+		mdb_reader_check(idx->env, &dead);
+	}
+	idx->readonly = readonly;
+	rc = mdb_txn_begin(idx->env, NULL, readonly ? MDB_RDONLY : 0, &txn);
+	if (!rc) {
+		unsigned cf = readonly ? 0 : MDB_CREATE;
+		rc = mdb_dbi_open(txn, "obj", cf, &idx->obj);
+		if (!rc)
+			rc = mdb_dbi_open(txn, "pack", cf | MDB_INTEGERKEY, &idx->pack);
+		if (!rc)
+			rc = mdb_dbi_open(txn, "stat", cf, &idx->stat);
+		if (!rc)
+			rc = mdb_dbi_open(txn, "meta", cf, &idx->meta);
+		if (rc)
+			mdb_txn_abort(txn);
+		else
+			rc = mdb_txn_commit(txn);
+	}
+	if (rc) {
+		int r = rc == MDB_NOTFOUND ? cerr(err, CAIRN_ENOTFOUND, "index '%s' is empty", dir)
+					   : idx_err(err, rc, "open databases");
+		mdb_env_close(idx->env);
+		free(idx);
+		return r;
+	}
+	pthread_rwlock_init(&idx->resize_lock, NULL);
+	pthread_mutex_init(&idx->write_lock, NULL);
+	*out = idx;
+	return 0;
+}
+
+void idx_close(struct idx *idx)
+{
+	if (!idx)
+		return;
+	mdb_env_close(idx->env);
+	pthread_rwlock_destroy(&idx->resize_lock);
+	pthread_mutex_destroy(&idx->write_lock);
+	free(idx);
+}
+
+void idx_reader_init(struct idx_reader *r, struct idx *idx)
+{
+	r->idx = idx;
+	r->txn = NULL;
+	r->live = 0;
+}
+
+void idx_reader_release(struct idx_reader *r)
+{
+	if (r->live)
+		idx_rd_end(r);
+	if (r->txn)
+		mdb_txn_abort(r->txn);
+	r->txn = NULL;
+}
+
+/* Adopt a map grown by another process. Caller holds resize_lock exclusively. */
+static void adopt_mapsize(struct idx *idx)
+{
+	MDB_envinfo info;
+	mdb_env_set_mapsize(idx->env, 0);
+	if (!mdb_env_info(idx->env, &info))
+		idx->mapsize = info.me_mapsize;
+}
+
+MDB_txn *idx_rd_begin(struct idx_reader *r, struct strbuf *err)
+{
+	int rc, tries;
+	for (tries = 0; tries < 3; tries++) {
+		pthread_rwlock_rdlock(&r->idx->resize_lock);
+		if (r->txn)
+			rc = mdb_txn_renew(r->txn);
+		else
+			rc = mdb_txn_begin(r->idx->env, NULL, MDB_RDONLY, &r->txn);
+		if (!rc) {
+			r->live = 1;
+			return r->txn;
+		}
+		pthread_rwlock_unlock(&r->idx->resize_lock);
+		if (rc != MDB_MAP_RESIZED)
+			break;
+		/* drop our handle, adopt the new size, retry */
+		if (r->txn) {
+			mdb_txn_abort(r->txn);
+			r->txn = NULL;
+		}
+		pthread_rwlock_wrlock(&r->idx->resize_lock);
+		adopt_mapsize(r->idx);
+		pthread_rwlock_unlock(&r->idx->resize_lock);
+	}
+	idx_err(err, rc, "read transaction");
+	return NULL;
+}
+
+void idx_rd_end(struct idx_reader *r)
+{
+	if (!r->live)
+		return;
+	mdb_txn_reset(r->txn);
+	r->live = 0;
+	pthread_rwlock_unlock(&r->idx->resize_lock);
+}
+
+int idx_write(struct idx *idx, int (*fn)(MDB_txn *txn, void *data, struct strbuf *err),
+	      void *data, struct strbuf *err)
+{
+	int rc, r = 0, tries;
+	if (idx->readonly)
+		return cerr(err, CAIRN_EINVAL, "index is open read-only");
+	pthread_mutex_lock(&idx->write_lock);
+	for (tries = 0; tries < 40; tries++) {
+		MDB_txn *txn = NULL;
+		int grow = 0;
+		pthread_rwlock_rdlock(&idx->resize_lock);
+		rc = mdb_txn_begin(idx->env, NULL, 0, &txn);
+		if (rc == MDB_MAP_RESIZED) {
+			pthread_rwlock_unlock(&idx->resize_lock);
+			pthread_rwlock_wrlock(&idx->resize_lock);
+			adopt_mapsize(idx);
+			pthread_rwlock_unlock(&idx->resize_lock);
+			continue;
+		}
+		if (rc) {
+			pthread_rwlock_unlock(&idx->resize_lock);
+			r = idx_err(err, rc, "write transaction");
+			break;
+		}
+		r = fn(txn, data, err);
+		if (r == IDX_RETRY_GROW) {
+			mdb_txn_abort(txn);
+			grow = 1;
+		} else if (r) {
+			mdb_txn_abort(txn);
+		} else {
+			rc = mdb_txn_commit(txn);
+			if (rc == MDB_MAP_FULL)
+				grow = 1;
+			else if (rc)
+				r = idx_err(err, rc, "commit");
+		}
+		pthread_rwlock_unlock(&idx->resize_lock);
+		if (!grow)
+			break;
+		/* grow: no transaction of ours may be live */
+		pthread_rwlock_wrlock(&idx->resize_lock);
+		{
+			MDB_envinfo info;
+			size_t want = idx->mapsize * 2;
+			if (!mdb_env_info(idx->env, &info) && info.me_mapsize * 2 > want)
+				want = info.me_mapsize * 2;
+			rc = mdb_env_set_mapsize(idx->env, want);
+			if (!rc)
+				idx->mapsize = want;
+		}
+		pthread_rwlock_unlock(&idx->resize_lock);
+		r = 0;
+		if (rc) {
+			r = idx_err(err, rc, "grow map");
+			break;
+		}
+	}
+	pthread_mutex_unlock(&idx->write_lock);
+	return r;
+}

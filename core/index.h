@@ -1,0 +1,84 @@
+#ifndef CAIRN_INDEX_H
+#define CAIRN_INDEX_H
+/*
+ * The LMDB environment of a store (.cairn/store/index/). The only index:
+ * everything in it is derived from pack index files and the work tree, so
+ * it can be rebuilt, but it is written only after the bytes it names are
+ * durable.
+ *
+ * Named databases (layouts in Documentation/technical/store-format.md):
+ *   obj   oid[16] type[1]   -> struct obj_loc, encoded (24 bytes)
+ *   pack  u32 pack number   -> pack oid[16], u64 size, u32 count, u64 raw
+ *   stat  repo-relative path -> stat cache entry (core/worktree.c)
+ *   meta  name              -> small values
+ *
+ * Threads: the environment is opened with MDB_NOTLS, so read transactions
+ * belong to no thread. Read with idx_rd_begin()/idx_rd_end() on a
+ * struct idx_reader owned by one thread; write with idx_write(), which
+ * retries the callback after growing the map when it is full.
+ */
+#include <lmdb.h>
+#include <pthread.h>
+
+#include "core/hash.h"
+#include "core/util.h"
+
+struct obj_loc {
+	uint32_t pack_no;
+	uint8_t codec;
+	uint32_t raw_len;
+	uint32_t stored_len;
+	uint64_t offset; /* of the entry header */
+};
+#define OBJ_LOC_SZ 24
+
+struct idx {
+	MDB_env *env;
+	MDB_dbi obj, pack, stat, meta;
+	int readonly;
+	size_t mapsize;
+	/* Readers hold it shared while a read transaction is live; a map
+	 * resize holds it exclusive (LMDB requires no live transactions). */
+	pthread_rwlock_t resize_lock;
+	pthread_mutex_t write_lock;
+};
+
+struct idx_reader {
+	struct idx *idx;
+	MDB_txn *txn; /* reset between uses, renewed by idx_rd_begin */
+	int live;
+};
+
+/* Opens (creating when !readonly) the environment in `dir`. */
+int idx_open(struct idx **out, const char *dir, int readonly, struct strbuf *err);
+void idx_close(struct idx *idx);
+
+void idx_reader_init(struct idx_reader *r, struct idx *idx);
+void idx_reader_release(struct idx_reader *r);
+/* Starts (or renews) a read snapshot; returns the txn or NULL with err. */
+MDB_txn *idx_rd_begin(struct idx_reader *r, struct strbuf *err);
+void idx_rd_end(struct idx_reader *r);
+
+/*
+ * Runs fn(txn, data) in a write transaction and commits it. If fn or the
+ * commit hits MDB_MAP_FULL, the transaction is aborted, the map doubled
+ * and fn run again, so fn must be re-runnable. fn returns 0 or a CAIRN_E*
+ * code (which aborts the transaction and is returned).
+ */
+int idx_write(struct idx *idx, int (*fn)(MDB_txn *txn, void *data, struct strbuf *err),
+	      void *data, struct strbuf *err);
+
+/* Encode / decode an obj key (oid + type) and location. */
+void idx_obj_key(uint8_t key[OID_RAWSZ + 1], const struct oid *id, int type);
+void obj_loc_encode(uint8_t out[OBJ_LOC_SZ], const struct obj_loc *l);
+int obj_loc_decode(const void *in, size_t len, struct obj_loc *l);
+
+/*
+ * An lmdb error as a message; returns CAIRN_ELMDB, CAIRN_ENOSPC, or for
+ * MDB_MAP_FULL the positive IDX_RETRY_GROW, which an idx_write() callback
+ * returns to have the map grown and itself run again.
+ */
+#define IDX_RETRY_GROW 1
+int idx_err(struct strbuf *err, int rc, const char *what);
+
+#endif

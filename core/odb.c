@@ -1,0 +1,560 @@
+#include "core/odb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct odb_batch {
+	struct odb *odb;
+	pthread_mutex_t lock;
+	pthread_cond_t sealed;
+	struct pack_writer *cur; /* open pack of chunks, or NULL */
+	/* Manifests and trees go to their own pack, sealed last, so nothing
+	 * indexed ever names a chunk that is not indexed yet. */
+	struct pack_writer *meta;
+	int sealing;             /* packs being sealed by other threads */
+	struct oidset seen;      /* everything put in this batch */
+	struct odb_stats stats;
+	int failed;              /* first error code, sticky */
+	struct strbuf errmsg;
+};
+
+int odb_create(const char *dir, struct strbuf *err)
+{
+	struct strbuf p = STRBUF_INIT;
+	struct idx *idx;
+	int r = 0;
+	const char *subs[] = { "", "/packs", "/tmp" };
+	size_t i;
+	for (i = 0; i < 3 && !r; i++) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s%s", dir, subs[i]);
+		if (mkdir_p(p.buf, 0777) < 0)
+			r = cerr_errno(err, "cannot create '%s'", p.buf);
+	}
+	if (!r) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/index", dir);
+		r = idx_open(&idx, p.buf, 0, err);
+		if (!r)
+			idx_close(idx);
+	}
+	strbuf_release(&p);
+	return r;
+}
+
+int odb_open(struct odb **out, const char *dir, const struct odb_opts *opts, int readonly,
+	     struct strbuf *err)
+{
+	struct odb *odb = xcalloc(1, sizeof(*odb));
+	char *ipath = xstrfmt("%s/index", dir);
+	int r;
+	struct stat st;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		free(ipath);
+		free(odb);
+		return cerr(err, CAIRN_ENOTFOUND, "object store '%s' is missing", dir);
+	}
+	r = idx_open(&odb->idx, ipath, readonly, err);
+	free(ipath);
+	if (r) {
+		free(odb);
+		return r;
+	}
+	odb->dir = xstrdup(dir);
+	odb->packdir = xstrfmt("%s/packs", dir);
+	odb->tmpdir = xstrfmt("%s/tmp", dir);
+	odb->opts = *opts;
+	if (!odb->opts.pack_size)
+		odb->opts.pack_size = ODB_PACK_SIZE_DEFAULT;
+	pthread_mutex_init(&odb->fd_lock, NULL);
+	*out = odb;
+	return 0;
+}
+
+void odb_close(struct odb *odb)
+{
+	size_t i;
+	if (!odb)
+		return;
+	for (i = 0; i < odb->nfds; i++)
+		if (odb->fds[i] >= 0)
+			close(odb->fds[i]);
+	free(odb->fds);
+	idx_close(odb->idx);
+	pthread_mutex_destroy(&odb->fd_lock);
+	free(odb->dir);
+	free(odb->packdir);
+	free(odb->tmpdir);
+	free(odb);
+}
+
+void odb_thread_init(struct odb_thread *t, struct odb *odb)
+{
+	t->odb = odb;
+	idx_reader_init(&t->rd, odb->idx);
+	t->z = zctx_new(odb->opts.zlevel);
+	strbuf_init(&t->raw, 0);
+	strbuf_init(&t->stored, 0);
+}
+
+void odb_thread_release(struct odb_thread *t)
+{
+	idx_reader_release(&t->rd);
+	zctx_free(t->z);
+	strbuf_release(&t->raw);
+	strbuf_release(&t->stored);
+}
+
+int odb_lookup(struct odb_thread *t, const struct oid *id, int type, struct obj_loc *loc,
+	       struct strbuf *err)
+{
+	uint8_t key[OID_RAWSZ + 1];
+	MDB_val k, v;
+	MDB_txn *txn = idx_rd_begin(&t->rd, err);
+	int rc, r = 0;
+	if (!txn)
+		return CAIRN_ELMDB;
+	idx_obj_key(key, id, type);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	rc = mdb_get(txn, t->odb->idx->obj, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		r = CAIRN_ENOTFOUND;
+	else if (rc)
+		r = idx_err(err, rc, "lookup");
+	else if (obj_loc_decode(v.mv_data, v.mv_size, loc))
+		r = cerr(err, CAIRN_ECORRUPT, "index entry of %s is malformed", obj_type_name(type));
+	idx_rd_end(&t->rd);
+	return r;
+}
+
+static int pack_name_in(struct odb *odb, MDB_txn *txn, uint32_t no, char *hex,
+			struct strbuf *err)
+{
+	MDB_val k, v;
+	int rc;
+	k.mv_data = &no;
+	k.mv_size = sizeof(no);
+	rc = mdb_get(txn, odb->idx->pack, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return cerr(err, CAIRN_ENOTFOUND, "pack number %u is not in the index", no);
+	if (rc)
+		return idx_err(err, rc, "pack lookup");
+	if (v.mv_size < OID_RAWSZ)
+		return cerr(err, CAIRN_ECORRUPT, "index entry of pack %u is malformed", no);
+	hex_encode(hex, v.mv_data, OID_RAWSZ);
+	return 0;
+}
+
+int odb_pack_name(struct odb_thread *t, uint32_t no, char *hex, struct strbuf *err)
+{
+	MDB_txn *txn = idx_rd_begin(&t->rd, err);
+	int r;
+	if (!txn)
+		return CAIRN_ELMDB;
+	r = pack_name_in(t->odb, txn, no, hex, err);
+	idx_rd_end(&t->rd);
+	return r;
+}
+
+/* An fd for pack `no`, opened once and cached. */
+static int pack_fd(struct odb_thread *t, uint32_t no, char *hex, struct strbuf *err)
+{
+	struct odb *odb = t->odb;
+	int fd = -1, r;
+	char *path;
+
+	pthread_mutex_lock(&odb->fd_lock);
+	if (no < odb->nfds)
+		fd = odb->fds[no];
+	pthread_mutex_unlock(&odb->fd_lock);
+	r = odb_pack_name(t, no, hex, err);
+	if (r)
+		return r;
+	if (fd >= 0)
+		return fd;
+	path = xstrfmt("%s/%s.pack", odb->packdir, hex);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = errno == ENOENT ? cerr(err, CAIRN_ENOTFOUND, "pack '%s' is missing", path)
+				    : cerr_errno(err, "cannot open pack '%s'", path);
+		free(path);
+		return r;
+	}
+	free(path);
+	pthread_mutex_lock(&odb->fd_lock);
+	if (no >= odb->nfds) {
+		size_t n = odb->nfds, want = no + 64;
+		odb->fds = xrealloc(odb->fds, want * sizeof(int));
+		for (; n < want; n++)
+			odb->fds[n] = -1;
+		odb->nfds = want;
+	}
+	if (odb->fds[no] >= 0) {
+		close(fd);
+		fd = odb->fds[no];
+	} else {
+		odb->fds[no] = fd;
+	}
+	pthread_mutex_unlock(&odb->fd_lock);
+	return fd;
+}
+
+int odb_read(struct odb_thread *t, const struct oid *id, int type, struct strbuf *out,
+	     struct strbuf *err)
+{
+	struct obj_loc loc;
+	struct pack_entry e;
+	char hex[OID_HEXSZ + 1], phex[OID_HEXSZ + 1];
+	size_t want;
+	ssize_t got;
+	int fd, r;
+
+	r = odb_lookup(t, id, type, &loc, err);
+	if (r == CAIRN_ENOTFOUND)
+		return cerr(err, r, "%s %s is not in the store", obj_type_name(type),
+			    oid_to_hex(id, hex));
+	if (r)
+		return r;
+	fd = pack_fd(t, loc.pack_no, phex, err);
+	if (fd < 0)
+		return fd;
+	want = PACK_ENTRY_HDR_SZ + (size_t)loc.stored_len;
+	strbuf_reset(&t->stored);
+	strbuf_grow(&t->stored, want);
+	got = pread_full(fd, t->stored.buf, want, (off_t)loc.offset);
+	if (got < 0)
+		return cerr_errno(err, "cannot read pack %s", phex);
+	oid_to_hex(id, hex);
+	if ((size_t)got != want)
+		return cerr(err, CAIRN_ECORRUPT, "%s %s: pack %s is truncated", obj_type_name(type),
+			    hex, phex);
+	if (pack_entry_header_decode((const uint8_t *)t->stored.buf, &e) || e.type != type ||
+	    !oid_eq(&e.id, id) || e.codec != loc.codec || e.raw_len != loc.raw_len ||
+	    e.stored_len != loc.stored_len)
+		return cerr(err, CAIRN_ECORRUPT, "%s %s: entry in pack %s does not match the index",
+			    obj_type_name(type), hex, phex);
+	r = zctx_decode(t->z, e.codec, t->stored.buf + PACK_ENTRY_HDR_SZ, e.stored_len,
+			e.raw_len, out);
+	if (r)
+		return cerr(err, CAIRN_ECORRUPT, "%s %s in pack %s cannot be decompressed",
+			    obj_type_name(type), hex, phex);
+	if (type != OBJ_MANIFEST) {
+		struct oid check;
+		oid_hash(&check, out->buf, out->len);
+		if (!oid_eq(&check, id))
+			return cerr(err, CAIRN_ECORRUPT, "%s %s in pack %s is corrupt (hash mismatch)",
+				    obj_type_name(type), hex, phex);
+	}
+	return 0;
+}
+
+int odb_batch_begin(struct odb *odb, struct odb_batch **out, struct strbuf *err)
+{
+	struct odb_batch *b;
+	if (odb->idx->readonly)
+		return cerr(err, CAIRN_EINVAL, "the store is open read-only");
+	b = xcalloc(1, sizeof(*b));
+	b->odb = odb;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->sealed, NULL);
+	oidset_init(&b->seen);
+	strbuf_init(&b->errmsg, 0);
+	*out = b;
+	return 0;
+}
+
+struct seal_ctx {
+	struct idx *idx;
+	struct pack_writer *w;
+	const struct oid *pack_id;
+	uint64_t dups;
+};
+
+static int seal_txn(MDB_txn *txn, void *data, struct strbuf *err)
+{
+	struct seal_ctx *s = data;
+	struct idx *idx = s->idx;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint32_t no = 0;
+	uint8_t pval[OID_RAWSZ + 8 + 4 + 8];
+	size_t i;
+	int rc;
+
+	rc = mdb_cursor_open(txn, idx->pack, &cur);
+	if (rc)
+		return idx_err(err, rc, "cursor");
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (!rc && k.mv_size == sizeof(uint32_t))
+		memcpy(&no, k.mv_data, sizeof(no));
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return idx_err(err, rc, "cursor");
+	no++;
+	memcpy(pval, s->pack_id->b, OID_RAWSZ);
+	put_le64(pval + 16, s->w->size);
+	put_le32(pval + 24, (uint32_t)s->w->n);
+	put_le64(pval + 28, s->w->raw_bytes);
+	k.mv_data = &no;
+	k.mv_size = sizeof(no);
+	v.mv_data = pval;
+	v.mv_size = sizeof(pval);
+	rc = mdb_put(txn, idx->pack, &k, &v, MDB_NOOVERWRITE);
+	if (rc)
+		return idx_err(err, rc, "add pack");
+	s->dups = 0;
+	for (i = 0; i < s->w->n; i++) {
+		const struct pack_entry *e = &s->w->entries[i];
+		uint8_t key[OID_RAWSZ + 1], val[OBJ_LOC_SZ];
+		struct obj_loc loc = { no, e->codec, e->raw_len, e->stored_len, e->offset };
+		idx_obj_key(key, &e->id, e->type);
+		obj_loc_encode(val, &loc);
+		k.mv_data = key;
+		k.mv_size = sizeof(key);
+		v.mv_data = val;
+		v.mv_size = sizeof(val);
+		rc = mdb_put(txn, idx->obj, &k, &v, MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST) {
+			s->dups++; /* another process stored it first: ours is garbage */
+			continue;
+		}
+		if (rc)
+			return idx_err(err, rc, "add object");
+	}
+	return 0;
+}
+
+/* Make pack `w` durable and indexed; frees it. */
+static int seal(struct odb_batch *b, struct pack_writer *w, struct strbuf *err)
+{
+	struct oid pack_id;
+	struct seal_ctx s;
+	int r;
+
+	if (!w->n) {
+		pack_writer_release(w);
+		free(w);
+		return 0;
+	}
+	r = pack_writer_finish(w, b->odb->packdir, &pack_id, err);
+	if (!r) {
+		s.idx = b->odb->idx;
+		s.w = w;
+		s.pack_id = &pack_id;
+		s.dups = 0;
+		r = idx_write(b->odb->idx, seal_txn, &s, err);
+	}
+	if (!r) {
+		pthread_mutex_lock(&b->lock);
+		b->stats.packs_new++;
+		pthread_mutex_unlock(&b->lock);
+	}
+	pack_writer_release(w);
+	free(w);
+	return r;
+}
+
+static int batch_fail(struct odb_batch *b, int r, struct strbuf *err)
+{
+	pthread_mutex_lock(&b->lock);
+	if (!b->failed) {
+		b->failed = r;
+		strbuf_reset(&b->errmsg);
+		if (err)
+			strbuf_addstr(&b->errmsg, err->buf);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return r;
+}
+
+int odb_put(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
+	    const void *raw, size_t len, int try_bg, int *was_new, struct strbuf *err)
+{
+	struct pack_entry e;
+	struct pack_writer *full = NULL, **wp;
+	struct obj_loc loc;
+	int codec, r, fresh;
+
+	if (was_new)
+		*was_new = 0;
+	if (len > OBJ_MAX_SIZE)
+		return cerr(err, CAIRN_EINVAL, "%s of %zu bytes is too large", obj_type_name(type), len);
+	pthread_mutex_lock(&b->lock);
+	r = b->failed;
+	fresh = r ? 0 : oidset_insert(&b->seen, id, type);
+	if (!fresh && !r)
+		b->stats.objects_dup++;
+	pthread_mutex_unlock(&b->lock);
+	if (r)
+		return cerr(err, r, "%s", b->errmsg.buf);
+	if (!fresh)
+		return 0;
+	r = odb_lookup(t, id, type, &loc, err);
+	if (!r) {
+		pthread_mutex_lock(&b->lock);
+		b->stats.objects_dup++;
+		pthread_mutex_unlock(&b->lock);
+		return 0;
+	}
+	if (r != CAIRN_ENOTFOUND)
+		return batch_fail(b, r, err);
+	r = 0;
+
+	zctx_encode(t->z, raw, len, try_bg, &codec, &t->stored);
+	memset(&e, 0, sizeof(e));
+	e.id = *id;
+	e.type = (uint8_t)type;
+	e.codec = (uint8_t)codec;
+	e.raw_len = (uint32_t)len;
+	e.stored_len = (uint32_t)t->stored.len;
+
+	pthread_mutex_lock(&b->lock);
+	wp = type == OBJ_CHUNK ? &b->cur : &b->meta;
+	if (!*wp) {
+		*wp = xcalloc(1, sizeof(**wp));
+		r = pack_writer_open(*wp, b->odb->tmpdir, err);
+		if (r) {
+			free(*wp);
+			*wp = NULL;
+		}
+	}
+	if (!r)
+		r = pack_writer_append(*wp, &e, t->stored.buf, err);
+	if (!r) {
+		b->stats.objects_new++;
+		b->stats.raw_new += len;
+		b->stats.stored_new += e.stored_len;
+		if (type == OBJ_CHUNK && b->cur->size >= b->odb->opts.pack_size) {
+			full = b->cur;
+			b->cur = NULL;
+			b->sealing++;
+		}
+	}
+	pthread_mutex_unlock(&b->lock);
+	if (r)
+		return batch_fail(b, r, err);
+	if (was_new)
+		*was_new = 1;
+	if (full) {
+		r = seal(b, full, err);
+		pthread_mutex_lock(&b->lock);
+		b->sealing--;
+		pthread_cond_broadcast(&b->sealed);
+		pthread_mutex_unlock(&b->lock);
+		if (r)
+			return batch_fail(b, r, err);
+	}
+	return 0;
+}
+
+static void drop_writer(struct pack_writer *w)
+{
+	if (w) {
+		pack_writer_release(w);
+		free(w);
+	}
+}
+
+static void batch_free(struct odb_batch *b)
+{
+	drop_writer(b->cur);
+	drop_writer(b->meta);
+	oidset_release(&b->seen);
+	strbuf_release(&b->errmsg);
+	pthread_mutex_destroy(&b->lock);
+	pthread_cond_destroy(&b->sealed);
+	free(b);
+}
+
+int odb_batch_commit(struct odb_batch *b, struct odb_stats *stats, struct strbuf *err)
+{
+	struct pack_writer *last, *meta;
+	int r;
+
+	pthread_mutex_lock(&b->lock);
+	while (b->sealing)
+		pthread_cond_wait(&b->sealed, &b->lock);
+	last = b->cur;
+	meta = b->meta;
+	b->cur = b->meta = NULL;
+	r = b->failed;
+	pthread_mutex_unlock(&b->lock);
+	if (r) {
+		cerr(err, r, "%s", b->errmsg.buf);
+		drop_writer(last);
+		drop_writer(meta);
+	} else {
+		/* chunks first: then what names them */
+		if (last)
+			r = seal(b, last, err);
+		else
+			last = NULL;
+		if (!r && meta)
+			r = seal(b, meta, err);
+		else if (meta)
+			drop_writer(meta);
+	}
+	if (stats)
+		*stats = b->stats;
+	batch_free(b);
+	return r;
+}
+
+void odb_batch_abort(struct odb_batch *b)
+{
+	pthread_mutex_lock(&b->lock);
+	while (b->sealing)
+		pthread_cond_wait(&b->sealed, &b->lock);
+	pthread_mutex_unlock(&b->lock);
+	batch_free(b);
+}
+
+int odb_totals(struct odb_thread *t, struct odb_totals *tot, struct strbuf *err)
+{
+	MDB_txn *txn = idx_rd_begin(&t->rd, err);
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	memset(tot, 0, sizeof(*tot));
+	if (!txn)
+		return CAIRN_ELMDB;
+	rc = mdb_cursor_open(txn, t->odb->idx->pack, &cur);
+	if (!rc) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			tot->packs++;
+			if (v.mv_size >= 24)
+				tot->pack_bytes += get_le64((const uint8_t *)v.mv_data + 16);
+		}
+		mdb_cursor_close(cur);
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_open(txn, t->odb->idx->obj, &cur);
+	if (!rc) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			struct obj_loc loc;
+			int type;
+			if (k.mv_size != OID_RAWSZ + 1 || obj_loc_decode(v.mv_data, v.mv_size, &loc))
+				continue;
+			type = ((const uint8_t *)k.mv_data)[OID_RAWSZ];
+			if (type < 1 || type > 3)
+				continue;
+			tot->objects[type]++;
+			tot->raw_bytes[type] += loc.raw_len;
+			tot->stored_bytes[type] += loc.stored_len;
+		}
+		mdb_cursor_close(cur);
+	}
+	idx_rd_end(&t->rd);
+	if (rc != MDB_NOTFOUND)
+		return idx_err(err, rc, "statistics");
+	return 0;
+}
