@@ -1,0 +1,394 @@
+#include "core/checkout.h"
+#include "core/content.h"
+#include "core/ingest.h"
+#include "core/parallel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void ptr_to_entry(const struct pointer *p, const char *path, struct tree_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->mode = p->is_dir ? MODE_DIR : p->mode;
+	e->size = p->size;
+	e->files = p->is_dir ? p->files : 0;
+	e->id = p->id;
+	e->sha = p->sha;
+	e->name = xstrdup(path);
+}
+
+static int emit_ws_only(struct wt_node *ws, cmp_cb cb, void *data, struct strbuf *err)
+{
+	size_t i;
+	int r = 0;
+	if (ws->mode != MODE_DIR)
+		return cb(CMP_WS_ONLY, ws->path, ws, NULL, data, err);
+	for (i = 0; i < ws->nkids && !r; i++)
+		r = emit_ws_only(&ws->kids[i], cb, data, err);
+	if (!r)
+		r = cb(CMP_DIR_GONE, ws->path, ws, NULL, data, err);
+	return r;
+}
+
+int wt_compare(struct odb_thread *t, struct wt_node *ws, const struct tree_entry *te,
+	       const char *path, cmp_cb cb, void *data, struct strbuf *err)
+{
+	struct tree tr;
+	size_t i = 0, j = 0;
+	int r = 0;
+
+	if (te->mode != MODE_DIR) {
+		if (ws && ws->mode != MODE_DIR) {
+			if (ws->mode == te->mode && oid_eq(&ws->id, &te->id) && ws->size == te->size)
+				return 0;
+			return cb(CMP_MODIFIED, path, ws, te, data, err);
+		}
+		if (ws)
+			r = emit_ws_only(ws, cb, data, err);
+		return r ? r : cb(CMP_TARGET_ONLY, path, NULL, te, data, err);
+	}
+	if (ws && ws->mode == MODE_DIR && oid_eq(&ws->id, &te->id))
+		return 0;
+	if (ws && ws->mode != MODE_DIR) {
+		r = emit_ws_only(ws, cb, data, err);
+		ws = NULL;
+	}
+	if (!r && !ws)
+		r = cb(CMP_DIR_NEW, path, NULL, te, data, err);
+	if (r)
+		return r;
+	r = content_read_tree(t, &te->id, &te->sha, &tr, path, err);
+	if (r)
+		return r;
+	while (!r && (i < tr.n || (ws && j < ws->nkids))) {
+		const struct tree_entry *e = i < tr.n ? &tr.e[i] : NULL;
+		struct wt_node *k = ws && j < ws->nkids ? &ws->kids[j] : NULL;
+		int c = !e ? 1 : !k ? -1 : strcmp(e->name, k->name);
+		char *sub;
+		if (c > 0) {
+			r = emit_ws_only(k, cb, data, err);
+			j++;
+			continue;
+		}
+		sub = xstrfmt("%s/%s", path, e->name);
+		r = wt_compare(t, c == 0 ? k : NULL, e, sub, cb, data, err);
+		free(sub);
+		i++;
+		if (c == 0)
+			j++;
+	}
+	tree_release(&tr);
+	return r;
+}
+
+/* --- checkout --- */
+
+enum act_kind { A_RM = 1, A_RMDIR, A_MKDIR, A_WRITE };
+
+struct action {
+	int kind;
+	char *path;
+	struct tree_entry te; /* A_WRITE: what to write (name unused) */
+	struct wt_node done;  /* A_WRITE: the written file, for the stat cache */
+	int failed;
+	char *errmsg;
+};
+
+struct co {
+	struct repo *r;
+	struct odb_thread *t;
+	const struct checkout_opts *opts;
+	struct action *acts;
+	size_t n, alloc;
+	char **conflicts;
+	size_t nconf, confalloc;
+	unsigned long tmpseq;
+};
+
+static void add_action(struct co *c, int kind, const char *path, const struct tree_entry *te)
+{
+	struct action *a;
+	ALLOC_GROW(c->acts, c->n + 1, c->alloc);
+	a = &c->acts[c->n++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	a->path = xstrdup(path);
+	if (te) {
+		a->te = *te;
+		a->te.name = NULL;
+	}
+}
+
+/* A work tree file about to be overwritten or removed: is it safe to? */
+static int check_loss(struct co *c, struct wt_node *ws, struct strbuf *err)
+{
+	int has;
+	if (c->opts->force)
+		return 0;
+	has = odb_has_file(c->t, &ws->id, ws->size, err);
+	if (has < 0)
+		return has;
+	if (!has) {
+		ALLOC_GROW(c->conflicts, c->nconf + 1, c->confalloc);
+		c->conflicts[c->nconf++] = xstrdup(ws->path);
+	}
+	return 0;
+}
+
+static int plan_cb(int ev, const char *path, struct wt_node *ws, const struct tree_entry *te,
+		   void *data, struct strbuf *err)
+{
+	struct co *c = data;
+	int r;
+	switch (ev) {
+	case CMP_WS_ONLY:
+		ws->known = 0; /* going away: keep it out of the stat cache */
+		r = check_loss(c, ws, err);
+		if (!r)
+			add_action(c, A_RM, path, NULL);
+		return r;
+	case CMP_DIR_GONE:
+		add_action(c, A_RMDIR, path, NULL);
+		return 0;
+	case CMP_DIR_NEW:
+		add_action(c, A_MKDIR, path, te);
+		return 0;
+	case CMP_MODIFIED:
+		/* same content, only the mode differs: rewriting is lossless */
+		if (!(oid_eq(&ws->id, &te->id) && ws->size == te->size)) {
+			r = check_loss(c, ws, err);
+			if (r)
+				return r;
+		}
+		ws->known = 0;
+		/* fall through */
+	case CMP_TARGET_ONLY:
+		add_action(c, A_WRITE, path, te);
+		return 0;
+	}
+	return 0;
+}
+
+static char *tmp_path(struct co *c, const char *abs_target, int *same_dir)
+{
+	unsigned long seq = __atomic_add_fetch(&c->tmpseq, 1, __ATOMIC_RELAXED);
+	if (*same_dir) {
+		const char *slash = strrchr(abs_target, '/');
+		return xstrfmt("%.*s/.cairn-tmp-%ld-%lu", (int)(slash - abs_target), abs_target,
+			       (long)getpid(), seq);
+	}
+	return xstrfmt("%s/co-%ld-%lu", c->r->odb->tmpdir, (long)getpid(), seq);
+}
+
+/* Create the finished file at a temp name, then rename it into place. */
+static int write_one(size_t i, struct par_thread *pt, void *data, struct strbuf *err)
+{
+	struct co *c = data;
+	struct action *a = &c->acts[i];
+	char *abs = repo_abspath(c->r, a->path), *tmp = NULL;
+	int same_dir = 0, r = 0, fd = -1, attempt;
+	struct stat st;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		free(tmp);
+		tmp = tmp_path(c, abs, &same_dir);
+		if (a->te.mode == MODE_LINK) {
+			struct strbuf target = STRBUF_INIT;
+			r = content_read_small(&pt->odb, &a->te.id, &a->te.sha, a->te.size, 4096,
+					       &target, a->path, err);
+			if (!r && (memchr(target.buf, '\0', target.len) || !target.len))
+				r = cerr(err, CAIRN_EFORMAT, "'%s': bad symlink target", a->path);
+			if (!r && symlink(target.buf, tmp) < 0)
+				r = cerr_errno(err, "cannot create symlink '%s'", a->path);
+			strbuf_release(&target);
+		} else {
+			fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				  a->te.mode == MODE_EXEC ? 0777 : 0666);
+			if (fd < 0)
+				r = cerr_errno(err, "cannot create a temporary file for '%s'", a->path);
+			else
+				r = content_write_fd(&pt->odb, &a->te.id, &a->te.sha, a->te.size, fd,
+						     a->path, err);
+		}
+		if (!r && rename(tmp, abs) < 0) {
+			if (errno == EXDEV && !same_dir) {
+				/* the store is on another filesystem: write beside the file */
+				if (fd >= 0)
+					close(fd);
+				fd = -1;
+				unlink(tmp);
+				same_dir = 1;
+				continue;
+			}
+			r = cerr_errno(err, "cannot rename into '%s'", a->path);
+		}
+		break;
+	}
+	if (r) {
+		unlink(tmp);
+	} else {
+		if (fd >= 0 ? fstat(fd, &st) : lstat(abs, &st)) {
+			r = cerr_errno(err, "cannot stat '%s'", a->path);
+		} else {
+			struct wt_node *n = &a->done;
+			wt_node_set_stat(n, &st);
+			n->path = xstrdup(a->path);
+			n->name = xstrdup("");
+			n->id = a->te.id;
+			n->sha = a->te.sha;
+			n->size = a->te.size;
+			n->known = 1;
+			/* a mode we could not set (umask) is not what was asked */
+			if (n->mode != a->te.mode)
+				n->known = 0;
+		}
+		progress_add(c->opts->progress, 1, a->te.size);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	free(abs);
+	if (r) {
+		a->failed = r;
+		a->errmsg = xstrdup(err->buf);
+	}
+	return 0; /* keep going: report every file that fails */
+}
+
+static int is_write(const struct action *a)
+{
+	return a->kind == A_WRITE;
+}
+
+int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
+		  const struct checkout_opts *opts, struct checkout_result *res, struct strbuf *err)
+{
+	struct odb_thread t;
+	struct wt_node *ws = NULL;
+	struct tree_entry te;
+	struct co c;
+	size_t i, nw = 0;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	memset(&c, 0, sizeof(c));
+	ret = repo_check_parents(r, rel, err);
+	if (ret)
+		return ret;
+	odb_thread_init(&t, r->odb);
+	c.r = r;
+	c.t = &t;
+	c.opts = opts;
+	ptr_to_entry(p, rel, &te);
+	ret = wt_scan(r, &t, rel, &ws, err);
+	if (!ret && ws && ws->mode == MODE_LINK && p->is_dir && !opts->force)
+		ret = cerr(err, CAIRN_EUNSAFE,
+			   "'%s' is a symlink where a tracked directory belongs; remove it or use --force",
+			   rel);
+	if (!ret && ws)
+		ret = wt_hash_unknown(r, ws, err);
+	if (!ret && ws && ws->mode == MODE_DIR)
+		ret = wt_compute_trees(ws, NULL, NULL, err);
+	if (!ret)
+		ret = wt_compare(&t, ws, &te, rel, plan_cb, &c, err);
+	if (!ret && c.nconf) {
+		for (i = 0; i < c.nconf; i++)
+			fprintf(stderr, "error: '%s' has local changes that are not stored\n",
+				c.conflicts[i]);
+		ret = cerr(err, CAIRN_ECONFLICT,
+			   "checkout of '%s' would lose %zu local change(s); 'cairn add' them first, or use --force",
+			   rel, c.nconf);
+	}
+	if (ret || opts->dry_run)
+		goto out;
+	/* removals first (children before their directory), then directories */
+	for (i = 0; i < c.n && !ret; i++) {
+		struct action *a = &c.acts[i];
+		char *abs;
+		if (a->kind != A_RM && a->kind != A_RMDIR)
+			continue;
+		abs = repo_abspath(r, a->path);
+		if ((a->kind == A_RM ? unlink(abs) : rmdir(abs)) < 0 && errno != ENOENT)
+			ret = cerr_errno(err, "cannot remove '%s'", a->path);
+		else if (a->kind == A_RM)
+			res->removed++;
+		free(abs);
+	}
+	for (i = 0; i < c.n && !ret; i++) {
+		struct action *a = &c.acts[i];
+		char *abs;
+		if (a->kind != A_MKDIR)
+			continue;
+		abs = repo_abspath(r, a->path);
+		if (mkdir(abs, 0777) < 0 && errno != EEXIST)
+			ret = cerr_errno(err, "cannot create directory '%s'", a->path);
+		free(abs);
+	}
+	if (ret)
+		goto out;
+	/* writes, in parallel: gather them first */
+	{
+		struct action *w = xcalloc(c.n ? c.n : 1, sizeof(*w)), *keep = c.acts;
+		size_t n_all = c.n;
+		for (i = 0; i < c.n; i++)
+			if (is_write(&c.acts[i]))
+				w[nw++] = c.acts[i];
+		c.acts = w;
+		c.n = nw;
+		progress_set_totals(opts->progress, nw, 0);
+		ret = par_for(r->threads, nw, r->odb, write_one, &c, err);
+		for (i = 0; i < nw; i++) {
+			struct action *a = &w[i];
+			if (a->failed) {
+				fprintf(stderr, "error: %s\n", a->errmsg);
+				res->failed_files++;
+				if (!ret || a->failed == CAIRN_ECORRUPT)
+					ret = a->failed;
+			} else {
+				res->written++;
+				res->bytes_written += a->te.size;
+			}
+		}
+		/* save what we wrote (and what we hashed) in the stat cache */
+		{
+			struct wt_node **roots = xcalloc(nw + 1, sizeof(*roots));
+			size_t nr = 0;
+			struct strbuf e2 = STRBUF_INIT;
+			if (ws)
+				roots[nr++] = ws;
+			for (i = 0; i < nw; i++)
+				if (!w[i].failed && w[i].done.known)
+					roots[nr++] = &w[i].done;
+			if (wt_stat_cache_save(r, roots, nr, &e2))
+				fprintf(stderr, "warning: %s\n", e2.buf);
+			strbuf_release(&e2);
+			free(roots);
+		}
+		for (i = 0; i < nw; i++) {
+			free(w[i].done.path);
+			free(w[i].done.name);
+			free(w[i].errmsg);
+		}
+		free(w);
+		c.acts = keep;
+		c.n = n_all;
+	}
+	if (ret && res->failed_files)
+		ret = cerr(err, ret, "%d file(s) of '%s' could not be checked out", res->failed_files, rel);
+out:
+	for (i = 0; i < c.n; i++)
+		free(c.acts[i].path);
+	free(c.acts);
+	for (i = 0; i < c.nconf; i++)
+		free(c.conflicts[i]);
+	free(c.conflicts);
+	free(te.name);
+	wt_node_free(ws);
+	odb_thread_release(&t);
+	return ret;
+}

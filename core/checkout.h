@@ -1,0 +1,59 @@
+#ifndef CAIRN_CHECKOUT_H
+#define CAIRN_CHECKOUT_H
+/*
+ * Comparing a work tree path with the version a pointer names, and
+ * materialising that version (checkout).
+ *
+ * wt_compare() walks a scanned work tree node and a stored tree side by
+ * side, skipping subtrees whose ids are equal, and reports each difference
+ * to a callback. Status and checkout are both built on it.
+ */
+#include "core/pointer.h"
+#include "core/progress.h"
+#include "core/repo.h"
+#include "core/worktree.h"
+
+enum cmp_event {
+	CMP_WS_ONLY = 1,   /* a file/link only in the work tree (status: added) */
+	CMP_TARGET_ONLY,   /* a file/link only in the version (status: deleted) */
+	CMP_MODIFIED,      /* both, different content or mode */
+	CMP_DIR_NEW,       /* a directory only in the version, before its files */
+	CMP_DIR_GONE,      /* a directory only in the work tree, after its files */
+};
+
+typedef int (*cmp_cb)(int ev, const char *path, struct wt_node *ws, const struct tree_entry *te,
+		      void *data, struct strbuf *err);
+
+/*
+ * Compares `ws` (may be NULL: absent) with target entry `te` at `path`. All
+ * ws files must be known (hashed). Trees are read from the store through t.
+ */
+int wt_compare(struct odb_thread *t, struct wt_node *ws, const struct tree_entry *te,
+	       const char *path, cmp_cb cb, void *data, struct strbuf *err);
+
+/* The tree entry a pointer stands for (name = path). Free with free(e->name). */
+void ptr_to_entry(const struct pointer *p, const char *path, struct tree_entry *e);
+
+struct checkout_opts {
+	int force;       /* overwrite/remove local changes that are not stored */
+	int dry_run;
+	struct progress *progress;
+};
+
+struct checkout_result {
+	uint64_t written, removed, bytes_written, unchanged;
+	int failed_files; /* files that could not be written (messages on stderr) */
+};
+
+/*
+ * Makes `rel` hold exactly the version pointer `p` names. Refuses
+ * (CAIRN_ECONFLICT, listing the paths on stderr) to overwrite or remove a
+ * file whose content is not in the store, unless opts->force. Files that
+ * cannot be materialised (missing or corrupt data) are reported on stderr
+ * one by one and never written; the rest of the checkout goes on and the
+ * function then returns CAIRN_ECORRUPT or CAIRN_ENOTFOUND.
+ */
+int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
+		  const struct checkout_opts *opts, struct checkout_result *res, struct strbuf *err);
+
+#endif

@@ -1,0 +1,380 @@
+#include "core/repo.h"
+#include "core/chunker.h"
+#include "core/object.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int exists(const char *p)
+{
+	struct stat st;
+	return lstat(p, &st) == 0;
+}
+
+char *repo_config_path(const struct repo *r, const char *which)
+{
+	if (!strcmp(which, "repo"))
+		return xstrfmt("%s/config", r->cairn_dir);
+	if (!strcmp(which, "local"))
+		return xstrfmt("%s/config.local", r->cairn_dir);
+	{
+		const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+		if (xdg && *xdg)
+			return xstrfmt("%s/cairn/config", xdg);
+		return xstrfmt("%s/.config/cairn/config", home && *home ? home : "/");
+	}
+}
+
+static int get_u32(struct repo *r, const char *key, int64_t def, int64_t lo, int64_t hi,
+		   uint32_t *out, struct strbuf *err)
+{
+	int64_t v;
+	int ret = config_get_int(r->cfg, key, def, &v, err);
+	if (ret)
+		return ret;
+	if (v < lo || v > hi)
+		return cerr(err, CAIRN_EFORMAT, "config %s = %lld is out of range (%lld..%lld)", key,
+			    (long long)v, (long long)lo, (long long)hi);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int repo_load_config(struct repo *r, struct strbuf *err)
+{
+	char *files[3];
+	int ret, i;
+	int64_t fmt;
+	uint32_t z, t;
+
+	files[0] = repo_config_path(r, "user");
+	files[1] = repo_config_path(r, "repo");
+	files[2] = repo_config_path(r, "local");
+	config_free(r->cfg);
+	r->cfg = NULL;
+	ret = config_load(&r->cfg, (const char *const *)files, 3, err);
+	for (i = 0; i < 3; i++)
+		free(files[i]);
+	if (ret)
+		return ret;
+	ret = config_get_int(r->cfg, "core.format", REPO_FORMAT, &fmt, err);
+	if (ret)
+		return ret;
+	if (fmt != REPO_FORMAT)
+		return cerr(err, CAIRN_EVERSION,
+			    "repository format %lld is not supported by this cairn (it reads %d)",
+			    (long long)fmt, REPO_FORMAT);
+	ret = get_u32(r, "chunker.min", CHUNK_MIN_DEFAULT, 64, CHUNK_MAX_LIMIT, &r->chunk_min, err);
+	if (!ret)
+		ret = get_u32(r, "chunker.avg", CHUNK_AVG_DEFAULT, 64, CHUNK_MAX_LIMIT, &r->chunk_avg, err);
+	if (!ret)
+		ret = get_u32(r, "chunker.max", CHUNK_MAX_DEFAULT, 64, CHUNK_MAX_LIMIT, &r->chunk_max, err);
+	if (ret)
+		return ret;
+	if (chunker_check_params(r->chunk_min, r->chunk_avg, r->chunk_max))
+		return cerr(err, CAIRN_EFORMAT,
+			    "bad chunker settings %u/%u/%u (need 64 <= min < avg < max <= 64M, avg a power of two)",
+			    r->chunk_min, r->chunk_avg, r->chunk_max);
+	ret = get_u32(r, "compress.level", ODB_ZLEVEL_DEFAULT, 1, 19, &z, err);
+	if (ret)
+		return ret;
+	r->zlevel = (int)z;
+	ret = get_u32(r, "core.threads", 0, 0, 256, &t, err);
+	if (ret)
+		return ret;
+	r->threads = t ? (int)t : online_cpus();
+	return 0;
+}
+
+int repo_discover(struct repo **out, int need_cairn, struct strbuf *err)
+{
+	char cwd[PATH_MAX];
+	struct strbuf top = STRBUF_INIT, probe = STRBUF_INIT;
+	struct repo *r;
+	int ret;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return cerr_errno(err, "cannot get the current directory");
+	strbuf_addstr(&top, cwd);
+	for (;;) {
+		strbuf_reset(&probe);
+		strbuf_addf(&probe, "%s/.git", top.len ? top.buf : "");
+		if (exists(probe.buf))
+			break;
+		if (top.len <= 1) {
+			strbuf_release(&top);
+			strbuf_release(&probe);
+			return cerr(err, CAIRN_ENOREPO,
+				    "not in a git work tree (run 'git init' first, then 'cairn init')");
+		}
+		while (top.len > 1 && top.buf[top.len - 1] != '/')
+			top.len--;
+		if (top.len > 1)
+			top.len--;
+		top.buf[top.len] = '\0';
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->top = strbuf_detach(&top, NULL);
+	r->cairn_dir = xstrfmt("%s/.cairn", r->top);
+	r->store_dir = xstrfmt("%s/.cairn/store", r->top);
+	{
+		size_t tl = strlen(r->top);
+		const char *rest = cwd + tl;
+		if (tl == 1)
+			rest = cwd + 1;
+		while (*rest == '/')
+			rest++;
+		r->prefix = *rest ? xstrfmt("%s/", rest) : xstrdup("");
+	}
+	strbuf_release(&probe);
+	if (need_cairn && !is_dir(r->cairn_dir)) {
+		ret = cerr(err, CAIRN_ENOREPO, "not a cairn repository: no .cairn in '%s' (run 'cairn init')",
+			   r->top);
+		repo_free(r);
+		return ret;
+	}
+	ret = repo_load_config(r, err);
+	if (ret) {
+		repo_free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+int repo_init(struct repo *r, uint32_t min, uint32_t avg, uint32_t max, int zlevel,
+	      struct strbuf *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *cfg;
+	int ret;
+	char buf[32];
+
+	if (!min)
+		min = CHUNK_MIN_DEFAULT;
+	if (!avg)
+		avg = CHUNK_AVG_DEFAULT;
+	if (!max)
+		max = CHUNK_MAX_DEFAULT;
+	if (chunker_check_params(min, avg, max))
+		return cerr(err, CAIRN_EINVAL,
+			    "bad chunk sizes %u/%u/%u (need 64 <= min < avg < max <= 64M, avg a power of two)",
+			    min, avg, max);
+	if (mkdir(r->cairn_dir, 0777) < 0 && errno != EEXIST)
+		return cerr_errno(err, "cannot create '%s'", r->cairn_dir);
+	cfg = repo_config_path(r, "repo");
+	ret = 0;
+	if (!exists(cfg)) {
+		snprintf(buf, sizeof(buf), "%d", REPO_FORMAT);
+		ret = config_set(cfg, "core.format", buf, err);
+		if (!ret) {
+			snprintf(buf, sizeof(buf), "%u", min);
+			ret = config_set(cfg, "chunker.min", buf, err);
+		}
+		if (!ret) {
+			snprintf(buf, sizeof(buf), "%u", avg);
+			ret = config_set(cfg, "chunker.avg", buf, err);
+		}
+		if (!ret) {
+			snprintf(buf, sizeof(buf), "%u", max);
+			ret = config_set(cfg, "chunker.max", buf, err);
+		}
+		if (!ret && zlevel) {
+			snprintf(buf, sizeof(buf), "%d", zlevel);
+			ret = config_set(cfg, "compress.level", buf, err);
+		}
+	}
+	free(cfg);
+	if (!ret) {
+		static const char ign[] =
+			"# cairn: the object store and local settings stay out of git\n"
+			"/store/\n/tmp/\n/config.local\n";
+		strbuf_addf(&sb, "%s/.gitignore", r->cairn_dir);
+		if (!exists(sb.buf))
+			ret = write_file_atomic(sb.buf, ign, sizeof(ign) - 1, 1, err);
+	}
+	if (!ret)
+		ret = odb_create(r->store_dir, err);
+	if (!ret)
+		ret = repo_load_config(r, err);
+	strbuf_release(&sb);
+	return ret;
+}
+
+int repo_open_store(struct repo *r, int readonly, struct strbuf *err)
+{
+	struct odb_opts o;
+	int64_t ps;
+	int ret;
+	if (r->odb)
+		return 0;
+	ret = config_get_int(r->cfg, "pack.size", (int64_t)ODB_PACK_SIZE_DEFAULT, &ps, err);
+	if (ret)
+		return ret;
+	if (ps < 4096 || ps > (4ll << 30))
+		return cerr(err, CAIRN_EFORMAT, "config pack.size = %lld is out of range", (long long)ps);
+	o.zlevel = r->zlevel;
+	o.pack_size = (uint64_t)ps;
+	if (!is_dir(r->store_dir)) {
+		if (readonly)
+			return cerr(err, CAIRN_ENOTFOUND,
+				    "the object store '%s' is missing (run 'cairn init' to create it)",
+				    r->store_dir);
+		ret = odb_create(r->store_dir, err);
+		if (ret)
+			return ret;
+	}
+	return odb_open(&r->odb, r->store_dir, &o, readonly, err);
+}
+
+void repo_free(struct repo *r)
+{
+	if (!r)
+		return;
+	odb_close(r->odb);
+	config_free(r->cfg);
+	free(r->top);
+	free(r->cairn_dir);
+	free(r->store_dir);
+	free(r->prefix);
+	free(r);
+}
+
+char *repo_abspath(const struct repo *r, const char *rel)
+{
+	if (!*rel)
+		return xstrdup(r->top);
+	if (!strcmp(r->top, "/"))
+		return xstrfmt("/%s", rel);
+	return xstrfmt("%s/%s", r->top, rel);
+}
+
+int repo_relpath(const struct repo *r, const char *arg, struct strbuf *out, struct strbuf *err)
+{
+	struct strbuf full = STRBUF_INIT;
+	const char *p;
+	size_t tl = strlen(r->top), first_len;
+	int ret = 0;
+
+	strbuf_reset(out);
+	if (!*arg)
+		return cerr(err, CAIRN_EINVAL, "empty path");
+	if (arg[0] == '/') {
+		strbuf_addstr(&full, arg);
+	} else {
+		strbuf_addstr(&full, r->top);
+		if (*r->prefix) {
+			strbuf_addch(&full, '/');
+			strbuf_add(&full, r->prefix, strlen(r->prefix) - 1);
+		}
+		strbuf_addch(&full, '/');
+		strbuf_addstr(&full, arg);
+	}
+	/* normalise: split on '/', drop "." and "", resolve ".." lexically */
+	{
+		struct strbuf norm = STRBUF_INIT;
+		p = full.buf;
+		while (*p) {
+			const char *s;
+			size_t n;
+			while (*p == '/')
+				p++;
+			s = p;
+			while (*p && *p != '/')
+				p++;
+			n = (size_t)(p - s);
+			if (!n || (n == 1 && s[0] == '.'))
+				continue;
+			if (n == 2 && s[0] == '.' && s[1] == '.') {
+				while (norm.len && norm.buf[norm.len - 1] != '/')
+					norm.len--;
+				if (norm.len)
+					norm.len--;
+				norm.buf[norm.len] = '\0';
+				continue;
+			}
+			strbuf_addch(&norm, '/');
+			strbuf_add(&norm, s, n);
+		}
+		if (!norm.len)
+			strbuf_addch(&norm, '/');
+		strbuf_release(&full);
+		full = norm;
+	}
+	if (tl == 1) {
+		p = full.buf + 1;
+	} else if (!strncmp(full.buf, r->top, tl) && (full.buf[tl] == '/' || !full.buf[tl])) {
+		p = full.buf + tl;
+		while (*p == '/')
+			p++;
+	} else {
+		ret = cerr(err, CAIRN_EUNSAFE, "'%s' is outside the repository '%s'", arg, r->top);
+		goto out;
+	}
+	if (!*p) {
+		ret = cerr(err, CAIRN_EUNSAFE, "'%s' is the top of the repository, not a path in it", arg);
+		goto out;
+	}
+	first_len = strcspn(p, "/");
+	if ((first_len == 4 && !strncmp(p, ".git", 4)) || (first_len == 6 && !strncmp(p, ".cairn", 6))) {
+		ret = cerr(err, CAIRN_EUNSAFE, "'%s' is inside %.*s/, which cairn never tracks", arg,
+			   (int)first_len, p);
+		goto out;
+	}
+	{
+		const char *c = p;
+		while (*c) {
+			size_t n = strcspn(c, "/");
+			if (!entry_name_ok(c, n)) {
+				ret = cerr(err, CAIRN_EUNSAFE, "'%s' has a forbidden path component '%.*s'",
+					   arg, (int)n, c);
+				goto out;
+			}
+			c += n;
+			while (*c == '/')
+				c++;
+		}
+	}
+	strbuf_addstr(out, p);
+out:
+	strbuf_release(&full);
+	return ret;
+}
+
+int repo_check_parents(const struct repo *r, const char *rel, struct strbuf *err)
+{
+	struct strbuf p = STRBUF_INIT;
+	const char *s = rel, *slash;
+	int ret = 0;
+	while ((slash = strchr(s, '/'))) {
+		struct stat st;
+		char *abs;
+		strbuf_reset(&p);
+		strbuf_add(&p, rel, (size_t)(slash - rel));
+		abs = repo_abspath(r, p.buf);
+		if (lstat(abs, &st) == 0) {
+			if (S_ISLNK(st.st_mode))
+				ret = cerr(err, CAIRN_EUNSAFE,
+					   "'%s' is a symlink; cairn does not write through symlinks", p.buf);
+			else if (!S_ISDIR(st.st_mode))
+				ret = cerr(err, CAIRN_EUNSAFE, "'%s' is not a directory", p.buf);
+		} else if (errno != ENOENT) {
+			ret = cerr_errno(err, "cannot stat '%s'", p.buf);
+		}
+		free(abs);
+		if (ret)
+			break;
+		s = slash + 1;
+	}
+	strbuf_release(&p);
+	return ret;
+}

@@ -1,0 +1,492 @@
+#include "core/worktree.h"
+#include "core/parallel.h"
+#include "core/pointer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STAT_ENTRY_SZ (1 + 4 + 8 * 6 + OID_RAWSZ + SHA256_RAWSZ)
+#define HASH_BLOCK (1u << 20)
+
+static void node_clear(struct wt_node *n)
+{
+	size_t i;
+	for (i = 0; i < n->nkids; i++)
+		node_clear(&n->kids[i]);
+	free(n->kids);
+	free(n->name);
+	free(n->path);
+	memset(n, 0, sizeof(*n));
+}
+
+void wt_node_free(struct wt_node *n)
+{
+	if (!n)
+		return;
+	node_clear(n);
+	free(n);
+}
+
+static uint32_t mode_of(const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		return MODE_DIR;
+	if (S_ISLNK(st->st_mode))
+		return MODE_LINK;
+	if (S_ISREG(st->st_mode))
+		return (st->st_mode & S_IXUSR) ? MODE_EXEC : MODE_FILE;
+	return 0;
+}
+
+void wt_node_set_stat(struct wt_node *n, const struct stat *st)
+{
+	n->mode = mode_of(st);
+	n->dev = (uint64_t)st->st_dev;
+	n->ino = (uint64_t)st->st_ino;
+	n->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	n->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+	if (n->mode != MODE_DIR)
+		n->size = (uint64_t)st->st_size;
+}
+
+static void stat_entry_encode(uint8_t *out, const struct wt_node *n, int64_t cached_at)
+{
+	out[0] = 1;
+	put_le32(out + 1, n->mode);
+	put_le64(out + 5, n->dev);
+	put_le64(out + 13, n->ino);
+	put_le64(out + 21, n->size);
+	put_le64(out + 29, (uint64_t)n->mtime_ns);
+	put_le64(out + 37, (uint64_t)n->ctime_ns);
+	put_le64(out + 45, (uint64_t)cached_at);
+	memcpy(out + 53, n->id.b, OID_RAWSZ);
+	memcpy(out + 53 + OID_RAWSZ, n->sha.b, SHA256_RAWSZ);
+}
+
+/* Fill id/sha from a trusted cache entry; 1 if used. */
+static int stat_entry_apply(struct wt_node *n, const uint8_t *v, size_t len)
+{
+	int64_t mt, ct, at;
+	if (len != STAT_ENTRY_SZ || v[0] != 1)
+		return 0;
+	mt = (int64_t)get_le64(v + 29);
+	ct = (int64_t)get_le64(v + 37);
+	at = (int64_t)get_le64(v + 45);
+	if (get_le32(v + 1) != n->mode || get_le64(v + 5) != n->dev || get_le64(v + 13) != n->ino ||
+	    get_le64(v + 21) != n->size || mt != n->mtime_ns || ct != n->ctime_ns)
+		return 0;
+	if (n->mtime_ns >= at || n->ctime_ns >= at)
+		return 0; /* racy: changed in the tick the entry was written */
+	memcpy(n->id.b, v + 53, OID_RAWSZ);
+	memcpy(n->sha.b, v + 53 + OID_RAWSZ, SHA256_RAWSZ);
+	n->known = 1;
+	n->from_cache = 1;
+	return 1;
+}
+
+struct scan_ctx {
+	struct repo *r;
+	MDB_txn *txn; /* stat cache snapshot, or NULL */
+	MDB_dbi dbi;
+	struct strbuf *err;
+};
+
+static void cache_lookup(struct scan_ctx *c, struct wt_node *n)
+{
+	MDB_val k, v;
+	if (!c->txn)
+		return;
+	k.mv_data = n->path;
+	k.mv_size = strlen(n->path);
+	if (!mdb_get(c->txn, c->dbi, &k, &v))
+		stat_entry_apply(n, v.mv_data, v.mv_size);
+}
+
+static int kid_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct wt_node *)a)->name, ((const struct wt_node *)b)->name);
+}
+
+static int scan_dir(struct scan_ctx *c, int dfd, struct wt_node *dir)
+{
+	DIR *d;
+	struct dirent *de;
+	size_t i;
+	int ret = 0;
+
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return cerr_errno(c->err, "cannot read directory '%s'", dir->path);
+	}
+	errno = 0;
+	while ((de = readdir(d))) {
+		const char *name = de->d_name;
+		size_t nl = strlen(name);
+		struct wt_node *k;
+		struct stat st;
+		uint32_t mode;
+
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue; /* vanished while scanning */
+			ret = cerr_errno(c->err, "cannot stat '%s/%s'", dir->path, name);
+			break;
+		}
+		mode = mode_of(&st);
+		if (!mode) {
+			fprintf(stderr, "warning: skipping '%s/%s': not a regular file, directory or symlink\n",
+				dir->path, name);
+			continue;
+		}
+		if (!entry_name_ok(name, nl)) {
+			ret = cerr(c->err, CAIRN_EUNSAFE, "cannot track '%s/%s': forbidden name", dir->path,
+				   name);
+			break;
+		}
+		if (mode != MODE_DIR && ends_with(name, POINTER_SUFFIX)) {
+			ret = cerr(c->err, CAIRN_EINVAL,
+				   "'%s/%s' is a cairn pointer file: tracked paths cannot nest", dir->path,
+				   name);
+			break;
+		}
+		ALLOC_GROW(dir->kids, dir->nkids + 1, dir->alloc);
+		k = &dir->kids[dir->nkids++];
+		memset(k, 0, sizeof(*k));
+		k->name = xstrdup(name);
+		k->path = xstrfmt("%s/%s", dir->path, name);
+		wt_node_set_stat(k, &st);
+		errno = 0;
+	}
+	if (!ret && errno)
+		ret = cerr_errno(c->err, "cannot read directory '%s'", dir->path);
+	if (ret) {
+		closedir(d);
+		return ret;
+	}
+	qsort(dir->kids, dir->nkids, sizeof(*dir->kids), kid_cmp);
+	for (i = 0; i < dir->nkids && !ret; i++) {
+		struct wt_node *k = &dir->kids[i];
+		if (k->mode == MODE_DIR) {
+			int sub = openat(dirfd(d), k->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				ret = cerr_errno(c->err, "cannot open directory '%s'", k->path);
+			else
+				ret = scan_dir(c, sub, k);
+		} else {
+			cache_lookup(c, k);
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, struct wt_node **out,
+	    struct strbuf *err)
+{
+	struct scan_ctx c;
+	struct wt_node *n;
+	struct stat st;
+	char *abs = repo_abspath(r, rel);
+	const char *slash;
+	int ret = 0;
+
+	*out = NULL;
+	if (lstat(abs, &st) < 0) {
+		ret = errno == ENOENT ? 0 : cerr_errno(err, "cannot stat '%s'", rel);
+		free(abs);
+		return ret;
+	}
+	n = xcalloc(1, sizeof(*n));
+	slash = strrchr(rel, '/');
+	n->name = xstrdup(slash ? slash + 1 : rel);
+	n->path = xstrdup(rel);
+	wt_node_set_stat(n, &st);
+	if (!n->mode) {
+		wt_node_free(n);
+		free(abs);
+		return cerr(err, CAIRN_EINVAL, "'%s' is not a regular file, directory or symlink", rel);
+	}
+	c.r = r;
+	c.err = err;
+	c.txn = t ? idx_rd_begin(&t->rd, NULL) : NULL;
+	c.dbi = t ? t->odb->idx->stat : 0;
+	if (n->mode == MODE_DIR) {
+		int fd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			ret = cerr_errno(err, "cannot open directory '%s'", rel);
+		else
+			ret = scan_dir(&c, fd, n);
+	} else {
+		cache_lookup(&c, n);
+	}
+	if (c.txn)
+		idx_rd_end(&t->rd);
+	free(abs);
+	if (ret) {
+		wt_node_free(n);
+		return ret;
+	}
+	*out = n;
+	return 0;
+}
+
+void wt_collect_files(struct wt_node *n, struct wt_node ***list, size_t *nr, size_t *alloc)
+{
+	size_t i;
+	if (n->mode != MODE_DIR) {
+		ALLOC_GROW(*list, *nr + 1, *alloc);
+		(*list)[(*nr)++] = n;
+		return;
+	}
+	for (i = 0; i < n->nkids; i++)
+		wt_collect_files(&n->kids[i], list, nr, alloc);
+}
+
+int wt_hash_path(const char *abs, uint32_t mode, struct oid *id, struct sha256 *sha,
+		 uint64_t *size, struct strbuf *scratch, struct strbuf *err)
+{
+	struct oid_ctx oc;
+	struct sha256_ctx sc;
+	uint64_t total = 0;
+	int fd, ret = 0;
+
+	if (mode == MODE_LINK) {
+		char target[4097];
+		ssize_t n = readlink(abs, target, sizeof(target));
+		if (n < 0)
+			return cerr_errno(err, "cannot read symlink '%s'", abs);
+		if ((size_t)n >= sizeof(target))
+			return cerr(err, CAIRN_EINVAL, "symlink '%s' has a target over 4096 bytes", abs);
+		oid_hash(id, target, (size_t)n);
+		sha256_hash(sha, target, (size_t)n);
+		*size = (uint64_t)n;
+		return 0;
+	}
+	fd = open(abs, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cerr_errno(err, "cannot open '%s'", abs);
+	strbuf_grow(scratch, HASH_BLOCK);
+	oid_ctx_init(&oc);
+	sha256_init(&sc);
+	for (;;) {
+		ssize_t n = read_full(fd, scratch->buf, HASH_BLOCK);
+		if (n < 0) {
+			ret = cerr_errno(err, "cannot read '%s'", abs);
+			break;
+		}
+		if (!n)
+			break;
+		oid_ctx_update(&oc, scratch->buf, (size_t)n);
+		sha256_update(&sc, scratch->buf, (size_t)n);
+		total += (uint64_t)n;
+		if ((size_t)n < HASH_BLOCK)
+			break;
+	}
+	close(fd);
+	oid_ctx_final(&oc, id);
+	sha256_final(&sc, sha);
+	*size = total;
+	return ret;
+}
+
+struct hash_job {
+	struct repo *r;
+	struct wt_node **files;
+};
+
+static int hash_one(size_t i, struct par_thread *pt, void *data, struct strbuf *err)
+{
+	struct hash_job *j = data;
+	struct wt_node *n = j->files[i];
+	char *abs = repo_abspath(j->r, n->path);
+	int ret = wt_hash_path(abs, n->mode, &n->id, &n->sha, &n->size, &pt->buf, err);
+	free(abs);
+	if (!ret)
+		n->known = 1;
+	return ret;
+}
+
+int wt_hash_unknown(struct repo *r, struct wt_node *root, struct strbuf *err)
+{
+	struct wt_node **all = NULL, **todo = NULL;
+	size_t n = 0, alloc = 0, i, nt = 0;
+	struct hash_job j;
+	int ret;
+
+	wt_collect_files(root, &all, &n, &alloc);
+	todo = xcalloc(n ? n : 1, sizeof(*todo));
+	for (i = 0; i < n; i++)
+		if (!all[i]->known)
+			todo[nt++] = all[i];
+	j.r = r;
+	j.files = todo;
+	ret = par_for(r->threads, nt, NULL, hash_one, &j, err);
+	free(all);
+	free(todo);
+	return ret;
+}
+
+int wt_compute_trees(struct wt_node *n, wt_tree_cb cb, void *data, struct strbuf *err)
+{
+	struct tree t;
+	struct strbuf enc = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	if (n->mode != MODE_DIR)
+		return n->known ? 0 : cerr(err, CAIRN_EINVAL, "'%s' was not hashed", n->path);
+	for (i = 0; i < n->nkids && !ret; i++)
+		ret = wt_compute_trees(&n->kids[i], cb, data, err);
+	if (ret)
+		return ret;
+	tree_init(&t);
+	for (i = 0; i < n->nkids; i++) {
+		struct wt_node *k = &n->kids[i];
+		struct tree_entry *e = tree_add(&t, k->name, k->mode);
+		e->size = k->size;
+		e->files = k->mode == MODE_DIR ? k->files : 0;
+		e->id = k->id;
+		e->sha = k->sha;
+	}
+	/* kids are sorted with strcmp, as trees are */
+	tree_encode(&t, &enc, &n->id, &n->sha);
+	tree_totals(&t, &n->size, &n->files);
+	n->known = 1;
+	if (cb)
+		ret = cb(n, &t, &enc, data, err);
+	tree_release(&t);
+	strbuf_release(&enc);
+	return ret;
+}
+
+static int64_t coarse_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct save_ctx {
+	struct wt_node **files;
+	size_t n;
+	struct wt_node **roots;
+	size_t nroots;
+	MDB_dbi dbi;
+};
+
+static int path_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct wt_node *const *)a)->path, (*(struct wt_node *const *)b)->path);
+}
+
+static int save_txn(MDB_txn *txn, void *data, struct strbuf *err)
+{
+	struct save_ctx *s = data;
+	int64_t at = coarse_now();
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->n; i++) {
+		struct wt_node *n = s->files[i];
+		uint8_t val[STAT_ENTRY_SZ];
+		MDB_val k, v;
+		if (!n->known || !n->ino)
+			continue;
+		if (n->from_cache)
+			continue;
+		stat_entry_encode(val, n, at);
+		k.mv_data = n->path;
+		k.mv_size = strlen(n->path);
+		v.mv_data = val;
+		v.mv_size = sizeof(val);
+		rc = mdb_put(txn, s->dbi, &k, &v, 0);
+		if (rc)
+			return idx_err(err, rc, "stat cache");
+	}
+	/* forget entries under a scanned directory that no longer exist */
+	for (i = 0; i < s->nroots; i++) {
+		struct wt_node *root = s->roots[i];
+		struct strbuf prefix = STRBUF_INIT;
+		MDB_cursor *cur;
+		MDB_val k, v;
+		if (root->mode != MODE_DIR)
+			continue;
+		strbuf_addf(&prefix, "%s/", root->path);
+		rc = mdb_cursor_open(txn, s->dbi, &cur);
+		if (rc) {
+			strbuf_release(&prefix);
+			return idx_err(err, rc, "stat cache");
+		}
+		k.mv_data = prefix.buf;
+		k.mv_size = prefix.len;
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			struct wt_node key, *kp = &key, **hit;
+			char *path;
+			if (k.mv_size < prefix.len || memcmp(k.mv_data, prefix.buf, prefix.len))
+				break;
+			path = xstrndup(k.mv_data, k.mv_size);
+			key.path = path;
+			hit = bsearch(&kp, s->files, s->n, sizeof(*s->files), path_cmp);
+			free(path);
+			if (!hit) {
+				rc = mdb_cursor_del(cur, 0);
+				if (rc)
+					break;
+			}
+		}
+		mdb_cursor_close(cur);
+		strbuf_release(&prefix);
+		if (rc && rc != MDB_NOTFOUND)
+			return idx_err(err, rc, "stat cache");
+	}
+	return 0;
+}
+
+int wt_stat_cache_save(struct repo *r, struct wt_node **roots, size_t nroots, struct strbuf *err)
+{
+	struct save_ctx s;
+	size_t alloc = 0, i;
+	int ret;
+
+	if (!r->odb)
+		return 0;
+	memset(&s, 0, sizeof(s));
+	for (i = 0; i < nroots; i++)
+		if (roots[i])
+			wt_collect_files(roots[i], &s.files, &s.n, &alloc);
+	if (s.n)
+		qsort(s.files, s.n, sizeof(*s.files), path_cmp);
+	s.roots = roots;
+	s.nroots = nroots;
+	s.dbi = r->odb->idx->stat;
+	for (i = 0; i < nroots; i++)
+		if (!roots[i])
+			s.nroots = 0; /* keep it simple: no pruning with holes */
+	ret = idx_write(r->odb->idx, save_txn, &s, err);
+	free(s.files);
+	return ret;
+}
+
+int wt_node_restat(struct repo *r, struct wt_node *n, struct strbuf *err)
+{
+	struct stat st;
+	char *abs = repo_abspath(r, n->path);
+	int ret = 0;
+	if (lstat(abs, &st) < 0)
+		ret = cerr_errno(err, "cannot stat '%s'", n->path);
+	else
+		wt_node_set_stat(n, &st);
+	free(abs);
+	return ret;
+}
