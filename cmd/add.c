@@ -1,0 +1,251 @@
+/*
+ * cairn add: store files or directories and write their pointer files.
+ */
+#include "cmd/builtin.h"
+#include "core/ingest.h"
+#include "core/pointer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct target {
+	struct strbuf data, ptr;
+	struct wt_node *node;
+};
+
+/* Escape a name for a .gitignore pattern that matches exactly it. */
+static void gitignore_escape(struct strbuf *out, const char *name)
+{
+	size_t i, n = strlen(name);
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+		if (c == '*' || c == '?' || c == '[' || c == '\\' || (i == 0 && (c == '#' || c == '!')) ||
+		    (c == ' ' && i == n - 1))
+			strbuf_addch(out, '\\');
+		strbuf_addch(out, c);
+	}
+}
+
+/* Make sure `parent/.gitignore` has the line "/name". */
+static int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err)
+{
+	const char *slash = strrchr(rel, '/');
+	struct strbuf path = STRBUF_INIT, line = STRBUF_INIT, cur = STRBUF_INIT;
+	char *abs;
+	int ret = 0;
+	size_t pos = 0;
+
+	strbuf_addch(&line, '/');
+	gitignore_escape(&line, slash ? slash + 1 : rel);
+	if (slash)
+		strbuf_addf(&path, "%.*s/.gitignore", (int)(slash - rel), rel);
+	else
+		strbuf_addstr(&path, ".gitignore");
+	abs = repo_abspath(r, path.buf);
+	ret = read_file(abs, 16u << 20, &cur, err);
+	if (ret == CAIRN_ENOTFOUND) {
+		ret = 0;
+		strbuf_reset(&cur);
+	}
+	if (ret)
+		goto out;
+	while (pos < cur.len) {
+		size_t n = strcspn(cur.buf + pos, "\n");
+		if (n == line.len && !memcmp(cur.buf + pos, line.buf, n))
+			goto out; /* already there */
+		pos += n + 1;
+	}
+	if (cur.len && cur.buf[cur.len - 1] != '\n')
+		strbuf_addch(&cur, '\n');
+	strbuf_add(&cur, line.buf, line.len);
+	strbuf_addch(&cur, '\n');
+	ret = write_file_atomic(abs, cur.buf, cur.len, 0, err);
+out:
+	free(abs);
+	strbuf_release(&path);
+	strbuf_release(&line);
+	strbuf_release(&cur);
+	return ret;
+}
+
+/* Refuse paths inside an already tracked directory. */
+static int check_not_nested(struct repo *r, const char *rel, struct strbuf *err)
+{
+	struct strbuf p = STRBUF_INIT;
+	const char *s = rel, *slash;
+	int ret = 0;
+	while ((slash = strchr(s, '/'))) {
+		struct stat st;
+		char *abs;
+		strbuf_reset(&p);
+		strbuf_add(&p, rel, (size_t)(slash - rel));
+		strbuf_addstr(&p, POINTER_SUFFIX);
+		abs = repo_abspath(r, p.buf);
+		if (!lstat(abs, &st))
+			ret = cerr(err, CAIRN_EINVAL, "'%s' is inside a tracked path (see '%s')", rel, p.buf);
+		free(abs);
+		if (ret)
+			break;
+		s = slash + 1;
+	}
+	strbuf_release(&p);
+	return ret;
+}
+
+int cmd_add(int argc, const char **argv, struct repo *r)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct target *tg;
+	struct wt_node **roots;
+	struct odb_batch *b = NULL;
+	struct odb_stats os;
+	struct ingest_stats is;
+	struct progress *p;
+	struct odb_thread t;
+	int quiet = 0, gitignore = 1, i, nt = 0, ret = 0, j;
+	uint64_t total_bytes = 0, total_files = 0;
+
+	tg = xcalloc((size_t)argc, sizeof(*tg));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			quiet = 1;
+		} else if (!strcmp(a, "--no-gitignore")) {
+			gitignore = 0;
+		} else if (!strcmp(a, "--")) {
+			for (i++; i < argc; i++)
+				tg[nt++].data.buf = (char *)argv[i];
+			break;
+		} else if (a[0] == '-' && a[1]) {
+			free(tg);
+			return usage_error("add", "unknown option '%s'", a);
+		} else {
+			tg[nt++].data.buf = (char *)argv[i];
+		}
+	}
+	if (!nt) {
+		free(tg);
+		return usage_error("add", "nothing to add: give one or more paths");
+	}
+	/* resolve and check every path before storing anything */
+	for (i = 0; i < nt; i++) {
+		const char *arg = tg[i].data.buf;
+		strbuf_init(&tg[i].data, 0);
+		strbuf_init(&tg[i].ptr, 0);
+		if (resolve_tracked(r, arg, &tg[i].data, &tg[i].ptr, &err) ||
+		    check_not_nested(r, tg[i].data.buf, &err) ||
+		    repo_check_parents(r, tg[i].data.buf, &err)) {
+			ret = error("%s", err.buf);
+			nt = i + 1;
+			goto out;
+		}
+		for (j = 0; j < i; j++) {
+			const char *x = tg[j].data.buf, *y = tg[i].data.buf;
+			size_t lx = strlen(x), ly = strlen(y);
+			if (!strcmp(x, y) || (lx < ly && !strncmp(x, y, lx) && y[lx] == '/') ||
+			    (ly < lx && !strncmp(x, y, ly) && x[ly] == '/')) {
+				ret = error("'%s' and '%s' overlap: add one of them", x, y);
+				nt = i + 1;
+				goto out;
+			}
+		}
+	}
+	if (repo_open_store(r, 0, &err)) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	odb_thread_init(&t, r->odb);
+	for (i = 0; i < nt && !ret; i++) {
+		if (wt_scan(r, &t, tg[i].data.buf, &tg[i].node, &err))
+			ret = error("%s", err.buf);
+		else if (!tg[i].node)
+			ret = error("'%s' does not exist", tg[i].data.buf);
+		else if (tg[i].node->mode == MODE_LINK)
+			ret = error("'%s' is a symlink; cairn tracks files and directories (symlinks inside a directory are kept)",
+				    tg[i].data.buf);
+	}
+	odb_thread_release(&t);
+	if (ret)
+		goto out;
+	roots = xcalloc((size_t)nt, sizeof(*roots));
+	for (i = 0; i < nt; i++)
+		roots[i] = tg[i].node;
+	p = progress_start("Adding", 0, 0, !quiet && progress_default());
+	if (odb_batch_begin(r->odb, &b, &err) ||
+	    ingest_nodes(r, b, roots, (size_t)nt, p, &is, &err)) {
+		progress_stop(p);
+		if (b)
+			odb_batch_abort(b);
+		free(roots);
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	progress_stop(p);
+	/* durable and indexed before any pointer names it */
+	if (odb_batch_commit(b, &os, &err)) {
+		free(roots);
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	if (wt_stat_cache_save(r, roots, (size_t)nt, &err))
+		warning("%s", err.buf);
+	free(roots);
+	for (i = 0; i < nt; i++) {
+		struct wt_node *n = tg[i].node;
+		struct pointer ptr, old;
+		char *pabs = repo_abspath(r, tg[i].ptr.buf);
+		int same;
+		memset(&ptr, 0, sizeof(ptr));
+		ptr.is_dir = n->mode == MODE_DIR;
+		ptr.id = n->id;
+		ptr.sha = n->sha;
+		ptr.size = n->size;
+		ptr.files = ptr.is_dir ? n->files : 1;
+		ptr.mode = n->mode;
+		same = !ptr_read(&old, pabs, NULL) && old.is_dir == ptr.is_dir &&
+		       oid_eq(&old.id, &ptr.id) && sha256_eq(&old.sha, &ptr.sha) && old.mode == ptr.mode;
+		if (!same && ptr_write(&ptr, pabs, &err)) {
+			ret = error("%s", err.buf);
+			free(pabs);
+			break;
+		}
+		free(pabs);
+		if (gitignore && ensure_gitignored(r, tg[i].data.buf, &err))
+			warning("cannot update .gitignore for '%s': %s", tg[i].data.buf, err.buf);
+		total_bytes += n->size;
+		total_files += ptr.files;
+		if (!quiet) {
+			struct strbuf sz = STRBUF_INIT;
+			strbuf_add_human_size(&sz, n->size);
+			if (ptr.is_dir)
+				printf("%s %s: %llu files, %s\n", same ? "unchanged" : "added", tg[i].data.buf,
+				       (unsigned long long)n->files, sz.buf);
+			else
+				printf("%s %s: %s\n", same ? "unchanged" : "added", tg[i].data.buf, sz.buf);
+			strbuf_release(&sz);
+		}
+	}
+	if (!quiet && !ret) {
+		struct strbuf a = STRBUF_INIT, s = STRBUF_INIT;
+		strbuf_add_human_size(&a, os.raw_new);
+		strbuf_add_human_size(&s, os.stored_new);
+		printf("%llu files read, %llu new objects, %s new data stored as %s\n",
+		       (unsigned long long)is.files_read, (unsigned long long)os.objects_new, a.buf, s.buf);
+		strbuf_release(&a);
+		strbuf_release(&s);
+	}
+out:
+	for (i = 0; i < nt; i++) {
+		strbuf_release(&tg[i].data);
+		strbuf_release(&tg[i].ptr);
+		wt_node_free(tg[i].node);
+	}
+	free(tg);
+	strbuf_release(&err);
+	(void)total_files;
+	(void)total_bytes;
+	return ret;
+}

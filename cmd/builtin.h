@@ -1,0 +1,66 @@
+#ifndef CAIRN_BUILTIN_H
+#define CAIRN_BUILTIN_H
+/*
+ * Commands. Each is `int cmd_NAME(int argc, const char **argv, struct repo *r)`
+ * in cmd/NAME.c, listed in the table in cmd/main.c. argv[0] is the command
+ * name. The return value is the exit code. Commands report errors with
+ * error() and return 1, or die() (exit 128) when they cannot go on.
+ */
+#include "core/repo.h"
+#include "core/util.h"
+
+#define CAIRN_VERSION "0.1.0"
+
+/* Table flags */
+#define NEED_WORKTREE (1 << 0) /* run inside a git work tree */
+#define NEED_REPO (1 << 1)     /* ... with .cairn (implies NEED_WORKTREE) */
+
+struct cmd_struct {
+	const char *name;
+	int (*fn)(int argc, const char **argv, struct repo *r);
+	int flags;
+	const char *usage;   /* one or more SYNOPSIS lines, '\n'-separated */
+	const char *summary; /* one line for `cairn help` */
+};
+
+const struct cmd_struct *find_cmd(const char *name);
+extern const struct cmd_struct commands[];
+extern const size_t ncommands;
+
+/* Messages: "error: ..." / "warning: ..." on stderr; die() exits 128. */
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Print `usage: ...` for the current command and return 129 (bad usage). */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print the usage to stdout for -h and return 0. */
+int usage_help(const char *cmd);
+
+/* Whether argv[i] is -h/--help. */
+int is_help(const char *arg);
+
+/*
+ * Turns a user path (data dir, file, or its .cairn pointer) into the
+ * tracked path and its pointer path, both repo-relative.
+ */
+int resolve_tracked(struct repo *r, const char *arg, struct strbuf *data, struct strbuf *ptr,
+		    struct strbuf *err);
+
+/* Lists every pointer in the work tree (via git); exits on failure. */
+int list_pointers(struct repo *r, char ***paths, size_t *n);
+void free_list(char **list, size_t n);
+
+/* Help text of a command (its man page), or NULL. */
+const char *help_text(const char *name);
+
+int cmd_init(int argc, const char **argv, struct repo *r);
+int cmd_add(int argc, const char **argv, struct repo *r);
+int cmd_status(int argc, const char **argv, struct repo *r);
+int cmd_checkout(int argc, const char **argv, struct repo *r);
+int cmd_ls(int argc, const char **argv, struct repo *r);
+int cmd_stats(int argc, const char **argv, struct repo *r);
+int cmd_config(int argc, const char **argv, struct repo *r);
+int cmd_help(int argc, const char **argv, struct repo *r);
+int cmd_version(int argc, const char **argv, struct repo *r);
+
+#endif

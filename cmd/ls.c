@@ -1,0 +1,140 @@
+/*
+ * cairn ls: the files of the version a pointer names.
+ */
+#include "cmd/builtin.h"
+#include "core/checkout.h"
+#include "core/content.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ls_ctx {
+	struct odb_thread *t;
+	int json, first;
+	struct strbuf out;
+};
+
+static const char *mode_str(uint32_t mode)
+{
+	switch (mode) {
+	case MODE_EXEC: return "100755";
+	case MODE_LINK: return "120000";
+	case MODE_DIR: return "040000";
+	}
+	return "100644";
+}
+
+static void emit(struct ls_ctx *c, const struct tree_entry *e, const char *path)
+{
+	char hex[SHA256_HEXSZ + 1], shex[SHA256_HEXSZ + 1];
+	oid_to_hex(&e->id, hex);
+	sha256_to_hex(&e->sha, shex);
+	if (c->json) {
+		strbuf_addstr(&c->out, c->first ? "" : ",");
+		strbuf_addf(&c->out, "{\"path\":");
+		strbuf_add_json_str(&c->out, path, strlen(path));
+		strbuf_addf(&c->out, ",\"mode\":\"%s\",\"size\":%llu,\"id\":\"%s\",\"sha256\":\"%s\"}",
+			    mode_str(e->mode), (unsigned long long)e->size, hex, shex);
+	} else {
+		strbuf_addf(&c->out, "%s %12llu %s  %s\n", mode_str(e->mode),
+			    (unsigned long long)e->size, hex, path);
+	}
+	c->first = 0;
+	if (c->out.len > 65536) {
+		fwrite(c->out.buf, 1, c->out.len, stdout);
+		strbuf_reset(&c->out);
+	}
+}
+
+static int walk(struct ls_ctx *c, const struct tree_entry *dir, const char *prefix,
+		struct strbuf *err)
+{
+	struct tree t;
+	size_t i;
+	int r = content_read_tree(c->t, &dir->id, &dir->sha, &t, prefix, err);
+	if (r)
+		return r;
+	for (i = 0; i < t.n && !r; i++) {
+		char *p = *prefix ? xstrfmt("%s/%s", prefix, t.e[i].name) : xstrdup(t.e[i].name);
+		if (t.e[i].mode == MODE_DIR)
+			r = walk(c, &t.e[i], p, err);
+		else
+			emit(c, &t.e[i], p);
+		free(p);
+	}
+	tree_release(&t);
+	return r;
+}
+
+int cmd_ls(int argc, const char **argv, struct repo *r)
+{
+	struct strbuf err = STRBUF_INIT, data = STRBUF_INIT, ptrp = STRBUF_INIT;
+	struct ls_ctx c;
+	struct odb_thread t;
+	struct pointer p;
+	struct tree_entry te;
+	const char *arg = NULL;
+	char *pabs;
+	int i, ret = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.first = 1;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			c.json = 1;
+		else if (!strcmp(argv[i], "-r") || !strcmp(argv[i], "--recursive"))
+			; /* listings are always recursive */
+		else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("ls", "unknown option '%s'", argv[i]);
+		else if (arg)
+			return usage_error("ls", "give one path");
+		else
+			arg = argv[i];
+	}
+	if (!arg)
+		return usage_error("ls", "give the tracked path or its pointer file");
+	if (resolve_tracked(r, arg, &data, &ptrp, &err)) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	pabs = repo_abspath(r, ptrp.buf);
+	if (ptr_read(&p, pabs, &err)) {
+		free(pabs);
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	free(pabs);
+	if (repo_open_store(r, 1, &err)) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	odb_thread_init(&t, r->odb);
+	c.t = &t;
+	strbuf_init(&c.out, 0);
+	ptr_to_entry(&p, data.buf, &te);
+	if (c.json)
+		strbuf_addstr(&c.out, "{\"files\":[");
+	if (p.is_dir)
+		ret = walk(&c, &te, "", &err);
+	else {
+		const char *slash = strrchr(data.buf, '/');
+		emit(&c, &te, slash ? slash + 1 : data.buf);
+	}
+	if (c.json)
+		strbuf_addf(&c.out, "],\"type\":\"%s\",\"size\":%llu,\"files\":%llu}\n",
+			    p.is_dir ? "dir" : "file", (unsigned long long)p.size,
+			    (unsigned long long)p.files);
+	if (ret)
+		ret = error("%s", err.buf);
+	else
+		fwrite(c.out.buf, 1, c.out.len, stdout);
+	free(te.name);
+	strbuf_release(&c.out);
+	odb_thread_release(&t);
+out:
+	strbuf_release(&err);
+	strbuf_release(&data);
+	strbuf_release(&ptrp);
+	return ret;
+}

@@ -1,0 +1,208 @@
+/*
+ * cairn: the command table and the dispatcher.
+ */
+#include "cmd/builtin.h"
+#include "core/git.h"
+#include "core/pointer.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct cmd_struct commands[] = {
+	{ "init", cmd_init, NEED_WORKTREE,
+	  "cairn init [--chunk-size MIN:AVG:MAX] [--compress-level N]",
+	  "set up cairn in the current git repository" },
+	{ "add", cmd_add, NEED_REPO, "cairn add [-q] [--no-gitignore] PATH...",
+	  "store files or directories and write their pointer files" },
+	{ "status", cmd_status, NEED_REPO, "cairn status [--json] [PATH...]",
+	  "show which tracked paths differ from their pointers" },
+	{ "checkout", cmd_checkout, NEED_REPO, "cairn checkout [-f|--force] [-q] [--dry-run] [PATH...]",
+	  "make tracked paths match their pointer files" },
+	{ "ls", cmd_ls, NEED_REPO, "cairn ls [--json] [-r|--recursive] PATH[.cairn]",
+	  "list the files of the version a pointer names" },
+	{ "stats", cmd_stats, NEED_REPO, "cairn stats [--json]",
+	  "show store statistics: chunks, packs, bytes, ratios" },
+	{ "config", cmd_config, NEED_REPO,
+	  "cairn config [--local|--user] KEY [VALUE]\ncairn config [--local|--user] --unset KEY\ncairn config --list",
+	  "get and set repository options" },
+	{ "help", cmd_help, 0, "cairn help [COMMAND]", "show help for cairn or a command" },
+	{ "version", cmd_version, 0, "cairn version", "show the version" },
+};
+const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+
+const struct cmd_struct *find_cmd(const char *name)
+{
+	size_t i;
+	for (i = 0; i < ncommands; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void vreport(const char *prefix, const char *fmt, va_list ap)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, prefix);
+	strbuf_vaddf(&sb, fmt, ap);
+	strbuf_addch(&sb, '\n');
+	fflush(stdout);
+	(void)!write(2, sb.buf, sb.len);
+	strbuf_release(&sb);
+}
+
+int error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("error: ", fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+void warning(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("fatal: ", fmt, ap);
+	va_end(ap);
+	exit(128);
+}
+
+static void print_usage(FILE *f, const char *cmd)
+{
+	const struct cmd_struct *c = find_cmd(cmd);
+	const char *u = c ? c->usage : "cairn <command> [<args>]";
+	const char *p = u;
+	int first = 1;
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		fprintf(f, "%s%.*s\n", first ? "usage: " : "   or: ", (int)n, p);
+		first = 0;
+		p += n;
+		if (*p)
+			p++;
+	}
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("error: ", fmt, ap);
+	va_end(ap);
+	print_usage(stderr, cmd);
+	return 129;
+}
+
+int usage_help(const char *cmd)
+{
+	print_usage(stdout, cmd);
+	return 0;
+}
+
+int is_help(const char *arg)
+{
+	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+int resolve_tracked(struct repo *r, const char *arg, struct strbuf *data, struct strbuf *ptr,
+		    struct strbuf *err)
+{
+	int ret = repo_relpath(r, arg, data, err);
+	if (ret)
+		return ret;
+	if (ends_with(data->buf, POINTER_SUFFIX)) {
+		strbuf_setlen(data, data->len - strlen(POINTER_SUFFIX));
+		if (!data->len || data->buf[data->len - 1] == '/')
+			return cerr(err, CAIRN_EINVAL, "'%s' is not a pointer file name", arg);
+	}
+	strbuf_reset(ptr);
+	strbuf_addf(ptr, "%s%s", data->buf, POINTER_SUFFIX);
+	return 0;
+}
+
+int list_pointers(struct repo *r, char ***paths, size_t *n)
+{
+	struct strbuf err = STRBUF_INIT;
+	if (git_list_pointers(r->top, paths, n, &err))
+		die("cannot list pointer files: %s", err.buf);
+	strbuf_release(&err);
+	return 0;
+}
+
+void free_list(char **list, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+int cmd_version(int argc, const char **argv, struct repo *r)
+{
+	if (argc > 1 && is_help(argv[1]))
+		return usage_help("version");
+	printf("cairn version %s\n", CAIRN_VERSION);
+	return 0;
+}
+
+static int run(const struct cmd_struct *c, int argc, const char **argv)
+{
+	struct repo *r = NULL;
+	struct strbuf err = STRBUF_INIT;
+	int status;
+
+	if (argc > 1 && is_help(argv[1]))
+		return usage_help(c->name);
+	if (c->flags & (NEED_WORKTREE | NEED_REPO)) {
+		int ret = repo_discover(&r, !!(c->flags & NEED_REPO), &err);
+		if (ret) {
+			error("%s", err.buf);
+			strbuf_release(&err);
+			return 128;
+		}
+	}
+	status = c->fn(argc, argv, r);
+	repo_free(r);
+	strbuf_release(&err);
+	/* a full disk or a closed pipe on stdout is an error, not silence */
+	if (fflush(stdout) || ferror(stdout)) {
+		if (errno == EPIPE)
+			return status ? status : 141;
+		return error("cannot write to standard output: %s", strerror(errno)) + 127;
+	}
+	return status;
+}
+
+int main(int argc, const char **argv)
+{
+	const struct cmd_struct *c;
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		print_usage(stderr, "");
+		fprintf(stderr, "\nrun 'cairn help' for the list of commands\n");
+		return 129;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"))
+		return run(find_cmd("version"), 1, argv + 1);
+	if (is_help(argv[1]))
+		return run(find_cmd("help"), 1, argv + 1);
+	c = find_cmd(argv[1]);
+	if (!c) {
+		error("'%s' is not a cairn command; see 'cairn help'", argv[1]);
+		return 129;
+	}
+	return run(c, argc - 1, argv + 1);
+}
