@@ -473,7 +473,11 @@ int wt_stat_cache_save(struct repo *r, struct wt_node **roots, size_t nroots, st
 	for (i = 0; i < nroots; i++)
 		if (!roots[i])
 			s.nroots = 0; /* keep it simple: no pruning with holes */
-	ret = idx_write(r->odb->idx, save_txn, &s, err);
+	/* nothing new: no write transaction (and no fsync) at all */
+	for (i = 0; i < s.n; i++)
+		if (s.files[i]->known && s.files[i]->ino && !s.files[i]->from_cache)
+			break;
+	ret = i < s.n ? idx_write(r->odb->idx, save_txn, &s, err) : 0;
 	free(s.files);
 	return ret;
 }
