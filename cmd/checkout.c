@@ -68,7 +68,8 @@ int cmd_checkout(int argc, const char **argv, struct repo *r)
 			} else {
 				progress_stop(o.progress);
 				if (!quiet && (res.written || res.removed))
-					printf("%s%s: %llu written, %llu removed\n", o.dry_run ? "would update " : "",
+					printf(o.dry_run ? "%s: would write %llu, remove %llu\n"
+							 : "%s: %llu written, %llu removed\n",
 					       rel, (unsigned long long)res.written,
 					       (unsigned long long)res.removed);
 			}

@@ -171,8 +171,10 @@ int cmd_status(int argc, const char **argv, struct repo *r)
 	} else if (!ret) {
 		if (!np)
 			printf("no tracked paths (use 'cairn add PATH')\n");
+		else if (clean == np && np == 1)
+			printf("the tracked path matches its pointer\n");
 		else if (clean == np)
-			printf("all %zu tracked path%s match their pointers\n", np, np == 1 ? "" : "s");
+			printf("all %zu tracked paths match their pointers\n", np);
 	}
 	/* what we hashed stays known next time */
 	if (wt_stat_cache_save(r, saved, nsaved, &err))

@@ -304,6 +304,14 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 			   "checkout of '%s' would lose %zu local change(s); 'cairn add' them first, or use --force",
 			   rel, c.nconf);
 	}
+	if (!ret && opts->dry_run) {
+		for (i = 0; i < c.n; i++) {
+			if (c.acts[i].kind == A_WRITE)
+				res->written++;
+			else if (c.acts[i].kind == A_RM)
+				res->removed++;
+		}
+	}
 	if (ret || opts->dry_run)
 		goto out;
 	/* removals first (children before their directory), then directories */
