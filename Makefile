@@ -30,7 +30,7 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS)
-LIBS = $(PKG_LIBS) -lpthread
+LIBS = $(PKG_LIBS) -lpthread -lm
 
 CORE_OBJS = $(patsubst %.c,%.o,$(wildcard core/*.c))
 REMOTE_OBJS = $(patsubst %.c,%.o,$(wildcard remote/*.c))

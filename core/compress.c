@@ -76,6 +76,37 @@ static size_t zcompress(struct zctx *z, const void *src, size_t len, struct strb
 	return n;
 }
 
+/*
+ * Cheap incompressibility probe: the order-0 entropy of up to 4096 bytes
+ * sampled across the data. Random-looking data (JPEG payloads, encrypted or
+ * already compressed files) comes out near 8 bits per byte and is stored
+ * raw without running zstd at all. Data whose bytes look random but repeat
+ * at a distance would be missed; chunk-level dedup still catches repeats
+ * longer than a chunk.
+ */
+static int looks_incompressible(const uint8_t *p, size_t len)
+{
+	uint32_t hist[256] = { 0 };
+	size_t n = 0, i, b, gap;
+	double h = 0;
+	if (len < 4096)
+		return 0;
+	/* 16 runs of 256 contiguous bytes: a strided sample would see only
+	 * one byte of each word in word-structured data (bf16 tensors) */
+	gap = (len - 256) / 15;
+	for (b = 0; b < 16; b++)
+		for (i = 0; i < 256; i++, n++)
+			hist[p[b * gap + i]]++;
+	for (i = 0; i < 256; i++) {
+		if (hist[i]) {
+			double q = (double)hist[i] / (double)n;
+			h -= q * __builtin_log2(q);
+		}
+	}
+	/* a uniform sample of 4096 bytes measures ~7.95 bits */
+	return h > 7.8;
+}
+
 /* Worth storing compressed: saves at least ~3%. */
 static int pays(size_t stored, size_t raw)
 {
@@ -86,7 +117,7 @@ void zctx_encode(struct zctx *z, const void *data, size_t len, int try_bg,
 		 int *codec, struct strbuf *out)
 {
 	size_t n = 0;
-	if (len >= 64) {
+	if (len >= 64 && !looks_incompressible(data, len)) {
 		if (try_bg == 2 || try_bg == 4) {
 			strbuf_reset(&z->tmp);
 			strbuf_grow(&z->tmp, len);
