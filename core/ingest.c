@@ -63,7 +63,8 @@ static void set_failed(struct ingest *in, int r, struct strbuf *err)
 }
 
 /* Queue a copy of a chunk; blocks while the queue is full. */
-static int enqueue(struct ingest *in, const struct oid *id, const uint8_t *data, uint32_t len)
+static int enqueue(struct ingest *in, const struct oid *id, const uint8_t *data, uint32_t len,
+		   struct strbuf *err)
 {
 	struct qitem *it;
 	int r;
@@ -80,6 +81,8 @@ static int enqueue(struct ingest *in, const struct oid *id, const uint8_t *data,
 		in->qlen++;
 		in->qbytes += len;
 		pthread_cond_signal(&in->not_empty);
+	} else {
+		cerr(err, r, "%s", in->errmsg.buf); /* a compressor failed first */
 	}
 	pthread_mutex_unlock(&in->lock);
 	return r;
@@ -129,7 +132,7 @@ static int store_chunk(struct ingest *in, struct odb_thread *t, int inline_put,
 {
 	if (inline_put)
 		return odb_put(in->b, t, OBJ_CHUNK, id, data, len, 0, NULL, err);
-	return enqueue(in, id, data, (uint32_t)len);
+	return enqueue(in, id, data, (uint32_t)len, err);
 }
 
 static int ingest_file(size_t i, struct par_thread *pt, void *data, struct strbuf *err)
