@@ -34,7 +34,7 @@ struct chunker {
 #define CHUNK_MIN_DEFAULT (16u << 10)
 #define CHUNK_AVG_DEFAULT (64u << 10)
 #define CHUNK_MAX_DEFAULT (256u << 10)
-/* Limits on the settings: avg a power of two, 64 <= min < avg < max <= 64 MiB. */
+/* Limits: avg a power of two from 256 to 16 MiB, 64 <= min < avg < max <= 64 MiB. */
 #define CHUNK_MAX_LIMIT (64u << 20)
 
 /* 0, or CAIRN_EINVAL if the sizes break the rules above. */

@@ -203,6 +203,7 @@ int idx_write(struct idx *idx, int (*fn)(MDB_txn *txn, void *data, struct strbuf
 	if (idx->readonly)
 		return cerr(err, CAIRN_EINVAL, "index is open read-only");
 	pthread_mutex_lock(&idx->write_lock);
+	r = cerr(err, CAIRN_ELMDB, "index: write did not succeed after repeated map resizes");
 	for (tries = 0; tries < 40; tries++) {
 		MDB_txn *txn = NULL;
 		int grow = 0;
@@ -248,11 +249,11 @@ int idx_write(struct idx *idx, int (*fn)(MDB_txn *txn, void *data, struct strbuf
 				idx->mapsize = want;
 		}
 		pthread_rwlock_unlock(&idx->resize_lock);
-		r = 0;
 		if (rc) {
 			r = idx_err(err, rc, "grow map");
 			break;
 		}
+		r = cerr(err, CAIRN_ELMDB, "index: write did not succeed after repeated map resizes");
 	}
 	pthread_mutex_unlock(&idx->write_lock);
 	return r;

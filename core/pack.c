@@ -92,7 +92,8 @@ void pack_idx_encode(struct strbuf *out, const struct oid *pack_id, uint64_t pac
 	struct oid sum;
 	size_t i;
 
-	qsort(e, n, sizeof(*e), pack_entry_cmp);
+	if (n)
+		qsort(e, n, sizeof(*e), pack_entry_cmp);
 	strbuf_reset(out);
 	strbuf_grow(out, PACK_IDX_HDR_SZ + n * PACK_IDX_ENTRY_SZ + PACK_IDX_TRAILER_SZ);
 	memcpy(hdr, idx_magic, 8);

@@ -54,6 +54,34 @@ int ptr_parse(struct pointer *p, const char *data, size_t len, const char *what,
 		return cerr(err, CAIRN_EFORMAT, "pointer file '%s' is too large", what);
 	if (memchr(data, '\0', len))
 		return cerr(err, CAIRN_EFORMAT, "pointer file '%s' contains a NUL byte", what);
+	/* a newer format may have keys we do not know: judge the version first */
+	{
+		const char *v = len >= 8 && !memcmp(data, "version:", 8) ? data : NULL;
+		if (!v) {
+			const char *q = data;
+			while ((q = memchr(q, '\n', len - (size_t)(q - data)))) {
+				q++;
+				if ((size_t)(data + len - q) >= 8 && !memcmp(q, "version:", 8)) {
+					v = q;
+					break;
+				}
+			}
+		}
+		if (v) {
+			const char *e = v + 8;
+			uint64_t ver = 0;
+			size_t vl;
+			while (e < data + len && (*e == ' ' || *e == '\t'))
+				e++;
+			vl = strcspn(e, "\r\n \t");
+			if (e + vl > data + len)
+				vl = (size_t)(data + len - e);
+			if (!parse_u64(e, vl, &ver) && ver > POINTER_VERSION)
+				return cerr(err, CAIRN_EVERSION,
+					    "pointer file '%s' has version %llu; this cairn reads version %d (upgrade cairn)",
+					    what, (unsigned long long)ver, POINTER_VERSION);
+		}
+	}
 	while (pos < len) {
 		const char *line = data + pos, *nl = memchr(line, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - line) : len - pos, kl, vl;
