@@ -19,7 +19,7 @@ int cmd_config(int argc, const char **argv, struct repo *r)
 	struct strbuf err = STRBUF_INIT;
 	const char *which = "repo", *key = NULL, *value = NULL;
 	int unset = 0, list = 0, i, ret = 0;
-	char *path;
+	char *path, *old = NULL;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -62,6 +62,14 @@ int cmd_config(int argc, const char **argv, struct repo *r)
 	if (!strncmp(key, "chunker.", 8) || !strcmp(key, "core.format"))
 		return error("'%s' is fixed when the repository is created", key);
 	path = repo_config_path(r, which);
+	{
+		/* remember the old value of this file, to roll back to */
+		struct config *one = NULL;
+		const char *files[1] = { path };
+		if (!config_load(&one, files, 1, &err) && config_get(one, key))
+			old = xstrdup(config_get(one, key));
+		config_free(one);
+	}
 	if (!strcmp(which, "user")) {
 		char *slash = strrchr(path, '/');
 		*slash = '\0';
@@ -74,9 +82,10 @@ int cmd_config(int argc, const char **argv, struct repo *r)
 		/* refuse a value that makes the configuration unusable */
 		struct strbuf e2 = STRBUF_INIT;
 		ret = error("%s", err.buf);
-		config_set(path, key, NULL, &e2);
+		config_set(path, key, old, &e2);
 		strbuf_release(&e2);
 	}
+	free(old);
 	free(path);
 	strbuf_release(&err);
 	return ret;

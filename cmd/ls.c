@@ -114,7 +114,7 @@ int cmd_ls(int argc, const char **argv, struct repo *r)
 	strbuf_init(&c.out, 0);
 	ptr_to_entry(&p, data.buf, &te);
 	if (c.json)
-		strbuf_addstr(&c.out, "{\"files\":[");
+		strbuf_addstr(&c.out, "{\"entries\":[");
 	if (p.is_dir)
 		ret = walk(&c, &te, "", &err);
 	else {
@@ -122,7 +122,7 @@ int cmd_ls(int argc, const char **argv, struct repo *r)
 		emit(&c, &te, slash ? slash + 1 : data.buf);
 	}
 	if (c.json)
-		strbuf_addf(&c.out, "],\"type\":\"%s\",\"size\":%llu,\"files\":%llu}\n",
+		strbuf_addf(&c.out, "],\"type\":\"%s\",\"size\":%llu,\"file_count\":%llu}\n",
 			    p.is_dir ? "dir" : "file", (unsigned long long)p.size,
 			    (unsigned long long)p.files);
 	if (ret)

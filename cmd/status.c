@@ -47,7 +47,7 @@ int cmd_status(int argc, const char **argv, struct repo *r)
 {
 	struct strbuf err = STRBUF_INIT, data = STRBUF_INIT, ptrp = STRBUF_INIT, js = STRBUF_INIT;
 	char **ptrs = NULL;
-	size_t np = 0, k, clean = 0;
+	size_t np = 0, k, clean = 0, shown = 0;
 	struct wt_node **saved = NULL;
 	size_t nsaved = 0;
 	int json = 0, i, ret = 0, nargs = 0;
@@ -132,7 +132,7 @@ int cmd_status(int argc, const char **argv, struct repo *r)
 		if (!strcmp(state, "clean"))
 			clean++;
 		if (json) {
-			if (k)
+			if (shown++)
 				strbuf_addch(&js, ',');
 			strbuf_addstr(&js, "{\"path\":");
 			json_str(&js, rel);

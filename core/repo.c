@@ -52,6 +52,7 @@ static int get_u32(struct repo *r, const char *key, int64_t def, int64_t lo, int
 int repo_load_config(struct repo *r, struct strbuf *err)
 {
 	char *files[3];
+	const char *files_repo;
 	int ret, i;
 	int64_t fmt;
 	uint32_t z, t;
@@ -62,37 +63,61 @@ int repo_load_config(struct repo *r, struct strbuf *err)
 	config_free(r->cfg);
 	r->cfg = NULL;
 	ret = config_load(&r->cfg, (const char *const *)files, 3, err);
+	if (ret) {
+		for (i = 0; i < 3; i++)
+			free(files[i]);
+		return ret;
+	}
+	files_repo = files[1];
+	/* format and chunking come from the committed file only, so every
+	 * clone chunks alike whatever its local or user settings say */
+	{
+		struct config *repo_only = NULL;
+		const char *one[1] = { files_repo };
+		struct config *all = r->cfg;
+		ret = config_load(&repo_only, one, 1, err);
+		if (ret)
+			goto out;
+		r->cfg = repo_only;
+		ret = config_get_int(r->cfg, "core.format", REPO_FORMAT, &fmt, err);
+		if (!ret && fmt != REPO_FORMAT)
+			ret = cerr(err, CAIRN_EVERSION,
+				   "repository format %lld is not supported by this cairn (it reads %d)",
+				   (long long)fmt, REPO_FORMAT);
+		if (!ret)
+			ret = get_u32(r, "chunker.min", CHUNK_MIN_DEFAULT, 64, CHUNK_MAX_LIMIT, &r->chunk_min, err);
+		if (!ret)
+			ret = get_u32(r, "chunker.avg", CHUNK_AVG_DEFAULT, 64, CHUNK_MAX_LIMIT, &r->chunk_avg, err);
+		if (!ret)
+			ret = get_u32(r, "chunker.max", CHUNK_MAX_DEFAULT, 64, CHUNK_MAX_LIMIT, &r->chunk_max, err);
+		r->cfg = all;
+		config_free(repo_only);
+		if (ret)
+			goto out;
+	}
+	if (chunker_check_params(r->chunk_min, r->chunk_avg, r->chunk_max)) {
+		ret = cerr(err, CAIRN_EFORMAT,
+			    "bad chunker settings %u/%u/%u (need 64 <= min < avg < max <= 64M, avg a power of two from 256 to 16M)",
+			    r->chunk_min, r->chunk_avg, r->chunk_max);
+		goto out;
+	}
+	ret = get_u32(r, "compress.level", ODB_ZLEVEL_DEFAULT, 1, 19, &z, err);
+	if (!ret)
+		r->zlevel = (int)z;
+	if (!ret)
+		ret = get_u32(r, "core.threads", 0, 0, 256, &t, err);
+	if (!ret) {
+		int64_t ps;
+		r->threads = t ? (int)t : online_cpus();
+		ret = config_get_int(r->cfg, "pack.size", (int64_t)ODB_PACK_SIZE_DEFAULT, &ps, err);
+		if (!ret && (ps < 4096 || ps > (4ll << 30)))
+			ret = cerr(err, CAIRN_EFORMAT, "config pack.size = %lld is out of range (4K..4G)",
+				   (long long)ps);
+	}
+out:
 	for (i = 0; i < 3; i++)
 		free(files[i]);
-	if (ret)
-		return ret;
-	ret = config_get_int(r->cfg, "core.format", REPO_FORMAT, &fmt, err);
-	if (ret)
-		return ret;
-	if (fmt != REPO_FORMAT)
-		return cerr(err, CAIRN_EVERSION,
-			    "repository format %lld is not supported by this cairn (it reads %d)",
-			    (long long)fmt, REPO_FORMAT);
-	ret = get_u32(r, "chunker.min", CHUNK_MIN_DEFAULT, 64, CHUNK_MAX_LIMIT, &r->chunk_min, err);
-	if (!ret)
-		ret = get_u32(r, "chunker.avg", CHUNK_AVG_DEFAULT, 64, CHUNK_MAX_LIMIT, &r->chunk_avg, err);
-	if (!ret)
-		ret = get_u32(r, "chunker.max", CHUNK_MAX_DEFAULT, 64, CHUNK_MAX_LIMIT, &r->chunk_max, err);
-	if (ret)
-		return ret;
-	if (chunker_check_params(r->chunk_min, r->chunk_avg, r->chunk_max))
-		return cerr(err, CAIRN_EFORMAT,
-			    "bad chunker settings %u/%u/%u (need 64 <= min < avg < max <= 64M, avg a power of two)",
-			    r->chunk_min, r->chunk_avg, r->chunk_max);
-	ret = get_u32(r, "compress.level", ODB_ZLEVEL_DEFAULT, 1, 19, &z, err);
-	if (ret)
-		return ret;
-	r->zlevel = (int)z;
-	ret = get_u32(r, "core.threads", 0, 0, 256, &t, err);
-	if (ret)
-		return ret;
-	r->threads = t ? (int)t : online_cpus();
-	return 0;
+	return ret;
 }
 
 int repo_discover(struct repo **out, int need_cairn, struct strbuf *err)
