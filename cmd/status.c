@@ -122,6 +122,8 @@ int cmd_status(int argc, const char **argv, struct repo *r)
 			ptr_to_entry(&p, rel, &te);
 			if (p.is_dir && ws->mode == MODE_DIR &&
 			    wt_compare(&t, ws, &te, rel, collect, &ch, &err)) {
+				if (err.len && !strstr(err.buf, "is not in the store"))
+					ret = error("%s", err.buf);
 				note = "its version is not in the local store, so changed files cannot be listed";
 				for (c = 0; c < ch.n; c++)
 					free(ch.c[c].path);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const uint8_t pack_magic[8] = { 'C', 'A', 'I', 'R', 'N', 'P', 'K', 0 };
@@ -244,6 +245,11 @@ int pack_writer_finish(struct pack_writer *w, const char *packdir, struct oid *p
 	if (r)
 		goto out;
 	oid_ctx_final(&w->hash, pack_id);
+	/* packs are never modified: read-only for everyone, like their index */
+	if (fchmod(w->fd, 0444) < 0) {
+		r = cerr_errno(err, "cannot chmod pack '%s'", w->tmp_path);
+		goto out;
+	}
 	if (fsync(w->fd) < 0) {
 		r = cerr_errno(err, "cannot fsync pack '%s'", w->tmp_path);
 		goto out;

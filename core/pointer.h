@@ -5,7 +5,7 @@
  * Small YAML-compatible `key: value` text (Documentation/technical/
  * pointer-format.md):
  *
- *   # cairn pointer: the data at PATH is versioned by cairn
+ *   # cairn pointer: the data beside this file is versioned by cairn
  *   version: 1
  *   type: dir            (or: file)
  *   hash: xxh3-128

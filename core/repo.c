@@ -222,7 +222,7 @@ int repo_init(struct repo *r, uint32_t min, uint32_t avg, uint32_t max, int zlev
 	if (!ret) {
 		static const char ign[] =
 			"# cairn: the object store and local settings stay out of git\n"
-			"/store/\n/tmp/\n/config.local\n";
+			"/store/\n/config.local\n";
 		strbuf_addf(&sb, "%s/.gitignore", r->cairn_dir);
 		if (!exists(sb.buf))
 			ret = write_file_atomic(sb.buf, ign, sizeof(ign) - 1, 1, err);

@@ -39,7 +39,8 @@ struct wt_node {
  * directory are skipped with a warning on stderr; entry names that
  * entry_name_ok() refuses are an error (CAIRN_EUNSAFE). A directory that
  * contains a pointer file is an error (CAIRN_EINVAL): tracked paths do not
- * nest. With `want_pointers` set a pointer file inside is allowed.
+ * nest. NEEDSWORK: the skip warning is printed here; core should hand it
+ * to the caller instead.
  */
 int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, struct wt_node **out,
 	    struct strbuf *err);
