@@ -142,6 +142,13 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 			nt = i + 1;
 			goto out;
 		}
+		if (strchr(tg[i].data.buf, '\n')) {
+			/* .gitignore cannot name it; inside a directory such names are fine */
+			ret = error("cannot track '%s': a tracked path may not contain a newline",
+				    tg[i].data.buf);
+			nt = i + 1;
+			goto out;
+		}
 		for (j = 0; j < i; j++) {
 			const char *x = tg[j].data.buf, *y = tg[i].data.buf;
 			size_t lx = strlen(x), ly = strlen(y);

@@ -22,7 +22,7 @@ static int parse_size(const char *s, uint32_t *out)
 		v <<= 20;
 		end++;
 	}
-	if (*end || v > CHUNK_MAX_LIMIT)
+	if (*end || !v || v > CHUNK_MAX_LIMIT)
 		return -1;
 	*out = (uint32_t)v;
 	return 0;
@@ -58,7 +58,7 @@ int cmd_init(int argc, const char **argv, struct repo *r)
 			return usage_error("init", "unknown argument '%s'", a);
 		}
 	}
-	if (min && chunker_check_params(min, avg, max))
+	if ((min || avg || max) && chunker_check_params(min, avg, max))
 		return error("bad chunk sizes %u:%u:%u (need 64 <= min < avg < max <= 64M, avg a power of two)",
 			     min, avg, max);
 	cfg = repo_config_path(r, "repo");

@@ -52,7 +52,7 @@ static int walk(struct ls_ctx *c, const struct tree_entry *dir, const char *pref
 {
 	struct tree t;
 	size_t i;
-	int r = content_read_tree(c->t, &dir->id, &dir->sha, &t, prefix, err);
+	int r = content_read_tree(c->t, &dir->id, &dir->sha, &t, *prefix ? prefix : dir->name, err);
 	if (r)
 		return r;
 	for (i = 0; i < t.n && !r; i++) {

@@ -164,8 +164,10 @@ static int run(const struct cmd_struct *c, int argc, const char **argv)
 	struct strbuf err = STRBUF_INIT;
 	int status;
 
-	if (argc > 1 && is_help(argv[1]))
-		return usage_help(c->name);
+	if (argc > 1 && is_help(argv[1])) {
+		status = usage_help(c->name);
+		goto flush;
+	}
 	if (c->flags & (NEED_WORKTREE | NEED_REPO)) {
 		int ret = repo_discover(&r, !!(c->flags & NEED_REPO), &err);
 		if (ret) {
@@ -177,6 +179,7 @@ static int run(const struct cmd_struct *c, int argc, const char **argv)
 	status = c->fn(argc, argv, r);
 	repo_free(r);
 	strbuf_release(&err);
+flush:
 	/* a full disk or a closed pipe on stdout is an error, not silence */
 	if (fflush(stdout) || ferror(stdout)) {
 		if (errno == EPIPE)

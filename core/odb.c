@@ -186,6 +186,18 @@ static int pack_fd(struct odb_thread *t, uint32_t no, char *hex, struct strbuf *
 		free(path);
 		return r;
 	}
+	{
+		uint8_t hdr[PACK_HDR_SZ];
+		ssize_t got = pread_full(fd, hdr, sizeof(hdr), 0);
+		if (got != (ssize_t)sizeof(hdr) || (r = pack_header_check(hdr))) {
+			r = r == CAIRN_EVERSION
+				    ? cerr(err, r, "pack '%s' has a format version this cairn does not know", path)
+				    : cerr(err, CAIRN_ECORRUPT, "pack '%s' has a bad header", path);
+			close(fd);
+			free(path);
+			return r;
+		}
+	}
 	free(path);
 	pthread_mutex_lock(&odb->fd_lock);
 	if (no >= odb->nfds) {

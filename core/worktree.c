@@ -159,7 +159,8 @@ static int read_entries(struct scan_ctx *c, DIR *d, struct wt_node *dir)
 	}
 	if (errno)
 		return cerr_errno(c->err, "cannot read directory '%s'", dir->path);
-	qsort(dir->kids, dir->nkids, sizeof(*dir->kids), kid_cmp);
+	if (dir->nkids)
+		qsort(dir->kids, dir->nkids, sizeof(*dir->kids), kid_cmp);
 	for (i = 0; i < dir->nkids; i++)
 		if (dir->kids[i].mode != MODE_DIR)
 			cache_lookup(c, &dir->kids[i]);

@@ -634,7 +634,7 @@ test_classify_status_ () {
 	if test "$1" = 0
 	then
 		return 0
-	elif test "$1" -gt 128
+	elif test "$1" -gt 129
 	then
 		echo "$2: command died of signal $(($1 - 128)) (exit code $1): $3" >&8
 		return 2
@@ -646,9 +646,10 @@ test_classify_status_ () {
 	return 1
 }
 
-# test_must_fail cmd args...: cmd exits with a status from 1 to 128
-# (128 is die()). Success, death by a signal (status 129 and up: a crash,
-# a sanitizer abort) and "command not found" (126, 127) fail the test.
+# test_must_fail cmd args...: cmd exits with a status from 1 to 129
+# (128 is die(), 129 a usage error, as in git). Success, death by a signal
+# (status 130 and up: a crash, a sanitizer abort; SIGHUP's 129 is taken by
+# usage errors) and "command not found" (126, 127) fail the test.
 test_must_fail () {
 	test $# != 0 || BUG "test_must_fail without a command"
 	"$@"

@@ -124,7 +124,8 @@ test_expect_success 'test_must_fail rejects a command killed by a signal' '
 		test_grep "died of signal 11" msg &&
 		! test_must_fail sh -c "kill -ABRT \$\$" 8>/dev/null &&
 		! test_must_fail sh -c "kill -TERM \$\$" 8>/dev/null &&
-		! test_must_fail sh -c "exit 129" 8>/dev/null
+		! test_must_fail sh -c "exit 130" 8>/dev/null &&
+		test_must_fail sh -c "exit 129" 8>/dev/null
 	)
 '
 

@@ -173,9 +173,7 @@ test_expect_success 'impossible chunk sizes are refused with an error, nothing c
 	done
 '
 
-# BUG: a zero chunk size means "use the default" internally, so
-# --chunk-size 0:0:0 is accepted and silently gives 16K:64K:256K.
-test_expect_failure 'init --chunk-size 0:0:0 is refused' '
+test_expect_success 'init --chunk-size 0:0:0 is refused' '
 	test_when_finished "rm -rf bad/.cairn" &&
 	(
 		cd bad &&

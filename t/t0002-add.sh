@@ -426,10 +426,7 @@ line" &&
 	echo keep >repo/nl/line
 '
 
-# BUG: a newline in a name is written raw into .gitignore, splitting the
-# pattern in two: the data file is not ignored (git add -A commits it)
-# and the second half ignores an unrelated name.
-test_expect_failure 'a name with a newline is refused or ignored exactly' '
+test_expect_success 'a name with a newline is refused or ignored exactly' '
 	(
 		cd repo/nl &&
 		if cairn add -q -- "new

@@ -268,9 +268,7 @@ test_expect_success '... status says the version is not in the store' '
 	test_grep "not in the local store" out
 '
 
-# BUG: the error of `cairn ls` names the path as '' (the prefix of the
-# root tree) instead of the tracked path or its pointer.
-test_expect_failure '... ls fails with an error naming the tracked path' '
+test_expect_success '... ls fails with an error naming the tracked path' '
 	test_when_finished "cp repo/good.cairn repo/d.cairn" &&
 	(
 		cd repo &&
