@@ -6,6 +6,9 @@
 #include "core/pointer.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,13 +32,36 @@ static void gitignore_escape(struct strbuf *out, const char *name)
 	}
 }
 
-/* Make sure `parent/.gitignore` has the line "/name". */
+/*
+ * Take `path`.lock with O_EXCL (as git does for its index), waiting for
+ * another cairn that holds it; a lock older than a minute is stale (its
+ * owner was killed) and is broken. Returns the fd or a negative code.
+ */
+static int take_lock(const char *lock, struct strbuf *err)
+{
+	int tries;
+	for (tries = 0; tries < 2000; tries++) {
+		struct stat st;
+		int fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return cerr_errno(err, "cannot create '%s'", lock);
+		if (!stat(lock, &st) && st.st_mtime + 60 < time(NULL))
+			unlink(lock);
+		else
+			usleep(5000);
+	}
+	return cerr(err, CAIRN_EIO, "'%s' is held by another process (remove it if none runs)", lock);
+}
+
+/* Make sure `parent/.gitignore` has the line "/name"; safe against other adds. */
 static int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err)
 {
 	const char *slash = strrchr(rel, '/');
 	struct strbuf path = STRBUF_INIT, line = STRBUF_INIT, cur = STRBUF_INIT;
-	char *abs;
-	int ret = 0;
+	char *abs, *lock;
+	int ret = 0, fd;
 	size_t pos = 0;
 
 	strbuf_addch(&line, '/');
@@ -45,6 +71,12 @@ static int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err
 	else
 		strbuf_addstr(&path, ".gitignore");
 	abs = repo_abspath(r, path.buf);
+	lock = xstrfmt("%s.lock", abs);
+	fd = take_lock(lock, err);
+	if (fd < 0) {
+		ret = fd;
+		goto out_nolock;
+	}
 	ret = read_file(abs, 16u << 20, &cur, err);
 	if (ret == CAIRN_ENOTFOUND) {
 		ret = 0;
@@ -62,8 +94,20 @@ static int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err
 		strbuf_addch(&cur, '\n');
 	strbuf_add(&cur, line.buf, line.len);
 	strbuf_addch(&cur, '\n');
-	ret = write_file_atomic(abs, cur.buf, cur.len, 0, err);
+	if (write_all(fd, cur.buf, cur.len) < 0)
+		ret = cerr_errno(err, "cannot write '%s'", lock);
+	else if (close(fd) < 0)
+		ret = cerr_errno(err, "cannot write '%s'", lock);
+	fd = -1;
+	if (!ret && rename(lock, abs) < 0)
+		ret = cerr_errno(err, "cannot rename '%s'", lock);
 out:
+	if (fd >= 0)
+		close(fd);
+	if (ret || fd >= 0)
+		unlink(lock);
+out_nolock:
+	free(lock);
 	free(abs);
 	strbuf_release(&path);
 	strbuf_release(&line);

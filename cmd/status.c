@@ -104,6 +104,11 @@ int cmd_status(int argc, const char **argv, struct repo *r)
 			continue;
 		}
 		free(pabs);
+		if (ptr_check_tree(&t, &p, rel, &err) && !strstr(err.buf, "is not in the store")) {
+			ret = error("%s", err.buf);
+			free(rel);
+			continue;
+		}
 		if (wt_scan(r, &t, rel, &ws, &err) || (ws && wt_hash_unknown(r, ws, &err)) ||
 		    (ws && ws->mode == MODE_DIR && wt_compute_trees(ws, NULL, NULL, &err))) {
 			ret = error("%s", err.buf);

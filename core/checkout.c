@@ -260,6 +260,58 @@ static int write_one(size_t i, struct par_thread *pt, void *data, struct strbuf 
 	return 0; /* keep going: report every file that fails */
 }
 
+/*
+ * Before anything in the work tree changes: is every file we are going to
+ * write fully in the store? (Corrupt bytes are still only found while
+ * writing, but then nothing wrong is written and what was removed was
+ * stored.)
+ */
+static int preflight(struct co *c, struct strbuf *err)
+{
+	size_t i, j;
+	for (i = 0; i < c->n; i++) {
+		struct action *a = &c->acts[i];
+		struct manifest m;
+		struct obj_loc loc;
+		int r;
+		if (a->kind != A_WRITE || !a->te.size)
+			continue;
+		r = content_chunks(c->t, &a->te.id, a->te.size, &m, err);
+		for (j = 0; !r && j < m.n; j++) {
+			r = odb_lookup(c->t, &m.chunks[j].id, OBJ_CHUNK, &loc, err);
+			if (r == CAIRN_ENOTFOUND)
+				r = cerr(err, r, "a chunk of it is not in the store");
+		}
+		manifest_release(&m);
+		if (r)
+			return cerr_wrap(err, r, "the data of '%s' is not all in the store (run 'cairn pull'?)",
+					 a->path);
+	}
+	return 0;
+}
+
+/* A dir pointer's size and file count must be its tree's. */
+int ptr_check_tree(struct odb_thread *t, const struct pointer *p, const char *what,
+		   struct strbuf *err)
+{
+	struct tree tr;
+	uint64_t size, files;
+	int r;
+	if (!p->is_dir)
+		return 0;
+	r = content_read_tree(t, &p->id, &p->sha, &tr, what, err);
+	if (r)
+		return r;
+	tree_totals(&tr, &size, &files);
+	tree_release(&tr);
+	if (size != p->size || files != p->files)
+		return cerr(err, CAIRN_EFORMAT,
+			    "pointer file '%s.cairn' says %llu bytes in %llu files, its tree holds %llu bytes in %llu files",
+			    what, (unsigned long long)p->size, (unsigned long long)p->files,
+			    (unsigned long long)size, (unsigned long long)files);
+	return 0;
+}
+
 static int is_write(const struct action *a)
 {
 	return a->kind == A_WRITE;
@@ -285,7 +337,9 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 	c.t = &t;
 	c.opts = opts;
 	ptr_to_entry(p, rel, &te);
-	ret = wt_scan(r, &t, rel, &ws, err);
+	ret = ptr_check_tree(&t, p, rel, err);
+	if (!ret)
+		ret = wt_scan(r, &t, rel, &ws, err);
 	if (!ret && ws && ws->mode == MODE_LINK && p->is_dir && !opts->force)
 		ret = cerr(err, CAIRN_EUNSAFE,
 			   "'%s' is a symlink where a tracked directory belongs; remove it or use --force",
@@ -312,6 +366,8 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 				res->removed++;
 		}
 	}
+	if (!ret)
+		ret = preflight(&c, err);
 	if (ret || opts->dry_run)
 		goto out;
 	/* removals first (children before their directory), then directories */

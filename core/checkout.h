@@ -34,6 +34,13 @@ int wt_compare(struct odb_thread *t, struct wt_node *ws, const struct tree_entry
 /* The tree entry a pointer stands for (name = path). Free with free(e->name). */
 void ptr_to_entry(const struct pointer *p, const char *path, struct tree_entry *e);
 
+/*
+ * A dir pointer's size and file count must match its root tree:
+ * CAIRN_EFORMAT if not, or the error of reading the tree.
+ */
+int ptr_check_tree(struct odb_thread *t, const struct pointer *p, const char *what,
+		   struct strbuf *err);
+
 struct checkout_opts {
 	int force;       /* overwrite/remove local changes that are not stored */
 	int dry_run;

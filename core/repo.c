@@ -120,6 +120,28 @@ out:
 	return ret;
 }
 
+/* Is `dir` one of the colon-separated absolute paths in GIT_CEILING_DIRECTORIES? */
+static int is_ceiling(const char *dir, size_t len)
+{
+	const char *c = getenv("GIT_CEILING_DIRECTORIES");
+	int hit = 0;
+	while (c && *c && !hit) {
+		size_t n = strcspn(c, ":");
+		char *one = xstrndup(c, n), *real = realpath(one, NULL);
+		const char *cmp = real ? real : one;
+		size_t m = strlen(cmp);
+		while (m > 1 && cmp[m - 1] == '/')
+			m--;
+		hit = m == len && !strncmp(cmp, dir, len);
+		free(real);
+		free(one);
+		c += n;
+		if (*c)
+			c++;
+	}
+	return hit;
+}
+
 int repo_discover(struct repo **out, int need_cairn, struct strbuf *err)
 {
 	char cwd[PATH_MAX];
@@ -135,6 +157,16 @@ int repo_discover(struct repo **out, int need_cairn, struct strbuf *err)
 		strbuf_addf(&probe, "%s/.git", top.len ? top.buf : "");
 		if (exists(probe.buf))
 			break;
+		{
+			/* like git: never look into or above a ceiling directory */
+			size_t plen = top.len;
+			while (plen > 1 && top.buf[plen - 1] != '/')
+				plen--;
+			if (plen > 1)
+				plen--;
+			if (top.len > 1 && is_ceiling(top.buf, plen == 1 && top.buf[0] == '/' ? 1 : plen))
+				top.len = 1;
+		}
 		if (top.len <= 1) {
 			strbuf_release(&top);
 			strbuf_release(&probe);

@@ -260,11 +260,7 @@ test_expect_success NOGIT_TMP 'other commands outside a git work tree fail clean
 	done
 '
 
-# BUG: cairn finds its work tree by looking for .git in every parent
-# directory and ignores GIT_CEILING_DIRECTORIES, so it disagrees with git
-# about where the work tree is (and inside the test trash, below the cairn
-# checkout, it would set up .cairn/ in the checkout itself).
-test_expect_failure 'init honours GIT_CEILING_DIRECTORIES like git does' '
+test_expect_success 'init honours GIT_CEILING_DIRECTORIES like git does' '
 	git init -q outer &&
 	mkdir outer/inner &&
 	test_when_finished "rm -rf outer/.cairn" &&

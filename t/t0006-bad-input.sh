@@ -311,11 +311,7 @@ test_expect_success '... and an existing stored file stays as it is' '
 	test_grep "^error: .*w\.bin" err
 '
 
-# BUG: checkout removes what is in the way before it knows it can write
-# the new version: a file pointer whose content the store lacks, at a
-# path that holds a (stored) directory, deletes the directory and then
-# fails, leaving nothing at the path.
-test_expect_failure '... and a directory in its place is not removed' '
+test_expect_success '... and a directory in its place is not removed' '
 	test_when_finished "cp repo/good-w.cairn repo/w.bin.cairn && rm -rf repo/w.bin && cp w.bin.orig repo/w.bin" &&
 	(
 		cd repo &&
@@ -344,10 +340,7 @@ test_expect_success 'a clone without the store: checkout fails cleanly, writes n
 	test_path_is_missing clone/w.bin
 '
 
-# BUG: size and files of a directory pointer are not checked against its
-# tree: checkout of such a pointer "succeeds" and status then reports the
-# path as modified forever, with no changed file listed.
-test_expect_failure 'a directory pointer whose size disagrees with its tree' '
+test_expect_success 'a directory pointer whose size disagrees with its tree' '
 	test_when_finished "cp repo/good.cairn repo/d.cairn" &&
 	(
 		cd repo &&
