@@ -101,10 +101,26 @@ test-deps:
 build-tests: cairn $(UNIT_BINS) $(HELPER_BINS)
 
 # -j2: two test scripts at once; each script runs in its own trash dir.
+# `make test` runs the suite, then the same suite under ASan+UBSan in a
+# copy of the tree (build/sanitize), so CI always runs both. NO_SANITIZE=1
+# skips the second pass; SANITIZE=... runs only a sanitizer build in place.
 PROVE_OPTS ?= -j2
 test: deps-check test-deps
 	@$(MAKE) --no-print-directory build-tests
 	prove $(PROVE_OPTS) $(UNIT_BINS) t/t[0-9]*.sh
+ifndef SANITIZE
+ifndef NO_SANITIZE
+	@$(MAKE) --no-print-directory test-sanitize
+endif
+endif
+
+test-sanitize:
+	rm -rf build/sanitize && mkdir -p build/sanitize
+	cp Makefile build/sanitize/ && for d in core remote cmd t Documentation; do \
+		if [ -d $$d ]; then cp -r $$d build/sanitize/; fi; done
+	rm -rf build/sanitize/t/trash.* build/sanitize/*/*.o build/sanitize/t/unit/*-test
+	$(MAKE) --no-print-directory -C build/sanitize build-tests SANITIZE=address,undefined
+	cd build/sanitize && prove $(PROVE_OPTS) $(UNIT_BINS) t/t[0-9]*.sh
 
 demo: all
 	@command -v python3 >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq python3 >/dev/null; } || \
@@ -113,6 +129,6 @@ demo: all
 
 clean:
 	rm -f cairn libcairn.a core/*.o remote/*.o cmd/*.o cmd/help-text.c .flavour-* $(UNIT_BINS) $(HELPER_BINS)
-	rm -rf t/trash.*
+	rm -rf t/trash.* build
 
-.PHONY: all deps-check test-deps build-tests test demo clean
+.PHONY: all deps-check test-deps build-tests test test-sanitize demo clean
