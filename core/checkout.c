@@ -333,6 +333,8 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 	if (ret)
 		return ret;
 	odb_thread_init(&t, r->odb);
+	if (!opts->dry_run)
+		odb_clean_tmp(r->odb);
 	c.r = r;
 	c.t = &t;
 	c.opts = opts;

@@ -1,6 +1,8 @@
 #include "core/odb.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,11 +268,40 @@ int odb_read(struct odb_thread *t, const struct oid *id, int type, struct strbuf
 	return 0;
 }
 
+/*
+ * Temp files are named KIND-PID-...; those of processes that no longer
+ * exist (killed mid-write) are garbage, removed by the next writer.
+ */
+void odb_clean_tmp(struct odb *odb)
+{
+	DIR *d = opendir(odb->tmpdir);
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *dash = strchr(de->d_name, '-');
+		char *end;
+		long pid;
+		if (!dash)
+			continue;
+		pid = strtol(dash + 1, &end, 10);
+		if (end == dash + 1 || *end != '-' || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			char *p = xstrfmt("%s/%s", odb->tmpdir, de->d_name);
+			unlink(p);
+			free(p);
+		}
+	}
+	closedir(d);
+}
+
 int odb_batch_begin(struct odb *odb, struct odb_batch **out, struct strbuf *err)
 {
 	struct odb_batch *b;
 	if (odb->idx->readonly)
 		return cerr(err, CAIRN_EINVAL, "the store is open read-only");
+	odb_clean_tmp(odb);
 	b = xcalloc(1, sizeof(*b));
 	b->odb = odb;
 	pthread_mutex_init(&b->lock, NULL);

@@ -72,6 +72,9 @@ struct odb_stats {
 	uint64_t packs_new;
 };
 
+/* Removes temp files left in DIR/tmp by processes that no longer run. */
+void odb_clean_tmp(struct odb *odb);
+
 struct odb_batch;
 int odb_batch_begin(struct odb *odb, struct odb_batch **out, struct strbuf *err);
 /*
