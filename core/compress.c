@@ -7,6 +7,7 @@
 struct zctx {
 	int level;
 	ZSTD_CCtx *c;
+	ZSTD_CCtx *cp; /* for the planes of byte-grouped words */
 	ZSTD_DCtx *d;
 	struct strbuf tmp;
 };
@@ -24,6 +25,7 @@ void zctx_free(struct zctx *z)
 	if (!z)
 		return;
 	ZSTD_freeCCtx(z->c);
+	ZSTD_freeCCtx(z->cp);
 	ZSTD_freeDCtx(z->d);
 	strbuf_release(&z->tmp);
 	free(z);
@@ -77,34 +79,55 @@ static size_t zcompress(struct zctx *z, const void *src, size_t len, struct strb
 }
 
 /*
- * Cheap incompressibility probe: the order-0 entropy of up to 4096 bytes
- * sampled across the data. Random-looking data (JPEG payloads, encrypted or
- * already compressed files) comes out near 8 bits per byte and is stored
- * raw without running zstd at all. Data whose bytes look random but repeat
- * at a distance would be missed; chunk-level dedup still catches repeats
- * longer than a chunk.
+ * The probe: order-0 entropies (bits per byte) of 16 runs of 256
+ * contiguous bytes spread over the data, overall and by position modulo 4.
+ * Runs start at multiples of 4, so word-structured data (float tensors)
+ * shows its planes: in bf16 the high byte of each word (sign, exponent)
+ * has far lower entropy than the low byte (mantissa). Runs, not a stride:
+ * a stride would see only one byte of each word.
  */
-static int looks_incompressible(const uint8_t *p, size_t len)
+struct probe {
+	double all, pos[4];
+};
+
+static double entropy(const uint32_t *hist, uint32_t n)
 {
-	uint32_t hist[256] = { 0 };
-	size_t n = 0, i, b, gap;
 	double h = 0;
-	if (len < 4096)
-		return 0;
-	/* 16 runs of 256 contiguous bytes: a strided sample would see only
-	 * one byte of each word in word-structured data (bf16 tensors) */
-	gap = (len - 256) / 15;
-	for (b = 0; b < 16; b++)
-		for (i = 0; i < 256; i++, n++)
-			hist[p[b * gap + i]]++;
+	int i;
 	for (i = 0; i < 256; i++) {
 		if (hist[i]) {
 			double q = (double)hist[i] / (double)n;
 			h -= q * __builtin_log2(q);
 		}
 	}
-	/* a uniform sample of 4096 bytes measures ~7.95 bits */
-	return h > 7.8;
+	return h;
+}
+
+static int run_probe(const uint8_t *p, size_t len, struct probe *pr)
+{
+	uint32_t hist[4][256], all[256];
+	size_t i, b, gap;
+	int k;
+	if (len < 4096)
+		return 0;
+	memset(hist, 0, sizeof(hist));
+	gap = ((len - 256) / 15) & ~(size_t)3;
+	for (b = 0; b < 16; b++)
+		for (i = 0; i < 256; i++)
+			hist[i & 3][p[b * gap + i]]++;
+	for (i = 0; i < 256; i++)
+		all[i] = hist[0][i] + hist[1][i] + hist[2][i] + hist[3][i];
+	pr->all = entropy(all, 4096);
+	for (k = 0; k < 4; k++)
+		pr->pos[k] = entropy(hist[k], 1024);
+	return 1;
+}
+
+/* Random-looking bytes (JPEG payloads, mantissa planes): store raw. */
+static int looks_incompressible(const uint8_t *p, size_t len)
+{
+	struct probe pr;
+	return run_probe(p, len, &pr) && pr.all > 7.8;
 }
 
 /* Worth storing compressed: saves at least ~3%. */
@@ -113,59 +136,110 @@ static int pays(size_t stored, size_t raw)
 	return stored && stored < raw - raw / 32;
 }
 
+/*
+ * Planar encoding of w-byte words (CODEC_ZSTD_BG2/BG4): for each plane
+ * (byte k of every word), u8 mode (0 raw, 1 zstd), u32 length, the bytes;
+ * then the tail (len % w bytes) as is. Each plane is compressed on its
+ * own: the low-entropy exponent plane shrinks, the mantissa planes, near
+ * random, are stored raw without zstd ever looking at them.
+ */
+static size_t encode_planar(struct zctx *z, const uint8_t *data, size_t len, int w,
+			    struct strbuf *out)
+{
+	size_t words = len / (size_t)w, k;
+	uint8_t *g;
+	strbuf_reset(&z->tmp);
+	strbuf_grow(&z->tmp, len);
+	g = (uint8_t *)z->tmp.buf;
+	bytegroup(g, data, len, w);
+	strbuf_reset(out);
+	if (!z->cp) {
+		z->cp = ZSTD_createCCtx();
+		if (!z->cp)
+			return 0;
+		/* fast, and a long minimum match: the planes are mostly
+		 * literals, which Huffman coding takes close to their entropy */
+		ZSTD_CCtx_setParameter(z->cp, ZSTD_c_compressionLevel, 1);
+		ZSTD_CCtx_setParameter(z->cp, ZSTD_c_minMatch, 7);
+		ZSTD_CCtx_setParameter(z->cp, ZSTD_c_contentSizeFlag, 1);
+	}
+	for (k = 0; k < (size_t)w; k++) {
+		const uint8_t *plane = g + k * words;
+		uint8_t hdr[5];
+		size_t at = out->len, n = 0, bound = ZSTD_compressBound(words);
+		int mode = 0;
+		strbuf_add(out, hdr, sizeof(hdr));
+		if (words >= 64 && !looks_incompressible(plane, words)) {
+			strbuf_grow(out, bound);
+			n = ZSTD_compress2(z->cp, out->buf + out->len, bound, plane, words);
+			if (!ZSTD_isError(n) && n < words)
+				mode = 1;
+		}
+		if (mode)
+			strbuf_setlen(out, out->len + n);
+		else
+			strbuf_add(out, plane, words);
+		out->buf[at] = (char)mode;
+		put_le32((uint8_t *)out->buf + at + 1, (uint32_t)(out->len - at - 5));
+	}
+	strbuf_add(out, data + words * (size_t)w, len - words * (size_t)w);
+	return out->len;
+}
+
+static double absd(double x)
+{
+	return x < 0 ? -x : x;
+}
+
 void zctx_encode(struct zctx *z, const void *data, size_t len, int try_bg,
 		 int *codec, struct strbuf *out)
 {
-	size_t n = 0;
-	if (len >= 64 && !looks_incompressible(data, len)) {
-		if (try_bg == 2 || try_bg == 4) {
-			strbuf_reset(&z->tmp);
-			strbuf_grow(&z->tmp, len);
-			bytegroup((uint8_t *)z->tmp.buf, data, len, try_bg);
-			n = zcompress(z, z->tmp.buf, len, out);
-			if (pays(n, len)) {
-				*codec = try_bg == 2 ? CODEC_ZSTD_BG2 : CODEC_ZSTD_BG4;
-				return;
-			}
-		} else {
-			n = zcompress(z, data, len, out);
-			if (pays(n, len)) {
-				*codec = CODEC_ZSTD;
-				return;
-			}
+	struct probe pr;
+	int have = len >= 64 && run_probe(data, len, &pr), w = 0;
+	size_t n;
+
+	if (len < 64)
+		goto raw;
+	if (have && try_bg == 0) {
+		/* two-periodic: bf16/fp16 words; four-periodic: fp32 words */
+		double d4 = absd(pr.pos[0] - pr.pos[2]) + absd(pr.pos[1] - pr.pos[3]);
+		double s2 = absd(pr.pos[0] + pr.pos[2] - pr.pos[1] - pr.pos[3]) / 2;
+		if (d4 > 1.0)
+			w = 4;
+		else if (s2 > 1.0)
+			w = 2;
+	} else if (try_bg == 2 || try_bg == 4) {
+		w = try_bg;
+	}
+	if (w) {
+		n = encode_planar(z, data, len, w, out);
+		if (pays(n, len)) {
+			*codec = w == 2 ? CODEC_ZSTD_BG2 : CODEC_ZSTD_BG4;
+			return;
 		}
 	}
+	/* random-looking data: no codec does better than raw */
+	if (have && pr.all > 7.8)
+		goto raw;
+	n = zcompress(z, data, len, out);
+	if (pays(n, len)) {
+		*codec = CODEC_ZSTD;
+		return;
+	}
+raw:
 	*codec = CODEC_RAW;
 	strbuf_reset(out);
 	strbuf_add(out, data, len);
 }
 
-int zctx_decode(struct zctx *z, int codec, const void *stored, size_t stored_len,
-		size_t raw_len, struct strbuf *out)
+/* One zstd frame into dst, which must come to exactly want bytes. */
+static int unzstd(struct zctx *z, const void *src, size_t n, uint8_t *dst, size_t want)
 {
-	struct strbuf *dst;
-	unsigned long long fsize;
-	size_t n;
-	int w = 0;
-
-	strbuf_reset(out);
-	if (codec == CODEC_RAW) {
-		if (stored_len != raw_len)
-			return CAIRN_ECORRUPT;
-		strbuf_add(out, stored, stored_len);
-		return 0;
-	}
-	if (codec == CODEC_ZSTD_BG2)
-		w = 2;
-	else if (codec == CODEC_ZSTD_BG4)
-		w = 4;
-	else if (codec != CODEC_ZSTD)
+	unsigned long long fsize = ZSTD_getFrameContentSize(src, n);
+	size_t got;
+	if (fsize == ZSTD_CONTENTSIZE_ERROR || fsize == ZSTD_CONTENTSIZE_UNKNOWN || fsize != want)
 		return CAIRN_ECORRUPT;
-	fsize = ZSTD_getFrameContentSize(stored, stored_len);
-	if (fsize == ZSTD_CONTENTSIZE_ERROR || fsize == ZSTD_CONTENTSIZE_UNKNOWN ||
-	    fsize != raw_len)
-		return CAIRN_ECORRUPT;
-	if (ZSTD_findFrameCompressedSize(stored, stored_len) != stored_len)
+	if (ZSTD_findFrameCompressedSize(src, n) != n)
 		return CAIRN_ECORRUPT;
 	if (!z->d) {
 		z->d = ZSTD_createDCtx();
@@ -174,19 +248,73 @@ int zctx_decode(struct zctx *z, int codec, const void *stored, size_t stored_len
 		/* 2^27: well above any chunk, far below anything harmful */
 		ZSTD_DCtx_setParameter(z->d, ZSTD_d_windowLogMax, 27);
 	}
-	dst = w ? &z->tmp : out;
-	strbuf_reset(dst);
-	strbuf_grow(dst, raw_len);
-	n = ZSTD_decompressDCtx(z->d, dst->buf, raw_len ? raw_len : 1, stored, stored_len);
-	if (ZSTD_isError(n) || n != raw_len) {
+	got = ZSTD_decompressDCtx(z->d, dst, want ? want : 1, src, n);
+	if (ZSTD_isError(got) || got != want) {
 		ZSTD_DCtx_reset(z->d, ZSTD_reset_session_only);
 		return CAIRN_ECORRUPT;
 	}
-	strbuf_setlen(dst, n);
-	if (w) {
-		strbuf_grow(out, raw_len);
-		byteungroup((uint8_t *)out->buf, (const uint8_t *)z->tmp.buf, raw_len, w);
-		strbuf_setlen(out, raw_len);
+	return 0;
+}
+
+int zctx_decode(struct zctx *z, int codec, const void *stored, size_t stored_len,
+		size_t raw_len, struct strbuf *out)
+{
+	const uint8_t *p = stored, *end = p + stored_len;
+	size_t words, k;
+	int w, r;
+
+	strbuf_reset(out);
+	if (codec == CODEC_RAW) {
+		if (stored_len != raw_len)
+			return CAIRN_ECORRUPT;
+		strbuf_add(out, stored, stored_len);
+		return 0;
 	}
+	if (codec == CODEC_ZSTD) {
+		strbuf_grow(out, raw_len);
+		r = unzstd(z, stored, stored_len, (uint8_t *)out->buf, raw_len);
+		if (!r)
+			strbuf_setlen(out, raw_len);
+		return r;
+	}
+	if (codec == CODEC_ZSTD_BG2)
+		w = 2;
+	else if (codec == CODEC_ZSTD_BG4)
+		w = 4;
+	else
+		return CAIRN_ECORRUPT;
+	words = raw_len / (size_t)w;
+	strbuf_reset(&z->tmp);
+	strbuf_grow(&z->tmp, raw_len);
+	for (k = 0; k < (size_t)w; k++) {
+		uint8_t *dst = (uint8_t *)z->tmp.buf + k * words;
+		uint32_t n;
+		int mode;
+		if (end - p < 5)
+			return CAIRN_ECORRUPT;
+		mode = p[0];
+		n = get_le32(p + 1);
+		p += 5;
+		if ((size_t)(end - p) < n)
+			return CAIRN_ECORRUPT;
+		if (mode == 0) {
+			if (n != words)
+				return CAIRN_ECORRUPT;
+			memcpy(dst, p, n);
+		} else if (mode == 1) {
+			r = unzstd(z, p, n, dst, words);
+			if (r)
+				return r;
+		} else {
+			return CAIRN_ECORRUPT;
+		}
+		p += n;
+	}
+	if ((size_t)(end - p) != raw_len - words * (size_t)w)
+		return CAIRN_ECORRUPT;
+	memcpy(z->tmp.buf + words * (size_t)w, p, (size_t)(end - p));
+	strbuf_grow(out, raw_len);
+	byteungroup((uint8_t *)out->buf, (const uint8_t *)z->tmp.buf, raw_len, w);
+	strbuf_setlen(out, raw_len);
 	return 0;
 }

@@ -5,14 +5,19 @@
  *
  *   CODEC_RAW       the bytes as they are
  *   CODEC_ZSTD      one zstd frame
- *   CODEC_ZSTD_BG2  byte-grouped in 2-byte words (bf16/fp16), then zstd
- *   CODEC_ZSTD_BG4  byte-grouped in 4-byte words (fp32), then zstd
+ *   CODEC_ZSTD_BG2  planes of 2-byte words (bf16/fp16), each zstd or raw
+ *   CODEC_ZSTD_BG4  planes of 4-byte words (fp32), each zstd or raw
  *
- * Byte grouping writes byte 0 of every word, then byte 1 of every word, and
- * so on (a tail shorter than a word is copied last, as is): the exponent
- * bytes of float tensors end up next to each other, where zstd finds them
- * compressible. A chunk is stored raw when compression saves less than
- * about 3%. The numbers are part of the pack format and never change.
+ * Byte grouping splits the words into planes: byte 0 of every word, then
+ * byte 1 of every word, and so on. The planar format is, for each plane,
+ * u8 mode (0 raw, 1 one zstd frame), u32 LE length, the bytes; then the
+ * tail shorter than a word, as is. The exponent plane of a float tensor
+ * compresses well on its own, its mantissa planes are near random and are
+ * kept raw; plain zstd on interleaved words gets far less. The encoder
+ * picks the word width from a cheap entropy probe per chunk. A chunk is
+ * stored raw when compression saves less than about 3%, and random-looking
+ * chunks are not even tried. The numbers are part of the pack format and
+ * never change.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -34,8 +39,9 @@ void zctx_free(struct zctx *z);
 
 /*
  * Encode `len` bytes. On return *codec is set and `out` holds the stored
- * bytes (which for CODEC_RAW are a copy of the input). `try_bg` allows
- * trying byte grouping (2 = bf16/fp16 words, 4 = fp32 words, 0 = no).
+ * bytes (which for CODEC_RAW are a copy of the input). `try_bg`: 0 lets
+ * the probe choose; 2 or 4 forces that word width (tests); -1 never
+ * groups.
  */
 void zctx_encode(struct zctx *z, const void *data, size_t len, int try_bg,
 		 int *codec, struct strbuf *out);
