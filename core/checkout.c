@@ -174,29 +174,30 @@ static int plan_cb(int ev, const char *path, struct wt_node *ws, const struct tr
 	return 0;
 }
 
-static char *tmp_path(struct co *c, const char *abs_target, int *same_dir)
+/*
+ * The temp file sits beside its final name: the rename is within one
+ * directory, and threads writing different directories do not contend for
+ * one directory lock (a shared temp directory made checkout of many small
+ * files spend most of its time waiting on it). The prefix is reserved:
+ * scans skip such names and remove those of dead processes.
+ */
+static char *tmp_path(struct co *c, const char *abs_target)
 {
 	unsigned long seq = __atomic_add_fetch(&c->tmpseq, 1, __ATOMIC_RELAXED);
-	if (*same_dir) {
-		const char *slash = strrchr(abs_target, '/');
-		return xstrfmt("%.*s/.cairn-tmp-%ld-%lu", (int)(slash - abs_target), abs_target,
-			       (long)getpid(), seq);
-	}
-	return xstrfmt("%s/co-%ld-%lu", c->r->odb->tmpdir, (long)getpid(), seq);
+	const char *slash = strrchr(abs_target, '/');
+	return xstrfmt("%.*s/" WT_TMP_PREFIX "%ld-%lu", (int)(slash - abs_target), abs_target,
+		       (long)getpid(), seq);
 }
 
-/* Create the finished file at a temp name, then rename it into place. */
 static int write_one(size_t i, struct par_thread *pt, void *data, struct strbuf *err)
 {
 	struct co *c = data;
 	struct action *a = &c->acts[i];
-	char *abs = repo_abspath(c->r, a->path), *tmp = NULL;
-	int same_dir = 0, r = 0, fd = -1, attempt;
+	char *abs = repo_abspath(c->r, a->path), *tmp = tmp_path(c, abs);
+	int r = 0, fd = -1;
 	struct stat st;
 
-	for (attempt = 0; attempt < 2; attempt++) {
-		free(tmp);
-		tmp = tmp_path(c, abs, &same_dir);
+	{
 		if (a->te.mode == MODE_LINK) {
 			struct strbuf target = STRBUF_INIT;
 			r = content_read_small(&pt->odb, &a->te.id, &a->te.sha, a->te.size, 4096,
@@ -215,19 +216,8 @@ static int write_one(size_t i, struct par_thread *pt, void *data, struct strbuf 
 				r = content_write_fd(&pt->odb, &a->te.id, &a->te.sha, a->te.size, fd,
 						     a->path, err);
 		}
-		if (!r && rename(tmp, abs) < 0) {
-			if (errno == EXDEV && !same_dir) {
-				/* the store is on another filesystem: write beside the file */
-				if (fd >= 0)
-					close(fd);
-				fd = -1;
-				unlink(tmp);
-				same_dir = 1;
-				continue;
-			}
+		if (!r && rename(tmp, abs) < 0)
 			r = cerr_errno(err, "cannot rename into '%s'", a->path);
-		}
-		break;
 	}
 	if (r) {
 		unlink(tmp);
@@ -309,6 +299,28 @@ int ptr_check_tree(struct odb_thread *t, const struct pointer *p, const char *wh
 			    "pointer file '%s.cairn' says %llu bytes in %llu files, its tree holds %llu bytes in %llu files",
 			    what, (unsigned long long)p->size, (unsigned long long)p->files,
 			    (unsigned long long)size, (unsigned long long)files);
+	return 0;
+}
+
+struct dir_groups {
+	struct co *c;
+	size_t *start; /* group k is start[k] .. start[k+1]-1; start[n] = end */
+	size_t n, alloc;
+};
+
+static int same_parent(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+	size_t la = sa ? (size_t)(sa - a) : 0, lb = sb ? (size_t)(sb - b) : 0;
+	return la == lb && !memcmp(a, b, la);
+}
+
+static int write_group(size_t k, struct par_thread *pt, void *data, struct strbuf *err)
+{
+	struct dir_groups *g = data;
+	size_t i;
+	for (i = g->start[k]; i < g->start[k + 1]; i++)
+		write_one(i, pt, g->c, err);
 	return 0;
 }
 
@@ -407,7 +419,25 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 		c.acts = w;
 		c.n = nw;
 		progress_set_totals(opts->progress, nw, 0);
-		ret = par_for(r->threads, nw, r->odb, write_one, &c, err);
+		/* one work item per directory: threads writing into the same
+		 * directory would queue on its lock for every create and rename */
+		{
+			struct dir_groups g;
+			size_t start = 0;
+			memset(&g, 0, sizeof(g));
+			g.c = &c;
+			for (i = 1; i <= nw; i++) {
+				if (i < nw && same_parent(w[i - 1].path, w[i].path))
+					continue;
+				ALLOC_GROW(g.start, g.n + 1, g.alloc);
+				g.start[g.n++] = start;
+				start = i;
+			}
+			ALLOC_GROW(g.start, g.n + 1, g.alloc);
+			g.start[g.n] = nw;
+			ret = par_for(r->threads, g.n, r->odb, write_group, &g, err);
+			free(g.start);
+		}
 		for (i = 0; i < nw; i++) {
 			struct action *a = &w[i];
 			if (a->failed) {

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,14 @@ static int read_entries(struct scan_ctx *c, DIR *d, struct wt_node *dir)
 
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
+		if (!strncmp(name, WT_TMP_PREFIX, sizeof(WT_TMP_PREFIX) - 1)) {
+			/* a checkout's temp file; a dead process's is garbage */
+			long pid = strtol(name + sizeof(WT_TMP_PREFIX) - 1, NULL, 10);
+			if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+				unlinkat(dirfd(d), name, 0);
+			errno = 0; /* readdir's end is told by errno */
+			continue;
+		}
 		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				continue; /* vanished while scanning */

@@ -16,6 +16,9 @@
 #include "core/object.h"
 #include "core/repo.h"
 
+/* Temp files of a checkout, beside their final name: never scanned. */
+#define WT_TMP_PREFIX ".cairn-tmp-"
+
 struct wt_node {
 	char *name;        /* last component ("" for a root given as top) */
 	char *path;        /* repo-relative path */
