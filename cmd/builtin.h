@@ -49,6 +49,12 @@ int resolve_tracked(struct repo *r, const char *arg, struct strbuf *data, struct
 /* Lists every pointer in the work tree (via git); exits on failure. */
 int list_pointers(struct repo *r, char ***paths, size_t *n);
 void free_list(char **list, size_t n);
+/*
+ * The pointer files named by the non-option arguments (tracked paths or
+ * their pointers), or every pointer in the work tree when there are none.
+ * Returns 0, or 1 after printing an error for a bad path.
+ */
+int pointers_from_args(struct repo *r, int argc, const char **argv, char ***ptrs, size_t *np);
 
 /* Help text of a command (its man page), or NULL. */
 const char *help_text(const char *name);

@@ -11,11 +11,11 @@
 
 int cmd_checkout(int argc, const char **argv, struct repo *r)
 {
-	struct strbuf err = STRBUF_INIT, data = STRBUF_INIT, ptrp = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
 	struct checkout_opts o;
 	char **ptrs = NULL;
 	size_t np = 0, k;
-	int i, ret = 0, quiet = 0, nargs = 0;
+	int i, ret = 0, quiet = 0;
 
 	memset(&o, 0, sizeof(o));
 	for (i = 1; i < argc; i++) {
@@ -28,25 +28,9 @@ int cmd_checkout(int argc, const char **argv, struct repo *r)
 			o.dry_run = 1;
 		else if (a[0] == '-' && a[1])
 			return usage_error("checkout", "unknown option '%s'", a);
-		else
-			nargs++;
 	}
-	if (nargs) {
-		ptrs = xcalloc((size_t)nargs, sizeof(*ptrs));
-		for (i = 1; i < argc; i++) {
-			if (argv[i][0] == '-' && argv[i][1])
-				continue;
-			if (resolve_tracked(r, argv[i], &data, &ptrp, &err)) {
-				free_list(ptrs, np);
-				error("%s", err.buf);
-				strbuf_release(&err);
-				return 1;
-			}
-			ptrs[np++] = strbuf_detach(&ptrp, NULL);
-		}
-	} else {
-		list_pointers(r, &ptrs, &np);
-	}
+	if (pointers_from_args(r, argc, argv, &ptrs, &np))
+		return 1;
 	if (repo_open_store(r, 0, &err)) {
 		free_list(ptrs, np);
 		error("%s", err.buf);
@@ -81,7 +65,5 @@ int cmd_checkout(int argc, const char **argv, struct repo *r)
 		printf("no tracked paths\n");
 	free_list(ptrs, np);
 	strbuf_release(&err);
-	strbuf_release(&data);
-	strbuf_release(&ptrp);
 	return ret;
 }

@@ -142,6 +142,37 @@ int list_pointers(struct repo *r, char ***paths, size_t *n)
 	return 0;
 }
 
+int pointers_from_args(struct repo *r, int argc, const char **argv, char ***ptrs, size_t *np)
+{
+	struct strbuf err = STRBUF_INIT, data = STRBUF_INIT, ptrp = STRBUF_INIT;
+	int i, nargs = 0, ret = 0;
+	*ptrs = NULL;
+	*np = 0;
+	for (i = 1; i < argc; i++)
+		if (!(argv[i][0] == '-' && argv[i][1]))
+			nargs++;
+	if (!nargs)
+		return list_pointers(r, ptrs, np);
+	*ptrs = xcalloc((size_t)nargs, sizeof(**ptrs));
+	for (i = 1; i < argc && !ret; i++) {
+		if (argv[i][0] == '-' && argv[i][1])
+			continue;
+		if (resolve_tracked(r, argv[i], &data, &ptrp, &err))
+			ret = error("%s", err.buf);
+		else
+			(*ptrs)[(*np)++] = strbuf_detach(&ptrp, NULL);
+	}
+	if (ret) {
+		free_list(*ptrs, *np);
+		*ptrs = NULL;
+		*np = 0;
+	}
+	strbuf_release(&err);
+	strbuf_release(&data);
+	strbuf_release(&ptrp);
+	return ret;
+}
+
 void free_list(char **list, size_t n)
 {
 	size_t i;

@@ -45,12 +45,12 @@ static void json_str(struct strbuf *sb, const char *s)
 
 int cmd_status(int argc, const char **argv, struct repo *r)
 {
-	struct strbuf err = STRBUF_INIT, data = STRBUF_INIT, ptrp = STRBUF_INIT, js = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, js = STRBUF_INIT;
 	char **ptrs = NULL;
 	size_t np = 0, k, clean = 0, shown = 0;
 	struct wt_node **saved = NULL;
 	size_t nsaved = 0;
-	int json = 0, i, ret = 0, nargs = 0;
+	int json = 0, i, ret = 0;
 	struct odb_thread t;
 
 	for (i = 1; i < argc; i++) {
@@ -58,25 +58,9 @@ int cmd_status(int argc, const char **argv, struct repo *r)
 			json = 1;
 		else if (argv[i][0] == '-' && argv[i][1])
 			return usage_error("status", "unknown option '%s'", argv[i]);
-		else
-			nargs++;
 	}
-	if (nargs) {
-		ptrs = xcalloc((size_t)nargs, sizeof(*ptrs));
-		for (i = 1; i < argc; i++) {
-			if (argv[i][0] == '-' && argv[i][1])
-				continue;
-			if (resolve_tracked(r, argv[i], &data, &ptrp, &err)) {
-				free_list(ptrs, np);
-				error("%s", err.buf);
-				strbuf_release(&err);
-				return 1;
-			}
-			ptrs[np++] = strbuf_detach(&ptrp, NULL);
-		}
-	} else {
-		list_pointers(r, &ptrs, &np);
-	}
+	if (pointers_from_args(r, argc, argv, &ptrs, &np))
+		return 1;
 	if (repo_open_store(r, 0, &err)) {
 		free_list(ptrs, np);
 		error("%s", err.buf);
@@ -192,8 +176,6 @@ int cmd_status(int argc, const char **argv, struct repo *r)
 	odb_thread_release(&t);
 	free_list(ptrs, np);
 	strbuf_release(&err);
-	strbuf_release(&data);
-	strbuf_release(&ptrp);
 	strbuf_release(&js);
 	return ret;
 }

@@ -3,17 +3,7 @@
 test_description='cairn init: .cairn/ in a git work tree, chunk sizes, errors'
 
 . "$(dirname "$0")/lib.sh"
-
-# expect_code N cmd...: cmd exits with status N exactly.
-expect_code () {
-	expect_code_want_=$1
-	shift
-	"$@"
-	expect_code_got_=$?
-	test "$expect_code_got_" = "$expect_code_want_" && return 0
-	echo "expect_code: wanted exit $expect_code_want_, got $expect_code_got_: $*" >&8
-	return 1
-}
+. "$TEST_DIRECTORY/lib-cairn.sh"
 
 # A fresh directory outside every git work tree. cairn looks for .git in
 # every parent directory (it does not honour GIT_CEILING_DIRECTORIES), so

@@ -3,23 +3,13 @@
 test_description='cairn status: clean, changed, missing, --json, subdirectories, paths'
 
 . "$(dirname "$0")/lib.sh"
+. "$TEST_DIRECTORY/lib-cairn.sh"
 
 if ! test_have_prereq PYTHON3
 then
 	skip_all='python3 (>= 3.9) not found'
 	test_done
 fi
-
-# expect_code N cmd...: cmd exits with status N exactly.
-expect_code () {
-	expect_code_want_=$1
-	shift
-	"$@"
-	expect_code_got_=$?
-	test "$expect_code_got_" = "$expect_code_want_" && return 0
-	echo "expect_code: wanted exit $expect_code_want_, got $expect_code_got_: $*" >&8
-	return 1
-}
 
 # status_summary <json: one line per tracked path, one per change; fails
 # if stdin is not JSON.

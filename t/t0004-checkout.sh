@@ -3,6 +3,7 @@
 test_description='cairn checkout: old versions back, local changes kept, symlinks never followed'
 
 . "$(dirname "$0")/lib.sh"
+. "$TEST_DIRECTORY/lib-cairn.sh"
 
 if ! test_have_prereq PYTHON3
 then
@@ -14,25 +15,6 @@ then
 	skip_all='this file system has no symlinks'
 	test_done
 fi
-
-# expect_code N cmd...: cmd exits with status N exactly.
-expect_code () {
-	expect_code_want_=$1
-	shift
-	"$@"
-	expect_code_got_=$?
-	test "$expect_code_got_" = "$expect_code_want_" && return 0
-	echo "expect_code: wanted exit $expect_code_want_, got $expect_code_got_: $*" >&8
-	return 1
-}
-
-# make_random FILE SIZE SEED: SIZE deterministic pseudo-random bytes.
-make_random () {
-	python3 -c '
-import random, sys
-sys.stdout.buffer.write(random.Random(int(sys.argv[2])).randbytes(int(sys.argv[1])))
-' "$2" "$3" >"$1"
-}
 
 # same_tree EXPECT ACTUAL: same names, types, bytes, link targets and
 # exec bits (diff -r does not look at modes).

@@ -3,6 +3,7 @@
 test_description='add, remove, checkout: every byte comes back (gen-dataset, chunk boundaries, versions)'
 
 . "$(dirname "$0")/lib.sh"
+. "$TEST_DIRECTORY/lib-cairn.sh"
 
 if ! test_have_prereq PYTHON3
 then
@@ -11,25 +12,6 @@ then
 fi
 
 SCENARIOS="model model-v2 tabular tabular-v2 images images-v2"
-
-# make_random FILE SIZE SEED: SIZE deterministic pseudo-random bytes.
-make_random () {
-	python3 -c '
-import random, sys
-sys.stdout.buffer.write(random.Random(int(sys.argv[2])).randbytes(int(sys.argv[1])))
-' "$2" "$3" >"$1"
-}
-
-# json_get FILE KEY: a top-level integer of a JSON object.
-json_get () {
-	python3 -c '
-import json, sys
-v = json.load(open(sys.argv[1]))[sys.argv[2]]
-if not isinstance(v, int) or isinstance(v, bool):
-    sys.exit("%s is not an integer: %r" % (sys.argv[2], v))
-print(v)
-' "$1" "$2"
-}
 
 # same_tree EXPECT ACTUAL: same names, types, bytes, link targets, modes.
 same_tree () {

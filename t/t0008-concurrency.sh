@@ -3,6 +3,7 @@
 test_description='several cairn processes at once in one repository'
 
 . "$(dirname "$0")/lib.sh"
+. "$TEST_DIRECTORY/lib-cairn.sh"
 
 if ! test_have_prereq PYTHON3
 then
@@ -39,17 +40,6 @@ bg_wait () {
 		fi
 	done
 	return $bg_wait_ret_
-}
-
-# json_get FILE KEY: a top-level integer of a JSON object.
-json_get () {
-	python3 -c '
-import json, sys
-v = json.load(open(sys.argv[1]))[sys.argv[2]]
-if not isinstance(v, int) or isinstance(v, bool):
-    sys.exit("%s is not an integer: %r" % (sys.argv[2], v))
-print(v)
-' "$1" "$2"
 }
 
 # new_repo NAME: a git repository with cairn and the data sets in data/.

@@ -3,20 +3,13 @@
 test_description='a damaged store: checkout fails loudly and never writes wrong bytes'
 
 . "$(dirname "$0")/lib.sh"
+. "$TEST_DIRECTORY/lib-cairn.sh"
 
 if ! test_have_prereq PYTHON3
 then
 	skip_all='python3 (>= 3.9) not found'
 	test_done
 fi
-
-# make_random FILE SIZE SEED: SIZE deterministic pseudo-random bytes.
-make_random () {
-	python3 -c '
-import random, sys
-sys.stdout.buffer.write(random.Random(int(sys.argv[2])).randbytes(int(sys.argv[1])))
-' "$2" "$3" >"$1"
-}
 
 # flip_byte FILE OFFSET: invert the bits of one byte.
 flip_byte () {

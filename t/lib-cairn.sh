@@ -1,0 +1,37 @@
+# lib-cairn.sh: helpers shared by cairn's test scripts (sourced after
+# lib.sh). Each needs python3 where it says so.
+
+# expect_code N cmd...: cmd exits with status N exactly.
+expect_code () {
+	expect_code_want_=$1
+	shift
+	"$@"
+	expect_code_got_=$?
+	test "$expect_code_got_" = "$expect_code_want_" && return 0
+	echo "expect_code: wanted exit $expect_code_want_, got $expect_code_got_: $*" >&8
+	return 1
+}
+
+# make_random FILE SIZE SEED: SIZE deterministic pseudo-random bytes.
+make_random () {
+	python3 -c '
+import random, sys
+sys.stdout.buffer.write(random.Random(int(sys.argv[2])).randbytes(int(sys.argv[1])))
+' "$2" "$3" >"$1"
+}
+
+# json_get FILE KEY: a top-level number of a JSON object (fails otherwise).
+json_get () {
+	python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))[sys.argv[2]]
+if not isinstance(v, int) or isinstance(v, bool):
+    sys.exit("%s is not an integer: %r" % (sys.argv[2], v))
+print(v)
+' "$1" "$2"
+}
+
+# ptr_val POINTER KEY: the value of KEY in a pointer file.
+ptr_val () {
+	sed -n "s/^$2: //p" "$1"
+}
