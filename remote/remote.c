@@ -1,0 +1,175 @@
+/*
+ * Remote URLs and the choice of backend.
+ */
+#include "remote/remote.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void remote_url_release(struct remote_url *u)
+{
+	free(u->scheme);
+	free(u->user);
+	free(u->host);
+	free(u->path);
+	memset(u, 0, sizeof(*u));
+}
+
+static int parse_port(const char *s, size_t n, int *port)
+{
+	long v = 0;
+	size_t i;
+	if (!n || n > 5)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*port = (int)v;
+	return 0;
+}
+
+/* user@host[:port] in s[0..n) */
+static int parse_authority(struct remote_url *u, const char *s, size_t n, int allow_port,
+			   const char *whole, struct strbuf *err)
+{
+	const char *at = memchr(s, '@', n), *h = s, *colon;
+	size_t hl = n;
+	if (at) {
+		if (memchr(s, ':', (size_t)(at - s)))
+			return cerr(err, CAIRN_EINVAL,
+				    "remote URL '%s' holds a password: use ssh keys or ssh-agent instead",
+				    "(hidden)");
+		if (at == s)
+			return cerr(err, CAIRN_EINVAL, "remote URL '%s' has an empty user name", whole);
+		u->user = xstrndup(s, (size_t)(at - s));
+		h = at + 1;
+		hl = n - (size_t)(h - s);
+	}
+	colon = allow_port ? memchr(h, ':', hl) : NULL;
+	if (colon) {
+		if (parse_port(colon + 1, hl - (size_t)(colon + 1 - h), &u->port))
+			return cerr(err, CAIRN_EINVAL, "remote URL '%s' has a bad port", whole);
+		hl = (size_t)(colon - h);
+	}
+	if (!hl)
+		return cerr(err, CAIRN_EINVAL, "remote URL '%s' has no host", whole);
+	u->host = xstrndup(h, hl);
+	return 0;
+}
+
+int remote_url_parse(struct remote_url *u, const char *s, const char *base, struct strbuf *err)
+{
+	int r = 0;
+	memset(u, 0, sizeof(*u));
+	if (!*s)
+		return cerr(err, CAIRN_EINVAL, "empty remote URL");
+	if (strchr(s, '\n') || strchr(s, '\r'))
+		return cerr(err, CAIRN_EINVAL, "remote URL has a line break");
+	if (starts_with(s, "file://")) {
+		const char *p = s + 7;
+		if (starts_with(p, "localhost/"))
+			p += 9;
+		if (*p != '/')
+			return cerr(err, CAIRN_EINVAL, "file URL '%s' must name an absolute path (file:///path)", s);
+		u->scheme = xstrdup("file");
+		u->path = xstrdup(p);
+	} else if (starts_with(s, "ssh://")) {
+		const char *a = s + 6, *slash = strchr(a, '/');
+		if (!slash || !slash[1])
+			return cerr(err, CAIRN_EINVAL, "ssh URL '%s' has no path (ssh://host/path)", s);
+		u->scheme = xstrdup("ssh");
+		r = parse_authority(u, a, (size_t)(slash - a), 1, s, err);
+		/* ssh://host/~/dir: relative to the login directory */
+		if (!r)
+			u->path = xstrdup(starts_with(slash, "/~/") ? slash + 3 : slash);
+	} else if (strstr(s, "://")) {
+		return cerr(err, CAIRN_EINVAL, "unsupported remote URL scheme in '%s' (use a path, file://, ssh:// or host:path)", s);
+	} else {
+		const char *colon = strchr(s, ':'), *slash = strchr(s, '/');
+		if (colon && (!slash || colon < slash) && colon != s) {
+			/* scp style: [user@]host:path */
+			const char *rest = colon + 1, *at = strchr(rest, '@');
+			if (at && memchr(at, ':', strcspn(at, "/")))
+				return cerr(err, CAIRN_EINVAL,
+					    "remote '%s' looks like user:password@host:path; passwords are not supported (use ssh keys or ssh-agent)",
+					    "(hidden)");
+			u->scheme = xstrdup("ssh");
+			r = parse_authority(u, s, (size_t)(colon - s), 0, s, err);
+			if (!r) {
+				if (!colon[1])
+					r = cerr(err, CAIRN_EINVAL, "remote '%s' has no path after ':'", s);
+				else
+					u->path = xstrdup(colon + 1);
+			}
+		} else {
+			u->scheme = xstrdup("file");
+			if (s[0] == '/' || !base)
+				u->path = xstrdup(s);
+			else
+				u->path = xstrfmt("%s/%s", base, s);
+		}
+	}
+	if (!r && u->path) {
+		/* trailing slashes carry no meaning */
+		size_t n = strlen(u->path);
+		while (n > 1 && u->path[n - 1] == '/')
+			u->path[--n] = '\0';
+	}
+	if (r)
+		remote_url_release(u);
+	return r;
+}
+
+void remote_url_display(const struct remote_url *u, struct strbuf *out)
+{
+	if (!strcmp(u->scheme, "file")) {
+		strbuf_addstr(out, u->path);
+		return;
+	}
+	strbuf_addf(out, "%s://", u->scheme);
+	if (u->user)
+		strbuf_addf(out, "%s@", u->user);
+	strbuf_addstr(out, u->host ? u->host : "");
+	if (u->port)
+		strbuf_addf(out, ":%d", u->port);
+	if (u->path[0] != '/')
+		strbuf_addstr(out, "/~/");
+	strbuf_addstr(out, u->path);
+}
+
+const struct remote_ops *remote_ops_for(const struct remote_url *u)
+{
+	if (!strcmp(u->scheme, "file"))
+		return &remote_dir_ops;
+	return NULL;
+}
+
+int remote_open_url(struct remote **out, const char *url, const char *base,
+		    const struct config *cfg, const char *name, struct strbuf *err)
+{
+	struct remote_url u;
+	const struct remote_ops *ops;
+	int r = remote_url_parse(&u, url, base, err);
+	if (r)
+		return r;
+	ops = remote_ops_for(&u);
+	if (!ops) {
+		r = cerr(err, CAIRN_EINVAL, "remote '%s': '%s' remotes are not supported yet", name,
+			 u.scheme);
+		remote_url_release(&u);
+		return r;
+	}
+	r = ops->open(out, &u, cfg, name, err);
+	remote_url_release(&u);
+	return r;
+}
+
+void remote_close(struct remote *r)
+{
+	if (r)
+		r->ops->close(r);
+}

@@ -1,0 +1,89 @@
+#ifndef CAIRN_REMOTE_H
+#define CAIRN_REMOTE_H
+/*
+ * Remote transports: one interface, a backend per URL scheme.
+ *
+ * A remote is a flat namespace of immutable objects (files) under the
+ * URL's path or prefix; cairn uses "cairn-remote", "packs/NAME.pack" and
+ * "packs/NAME.idx" (Documentation/technical/remote-format.md). Backends
+ * know nothing about packs: they list, stat, read byte ranges, write
+ * whole objects atomically and remove.
+ *
+ * Every operation returns 0 or a CAIRN_E* code with a message in err:
+ *   CAIRN_ENOTFOUND   the object (or the remote) does not exist
+ *   CAIRN_EEXIST      write: the object exists already (never overwritten)
+ *   CAIRN_ETRANSIENT  may succeed if retried (connection reset, timeout)
+ *   CAIRN_EPERMANENT  will fail again (refused auth, no permission,
+ *                     unknown host key, remote disk full)
+ * One struct remote is one connection; it is used by one thread at a
+ * time. Callers wanting parallel transfers open several.
+ */
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/util.h"
+
+struct remote_url {
+	char *scheme; /* "file", "ssh" (later "s3") */
+	char *user;   /* ssh: may be NULL (then ~/.ssh/config or $USER) */
+	char *host;   /* ssh, s3 */
+	int port;     /* 0: the default */
+	char *path;   /* file/ssh: directory; s3: prefix (may be "") */
+};
+
+/*
+ * Parses a remote URL: /abs/path, file:///abs/path, ssh://[user@]host[:port]/path,
+ * [user@]host:path (scp style; a relative path is relative to the login
+ * directory). A relative local path is resolved against `base` (the
+ * repository top) when base is not NULL. Passwords in URLs are refused.
+ */
+int remote_url_parse(struct remote_url *u, const char *s, const char *base, struct strbuf *err);
+void remote_url_release(struct remote_url *u);
+/* The URL as shown to people: never with secrets. */
+void remote_url_display(const struct remote_url *u, struct strbuf *out);
+
+#define REMOTE_ALL UINT64_MAX
+
+struct remote;
+
+struct remote_ops {
+	const char *scheme;
+	/* Connects; `name` is the remote's name for messages, cfg its settings. */
+	int (*open)(struct remote **out, const struct remote_url *u, const struct config *cfg,
+		    const char *name, struct strbuf *err);
+	void (*close)(struct remote *r);
+	/* Creates the directories the layout needs (no-op where there are none). */
+	int (*prepare)(struct remote *r, const char *dir, struct strbuf *err);
+	/* Calls cb(name, size) for each object directly under dir; stops on a
+	 * non-zero return of cb and returns it. ENOTFOUND if dir is absent. */
+	int (*list)(struct remote *r, const char *dir,
+		    int (*cb)(const char *name, uint64_t size, void *data), void *data,
+		    struct strbuf *err);
+	int (*stat)(struct remote *r, const char *path, uint64_t *size, struct strbuf *err);
+	/* Appends bytes [off, off + len) of path to out (len REMOTE_ALL: to
+	 * the end). Fewer bytes than asked means the object is shorter. */
+	int (*read)(struct remote *r, const char *path, uint64_t off, uint64_t len,
+		    struct strbuf *out, struct strbuf *err);
+	/* Makes path hold the `size` bytes of local file fd (from offset 0),
+	 * atomically: a temp name, then a rename or its equivalent. EEXIST
+	 * (nothing written) if path exists. */
+	int (*write)(struct remote *r, const char *path, int fd, uint64_t size, struct strbuf *err);
+	int (*remove)(struct remote *r, const char *path, struct strbuf *err);
+};
+
+struct remote {
+	const struct remote_ops *ops;
+	char *name;
+	struct remote_url url;
+};
+
+/* The backend for a URL's scheme, or NULL. */
+const struct remote_ops *remote_ops_for(const struct remote_url *u);
+/* Parses, picks the backend and opens; *out owns a copy of the URL. */
+int remote_open_url(struct remote **out, const char *url, const char *base,
+		    const struct config *cfg, const char *name, struct strbuf *err);
+void remote_close(struct remote *r);
+
+extern const struct remote_ops remote_dir_ops;
+
+#endif
