@@ -74,7 +74,7 @@ int idx_open(struct idx **out, const char *dir, int readonly, struct strbuf *err
 		free(idx);
 		return idx_err(err, rc, "create");
 	}
-	mdb_env_set_maxdbs(idx->env, 8);
+	mdb_env_set_maxdbs(idx->env, 16);
 	mdb_env_set_maxreaders(idx->env, 510);
 	idx->mapsize = initial_mapsize();
 	mdb_env_set_mapsize(idx->env, idx->mapsize);
@@ -105,6 +105,14 @@ int idx_open(struct idx **out, const char *dir, int readonly, struct strbuf *err
 			rc = mdb_dbi_open(txn, "stat", cf, &idx->stat);
 		if (!rc)
 			rc = mdb_dbi_open(txn, "meta", cf, &idx->meta);
+		/* added later: a read-only open of an older index goes on without */
+		if (!rc) {
+			rc = mdb_dbi_open(txn, "rpack", cf, &idx->rpack);
+			if (!rc)
+				rc = mdb_dbi_open(txn, "robj", cf, &idx->robj);
+			if (rc == MDB_NOTFOUND && readonly)
+				rc = 0;
+		}
 		if (rc)
 			mdb_txn_abort(txn);
 		else

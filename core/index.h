@@ -11,6 +11,10 @@
  *   pack  u32 pack number   -> pack oid[16], u64 size, u32 count, u64 raw
  *   stat  repo-relative path -> stat cache entry (core/worktree.c)
  *   meta  name              -> small values
+ *   rpack remote NUL pack oid[16] -> u64 idx size, u32 count (packs seen)
+ *   robj  remote NUL oid[16] type[1] -> pack oid[16], struct obj_loc
+ *         fields (what a remote holds and where; refreshed from its
+ *         pack index files, never trusted for content)
  *
  * Threads: the environment is opened with MDB_NOTLS, so read transactions
  * belong to no thread. Read with idx_rd_begin()/idx_rd_end() on a
@@ -34,7 +38,7 @@ struct obj_loc {
 
 struct idx {
 	MDB_env *env;
-	MDB_dbi obj, pack, stat, meta;
+	MDB_dbi obj, pack, stat, meta, rpack, robj;
 	int readonly;
 	size_t mapsize;
 	/* Readers hold it shared while a read transaction is live; a map

@@ -416,13 +416,19 @@ static int batch_fail(struct odb_batch *b, int r, struct strbuf *err)
 	return r;
 }
 
-int odb_put(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
-	    const void *raw, size_t len, int try_bg, int *was_new, struct strbuf *err)
+/*
+ * Stores one object unless present. With raw != NULL it is compressed
+ * here; otherwise `stored` holds it already encoded with `codec`.
+ */
+static int put_common(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
+		      const void *raw, size_t len, int try_bg, int codec, const void *stored,
+		      size_t stored_len, int *was_new, struct strbuf *err)
 {
 	struct pack_entry e;
 	struct pack_writer *full = NULL, **wp;
 	struct obj_loc loc;
-	int codec, r, fresh;
+	const void *bytes;
+	int r, fresh;
 
 	if (was_new)
 		*was_new = 0;
@@ -449,13 +455,22 @@ int odb_put(struct odb_batch *b, struct odb_thread *t, int type, const struct oi
 		return batch_fail(b, r, err);
 	r = 0;
 
-	zctx_encode(t->z, raw, len, try_bg, &codec, &t->stored);
+	if (raw) {
+		zctx_encode(t->z, raw, len, try_bg, &codec, &t->stored);
+		bytes = t->stored.buf;
+		stored_len = t->stored.len;
+	} else {
+		bytes = stored;
+	}
+	if (stored_len > OBJ_MAX_SIZE)
+		return batch_fail(b, cerr(err, CAIRN_EINVAL, "stored %s is too large",
+					  obj_type_name(type)), err);
 	memset(&e, 0, sizeof(e));
 	e.id = *id;
 	e.type = (uint8_t)type;
 	e.codec = (uint8_t)codec;
 	e.raw_len = (uint32_t)len;
-	e.stored_len = (uint32_t)t->stored.len;
+	e.stored_len = (uint32_t)stored_len;
 
 	pthread_mutex_lock(&b->lock);
 	wp = type == OBJ_CHUNK ? &b->cur : &b->meta;
@@ -468,7 +483,7 @@ int odb_put(struct odb_batch *b, struct odb_thread *t, int type, const struct oi
 		}
 	}
 	if (!r)
-		r = pack_writer_append(*wp, &e, t->stored.buf, err);
+		r = pack_writer_append(*wp, &e, bytes, err);
 	if (!r) {
 		b->stats.objects_new++;
 		b->stats.raw_new += len;
@@ -493,6 +508,33 @@ int odb_put(struct odb_batch *b, struct odb_thread *t, int type, const struct oi
 		if (r)
 			return batch_fail(b, r, err);
 	}
+	return 0;
+}
+
+int odb_put(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
+	    const void *raw, size_t len, int try_bg, int *was_new, struct strbuf *err)
+{
+	return put_common(b, t, type, id, raw ? raw : "", len, try_bg, 0, NULL, 0, was_new, err);
+}
+
+int odb_put_stored(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
+		   int codec, const void *stored, size_t stored_len, size_t raw_len, int *was_new,
+		   struct strbuf *err)
+{
+	return put_common(b, t, type, id, NULL, raw_len, 0, codec, stored, stored_len, was_new, err);
+}
+
+int odb_read_stored(struct odb_thread *t, const struct oid *id, int type, struct strbuf *raw,
+		    int *codec, const void **stored, size_t *stored_len, struct strbuf *err)
+{
+	int r = odb_read(t, id, type, raw, err);
+	struct pack_entry e;
+	if (r)
+		return r;
+	pack_entry_header_decode((const uint8_t *)t->stored.buf, &e);
+	*codec = e.codec;
+	*stored = t->stored.buf + PACK_ENTRY_HDR_SZ;
+	*stored_len = e.stored_len;
 	return 0;
 }
 

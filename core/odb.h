@@ -85,6 +85,21 @@ int odb_batch_begin(struct odb *odb, struct odb_batch **out, struct strbuf *err)
  */
 int odb_put(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
 	    const void *raw, size_t len, int try_bg, int *was_new, struct strbuf *err);
+/*
+ * Like odb_put for an object already encoded (fetched from a remote): the
+ * caller has verified that `stored` decodes with `codec` to raw_len bytes
+ * matching id.
+ */
+int odb_put_stored(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
+		   int codec, const void *stored, size_t stored_len, size_t raw_len, int *was_new,
+		   struct strbuf *err);
+/*
+ * odb_read, and also the object's stored form: *stored points into t's
+ * buffer, valid until t's next read.
+ */
+int odb_read_stored(struct odb_thread *t, const struct oid *id, int type, struct strbuf *raw,
+		    int *codec, const void **stored, size_t *stored_len, struct strbuf *err);
+
 /* Seals the open pack, waits for other seals, frees the batch. */
 int odb_batch_commit(struct odb_batch *b, struct odb_stats *stats, struct strbuf *err);
 /* Drops the open pack (its temp file is removed) and frees the batch. */
