@@ -66,6 +66,10 @@ int cmd_checkout(int argc, const char **argv, struct repo *r);
 int cmd_ls(int argc, const char **argv, struct repo *r);
 int cmd_stats(int argc, const char **argv, struct repo *r);
 int cmd_config(int argc, const char **argv, struct repo *r);
+int cmd_remote(int argc, const char **argv, struct repo *r);
+int cmd_push(int argc, const char **argv, struct repo *r);
+int cmd_fetch(int argc, const char **argv, struct repo *r);
+int cmd_pull(int argc, const char **argv, struct repo *r);
 int cmd_help(int argc, const char **argv, struct repo *r);
 int cmd_version(int argc, const char **argv, struct repo *r);
 

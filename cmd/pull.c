@@ -1,0 +1,42 @@
+/*
+ * cairn pull: fetch, then checkout the same paths.
+ */
+#include "cmd/builtin.h"
+#include "cmd/common.h"
+#include "core/checkout.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cmd_pull(int argc, const char **argv, struct repo *r)
+{
+	struct transfer tr;
+	struct strbuf err = STRBUF_INIT;
+	struct checkout_opts co;
+	size_t i;
+	int ret = transfer_parse(&tr, "pull", argc, argv);
+	if (ret)
+		return ret;
+	if (transfer_open(&tr, r, &err))
+		ret = error("%s", err.buf);
+	else
+		ret = transfer_targets(&tr, r);
+	if (!ret)
+		ret = fetch_targets(&tr, r, "Fetching");
+	memset(&co, 0, sizeof(co));
+	co.force = tr.force;
+	for (i = 0; i < tr.n && !ret; i++) {
+		struct checkout_result res;
+		co.progress = progress_start("Checking out", 0, tr.t[i].ptr.size,
+					     !tr.quiet && progress_default());
+		if (checkout_path(r, tr.t[i].path, &tr.t[i].ptr, &co, &res, &err))
+			ret = error("%s", err.buf);
+		progress_stop(co.progress);
+		if (!ret && !tr.quiet && (res.written || res.removed))
+			printf("%s: %llu written, %llu removed\n", tr.t[i].path,
+			       (unsigned long long)res.written, (unsigned long long)res.removed);
+	}
+	transfer_release(&tr);
+	strbuf_release(&err);
+	return ret;
+}

@@ -1,0 +1,1025 @@
+/*
+ * Push and fetch (see remote/sync.h).
+ */
+#include "remote/sync.h"
+#include "core/content.h"
+#include "core/index.h"
+#include "core/object.h"
+#include "core/odb.h"
+#include "core/parallel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MARKER "cairn-remote"
+#define MARKER_TEXT "cairn remote format 1\n"
+#define RLOC_SZ (OID_RAWSZ + 8 + 4 + 4 + 1)
+#define RPACK_SZ (8 + 4)
+
+/* Where a remote keeps one object. */
+struct rloc {
+	struct oid pack;
+	uint64_t offset; /* of the entry header */
+	uint32_t stored_len, raw_len;
+	uint8_t codec;
+};
+
+struct want {
+	struct oid id;
+	uint8_t type;
+	struct rloc loc;
+	const char *path; /* a tracked path that needs it, for messages */
+};
+
+struct want_list {
+	struct want *v;
+	size_t n, alloc;
+};
+
+static void want_add(struct want_list *l, const struct oid *id, int type, const char *path)
+{
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+	l->v[l->n].id = *id;
+	l->v[l->n].type = (uint8_t)type;
+	l->v[l->n].path = path;
+	l->n++;
+}
+
+static void rkey(struct strbuf *k, const char *remote, const uint8_t *bytes, size_t n)
+{
+	strbuf_reset(k);
+	strbuf_addstr(k, remote);
+	strbuf_addch(k, '\0');
+	strbuf_add(k, bytes, n);
+}
+
+static void rkey_obj(struct strbuf *k, const char *remote, const struct oid *id, int type)
+{
+	uint8_t b[OID_RAWSZ + 1];
+	idx_obj_key(b, id, type);
+	rkey(k, remote, b, sizeof(b));
+}
+
+static void rloc_encode(uint8_t *out, const struct rloc *l)
+{
+	memcpy(out, l->pack.b, OID_RAWSZ);
+	put_le64(out + 16, l->offset);
+	put_le32(out + 24, l->stored_len);
+	put_le32(out + 28, l->raw_len);
+	out[32] = l->codec;
+}
+
+static int rloc_decode(const void *in, size_t n, struct rloc *l)
+{
+	const uint8_t *p = in;
+	if (n != RLOC_SZ)
+		return -1;
+	memcpy(l->pack.b, p, OID_RAWSZ);
+	l->offset = get_le64(p + 16);
+	l->stored_len = get_le32(p + 24);
+	l->raw_len = get_le32(p + 28);
+	l->codec = p[32];
+	return 0;
+}
+
+/* Does the remote (per the cache) hold (id, type)? 1/0, and *loc. */
+static int remote_has(struct odb_thread *t, const char *remote, const struct oid *id, int type,
+		      struct rloc *loc)
+{
+	struct strbuf k = STRBUF_INIT;
+	MDB_txn *txn = idx_rd_begin(&t->rd, NULL);
+	MDB_val key, val;
+	int has = 0;
+	if (!txn)
+		return 0;
+	rkey_obj(&k, remote, id, type);
+	key.mv_data = k.buf;
+	key.mv_size = k.len;
+	if (!mdb_get(txn, t->odb->idx->robj, &key, &val)) {
+		struct rloc l;
+		if (!rloc_decode(val.mv_data, val.mv_size, &l)) {
+			has = 1;
+			if (loc)
+				*loc = l;
+		}
+	}
+	idx_rd_end(&t->rd);
+	strbuf_release(&k);
+	return has;
+}
+
+/* --- refresh --- */
+
+struct name_list {
+	char **v;
+	size_t n, alloc;
+};
+
+static int collect_idx(const char *name, uint64_t size, void *data)
+{
+	struct name_list *l = data;
+	size_t n = strlen(name);
+	struct oid id;
+	/* HEX.idx only; anything else (temp files of other tools) is ignored */
+	if (n != OID_HEXSZ + 4 || strcmp(name + OID_HEXSZ, ".idx") || oid_from_hex(&id, name, OID_HEXSZ))
+		return 0;
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	l->v[l->n++] = xstrndup(name, OID_HEXSZ);
+	return 0;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct add_pack_ctx {
+	struct idx *idx;
+	const char *remote;
+	struct oid pack;
+	uint64_t pack_size;
+	const struct pack_entry *e;
+	size_t n;
+};
+
+/* Record one remote pack and its objects in the cache. */
+static int add_pack_txn(MDB_txn *txn, void *data, struct strbuf *err)
+{
+	struct add_pack_ctx *c = data;
+	struct strbuf k = STRBUF_INIT;
+	MDB_val key, val;
+	uint8_t v[RLOC_SZ];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < c->n && !rc; i++) {
+		struct rloc l;
+		l.pack = c->pack;
+		l.offset = c->e[i].offset;
+		l.stored_len = c->e[i].stored_len;
+		l.raw_len = c->e[i].raw_len;
+		l.codec = c->e[i].codec;
+		rloc_encode(v, &l);
+		rkey_obj(&k, c->remote, &c->e[i].id, c->e[i].type);
+		key.mv_data = k.buf;
+		key.mv_size = k.len;
+		val.mv_data = v;
+		val.mv_size = RLOC_SZ;
+		rc = mdb_put(txn, c->idx->robj, &key, &val, MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST)
+			rc = 0; /* the same object in two packs: either will do */
+	}
+	if (!rc) {
+		put_le64(v, c->pack_size);
+		put_le32(v + 8, (uint32_t)c->n);
+		rkey(&k, c->remote, c->pack.b, OID_RAWSZ);
+		key.mv_data = k.buf;
+		key.mv_size = k.len;
+		val.mv_data = v;
+		val.mv_size = RPACK_SZ;
+		rc = mdb_put(txn, c->idx->rpack, &key, &val, 0);
+	}
+	strbuf_release(&k);
+	return rc ? idx_err(err, rc, "remote cache") : 0;
+}
+
+struct drop_ctx {
+	struct idx *idx;
+	const char *remote;
+	struct oid *gone;
+	size_t n;
+};
+
+static int oid_cmp_v(const void *a, const void *b)
+{
+	return oid_cmp(a, b);
+}
+
+/* Forget packs that are no longer on the remote, and their objects. */
+static int drop_packs_txn(MDB_txn *txn, void *data, struct strbuf *err)
+{
+	struct drop_ctx *c = data;
+	struct strbuf k = STRBUF_INIT;
+	MDB_cursor *cur;
+	MDB_val key, val;
+	size_t i, pl = strlen(c->remote) + 1;
+	int rc;
+
+	for (i = 0; i < c->n; i++) {
+		rkey(&k, c->remote, c->gone[i].b, OID_RAWSZ);
+		key.mv_data = k.buf;
+		key.mv_size = k.len;
+		rc = mdb_del(txn, c->idx->rpack, &key, NULL);
+		if (rc && rc != MDB_NOTFOUND)
+			goto fail;
+	}
+	rc = mdb_cursor_open(txn, c->idx->robj, &cur);
+	if (rc)
+		goto fail;
+	rkey(&k, c->remote, (const uint8_t *)"", 0);
+	key.mv_data = k.buf;
+	key.mv_size = k.len;
+	for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); !rc;
+	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+		struct rloc l;
+		if (key.mv_size < pl || memcmp(key.mv_data, k.buf, pl))
+			break;
+		if (!rloc_decode(val.mv_data, val.mv_size, &l) &&
+		    bsearch(&l.pack, c->gone, c->n, sizeof(*c->gone), oid_cmp_v)) {
+			rc = mdb_cursor_del(cur, 0);
+			if (rc)
+				break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		goto fail;
+	strbuf_release(&k);
+	return 0;
+fail:
+	strbuf_release(&k);
+	return idx_err(err, rc, "remote cache");
+}
+
+/* Packs the cache knows for this remote, as hex names. */
+static int known_packs(struct odb_thread *t, const char *remote, struct name_list *out,
+		       struct strbuf *err)
+{
+	struct strbuf k = STRBUF_INIT;
+	MDB_txn *txn = idx_rd_begin(&t->rd, err);
+	MDB_cursor *cur;
+	MDB_val key, val;
+	size_t pl = strlen(remote) + 1;
+	int rc;
+	if (!txn)
+		return CAIRN_ELMDB;
+	rc = mdb_cursor_open(txn, t->odb->idx->rpack, &cur);
+	if (!rc) {
+		rkey(&k, remote, (const uint8_t *)"", 0);
+		key.mv_data = k.buf;
+		key.mv_size = k.len;
+		for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); !rc;
+		     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+			char hex[OID_HEXSZ + 1];
+			if (key.mv_size != pl + OID_RAWSZ || memcmp(key.mv_data, k.buf, pl))
+				break;
+			hex_encode(hex, (const uint8_t *)key.mv_data + pl, OID_RAWSZ);
+			ALLOC_GROW(out->v, out->n + 1, out->alloc);
+			out->v[out->n++] = xstrdup(hex);
+		}
+		mdb_cursor_close(cur);
+	}
+	idx_rd_end(&t->rd);
+	strbuf_release(&k);
+	return rc && rc != MDB_NOTFOUND ? idx_err(err, rc, "remote cache") : 0;
+}
+
+static void names_release(struct name_list *l)
+{
+	size_t i;
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Learn one pack from its index file on the remote. */
+static int learn_pack(struct repo *r, struct remote *rem, const char *hex, struct sync_stats *st,
+		      struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT;
+	struct add_pack_ctx c;
+	struct pack_entry *e = NULL;
+	size_t n = 0;
+	uint64_t psize = 0;
+	struct oid pid, named;
+	int ret;
+
+	strbuf_addf(&path, "packs/%s.idx", hex);
+	ret = rem->ops->read(rem, path.buf, 0, REMOTE_ALL, &data, err);
+	if (st)
+		st->requests++;
+	if (!ret)
+		ret = pack_idx_decode(data.buf, data.len, path.buf, &pid, &psize, &e, &n, err);
+	if (!ret) {
+		oid_from_hex(&named, hex, OID_HEXSZ);
+		if (!oid_eq(&pid, &named))
+			ret = cerr(err, CAIRN_ECORRUPT, "remote '%s': %s names another pack", rem->name,
+				   path.buf);
+	}
+	if (!ret) {
+		c.idx = r->odb->idx;
+		c.remote = rem->name;
+		c.pack = pid;
+		c.pack_size = psize;
+		c.e = e;
+		c.n = n;
+		ret = idx_write(r->odb->idx, add_pack_txn, &c, err);
+	}
+	free(e);
+	strbuf_release(&path);
+	strbuf_release(&data);
+	return ret;
+}
+
+int sync_refresh(struct repo *r, struct remote *rem, struct sync_stats *st, struct strbuf *err)
+{
+	struct name_list listed = { 0 }, known = { 0 };
+	struct odb_thread t;
+	struct oid *gone = NULL;
+	size_t i, j, ngone = 0;
+	int ret;
+
+	odb_thread_init(&t, r->odb);
+	ret = rem->ops->list(rem, "packs", collect_idx, &listed, err);
+	if (st)
+		st->requests++;
+	if (ret == CAIRN_ENOTFOUND)
+		ret = 0; /* nothing pushed yet */
+	if (!ret)
+		ret = known_packs(&t, rem->name, &known, err);
+	if (ret)
+		goto out;
+	if (listed.n)
+		qsort(listed.v, listed.n, sizeof(*listed.v), cmp_strp);
+	if (known.n)
+		qsort(known.v, known.n, sizeof(*known.v), cmp_strp);
+	gone = xcalloc(known.n + 1, sizeof(*gone));
+	for (i = j = 0; i < listed.n || j < known.n;) {
+		int c = i == listed.n ? 1 : j == known.n ? -1 : strcmp(listed.v[i], known.v[j]);
+		if (c < 0) {
+			ret = learn_pack(r, rem, listed.v[i], st, err);
+			if (ret)
+				goto out;
+			i++;
+		} else if (c > 0) {
+			oid_from_hex(&gone[ngone++], known.v[j], OID_HEXSZ);
+			j++;
+		} else {
+			i++;
+			j++;
+		}
+	}
+	if (ngone) {
+		struct drop_ctx d = { r->odb->idx, rem->name, gone, ngone };
+		qsort(gone, ngone, sizeof(*gone), oid_cmp_v);
+		ret = idx_write(r->odb->idx, drop_packs_txn, &d, err);
+	}
+out:
+	free(gone);
+	names_release(&listed);
+	names_release(&known);
+	odb_thread_release(&t);
+	return ret;
+}
+
+/* --- push --- */
+
+struct push {
+	struct repo *r;
+	struct remote *rem;
+	struct odb_thread t;
+	struct oidset seen;
+	struct want_list data, meta; /* chunks; then manifests and trees, children first */
+	struct sync_stats *st;
+	const struct sync_opts *o;
+	char *dir; /* local staging directory for packs being built */
+};
+
+static int push_need_file(struct push *p, const struct oid *id, uint64_t size, const char *path,
+			  struct strbuf *err)
+{
+	struct manifest m;
+	struct obj_loc loc;
+	size_t i;
+	int r;
+
+	if (!size)
+		return 0;
+	if (remote_has(&p->t, p->rem->name, id, OBJ_MANIFEST, NULL) ||
+	    remote_has(&p->t, p->rem->name, id, OBJ_CHUNK, NULL)) {
+		p->st->have++;
+		return 0;
+	}
+	if (odb_lookup(&p->t, id, OBJ_MANIFEST, &loc, err) == CAIRN_ENOTFOUND) {
+		r = odb_lookup(&p->t, id, OBJ_CHUNK, &loc, err);
+		if (r == CAIRN_ENOTFOUND) {
+			char hex[OID_HEXSZ + 1];
+			return cerr(err, CAIRN_ENOTFOUND,
+				    "cannot push '%s': file %s is in neither the local store nor the remote",
+				    path, oid_to_hex(id, hex));
+		}
+		if (r)
+			return r;
+		if (oidset_insert(&p->seen, id, OBJ_CHUNK))
+			want_add(&p->data, id, OBJ_CHUNK, path);
+		return 0;
+	}
+	if (!oidset_insert(&p->seen, id, OBJ_MANIFEST))
+		return 0;
+	r = content_chunks(&p->t, id, size, &m, err);
+	if (r)
+		return cerr_wrap(err, r, "cannot push '%s'", path);
+	for (i = 0; i < m.n; i++) {
+		if (oidset_contains(&p->seen, &m.chunks[i].id, OBJ_CHUNK))
+			continue;
+		oidset_insert(&p->seen, &m.chunks[i].id, OBJ_CHUNK);
+		if (remote_has(&p->t, p->rem->name, &m.chunks[i].id, OBJ_CHUNK, NULL)) {
+			p->st->have++;
+			continue;
+		}
+		want_add(&p->data, &m.chunks[i].id, OBJ_CHUNK, path);
+	}
+	manifest_release(&m);
+	want_add(&p->meta, id, OBJ_MANIFEST, path);
+	return 0;
+}
+
+static int push_need_tree(struct push *p, const struct oid *id, const struct sha256 *sha,
+			  const char *path, struct strbuf *err)
+{
+	struct tree tr;
+	size_t i;
+	int r;
+
+	/* a tree on the remote implies everything below it */
+	if (remote_has(&p->t, p->rem->name, id, OBJ_TREE, NULL)) {
+		p->st->have++;
+		return 0;
+	}
+	if (!oidset_insert(&p->seen, id, OBJ_TREE))
+		return 0;
+	r = content_read_tree(&p->t, id, sha, &tr, path, err);
+	if (r)
+		return cerr_wrap(err, r, "cannot push '%s'", path);
+	for (i = 0; i < tr.n && !r; i++) {
+		const struct tree_entry *e = &tr.e[i];
+		if (e->mode == MODE_DIR)
+			r = push_need_tree(p, &e->id, &e->sha, path, err);
+		else
+			r = push_need_file(p, &e->id, e->size, path, err);
+	}
+	tree_release(&tr);
+	if (!r)
+		want_add(&p->meta, id, OBJ_TREE, path);
+	return r;
+}
+
+/* Upload a finished local pack (pack, then index) and record it. */
+static int upload_pack(struct push *p, struct pack_writer *w, const struct oid *pid,
+		       struct strbuf *err)
+{
+	char hex[OID_HEXSZ + 1];
+	const char *ext[2] = { "pack", "idx" };
+	struct add_pack_ctx c;
+	int i, ret = 0;
+
+	oid_to_hex(pid, hex);
+	for (i = 0; i < 2 && !ret; i++) {
+		char *local = xstrfmt("%s/%s.%s", p->dir, hex, ext[i]);
+		char *remote = xstrfmt("packs/%s.%s", hex, ext[i]);
+		int fd = open(local, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			ret = cerr_errno(err, "cannot open '%s'", local);
+		} else {
+			ret = p->rem->ops->write(p->rem, remote, fd, (uint64_t)st.st_size, err);
+			p->st->requests++;
+			if (ret == CAIRN_EEXIST)
+				ret = 0; /* named by content: what is there is this */
+			else if (!ret)
+				p->st->bytes += (uint64_t)st.st_size;
+		}
+		if (fd >= 0)
+			close(fd);
+		unlink(local);
+		free(local);
+		free(remote);
+	}
+	if (!ret) {
+		c.idx = p->r->odb->idx;
+		c.remote = p->rem->name;
+		c.pack = *pid;
+		c.pack_size = w->size;
+		c.e = w->entries;
+		c.n = w->n;
+		ret = idx_write(p->r->odb->idx, add_pack_txn, &c, err);
+		p->st->packs++;
+	}
+	return ret;
+}
+
+/* Copy the objects of a list into packs and upload them. */
+static int push_list(struct push *p, const struct want_list *l, struct strbuf *err)
+{
+	struct pack_writer w;
+	struct strbuf raw = STRBUF_INIT;
+	int open_w = 0, ret = 0;
+	size_t i;
+
+	for (i = 0; i <= l->n && !ret; i++) {
+		if (open_w && (i == l->n || w.size >= p->r->odb->opts.pack_size)) {
+			struct oid pid;
+			ret = pack_writer_finish(&w, p->dir, &pid, err);
+			if (!ret)
+				ret = upload_pack(p, &w, &pid, err);
+			pack_writer_release(&w);
+			open_w = 0;
+		}
+		if (i == l->n || ret)
+			break;
+		if (!open_w) {
+			ret = pack_writer_open(&w, p->dir, err);
+			if (ret)
+				break;
+			open_w = 1;
+		}
+		{
+			const struct want *wt = &l->v[i];
+			struct pack_entry e;
+			const void *stored;
+			size_t slen;
+			int codec;
+			/* verified on the way out: nothing corrupt leaves this store */
+			ret = odb_read_stored(&p->t, &wt->id, wt->type, &raw, &codec, &stored, &slen, err);
+			if (ret) {
+				ret = cerr_wrap(err, ret, "cannot push '%s'", wt->path);
+				break;
+			}
+			memset(&e, 0, sizeof(e));
+			e.id = wt->id;
+			e.type = wt->type;
+			e.codec = (uint8_t)codec;
+			e.raw_len = (uint32_t)raw.len;
+			e.stored_len = (uint32_t)slen;
+			ret = pack_writer_append(&w, &e, stored, err);
+			p->st->objects++;
+			progress_add(p->o->progress, 1, raw.len);
+		}
+	}
+	if (open_w)
+		pack_writer_release(&w);
+	strbuf_release(&raw);
+	return ret;
+}
+
+static int write_marker(struct push *p, struct strbuf *err)
+{
+	uint64_t size;
+	char *tmp;
+	int fd, ret;
+	if (!p->rem->ops->stat(p->rem, MARKER, &size, err))
+		return 0;
+	ret = p->rem->ops->prepare(p->rem, "", err);
+	if (ret)
+		return ret;
+	tmp = xstrfmt("%s/marker", p->dir);
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, MARKER_TEXT, sizeof(MARKER_TEXT) - 1) < 0) {
+		ret = cerr_errno(err, "cannot write '%s'", tmp);
+	} else {
+		ret = p->rem->ops->write(p->rem, MARKER, fd, sizeof(MARKER_TEXT) - 1, err);
+		if (ret == CAIRN_EEXIST)
+			ret = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return ret;
+}
+
+int sync_push(struct repo *r, struct remote *rem, const struct sync_target *tg, size_t n,
+	      const struct sync_opts *o, struct sync_stats *st, struct strbuf *err)
+{
+	struct push p;
+	size_t i;
+	int ret;
+
+	memset(&p, 0, sizeof(p));
+	p.r = r;
+	p.rem = rem;
+	p.st = st;
+	p.o = o;
+	odb_thread_init(&p.t, r->odb);
+	oidset_init(&p.seen);
+	p.dir = xstrfmt("%s/push-%ld", r->odb->tmpdir, (long)getpid());
+	if (mkdir(p.dir, 0777) < 0 && errno != EEXIST) {
+		ret = cerr_errno(err, "cannot create '%s'", p.dir);
+		goto out;
+	}
+	ret = sync_refresh(r, rem, st, err);
+	for (i = 0; i < n && !ret; i++) {
+		const struct pointer *ptr = &tg[i].ptr;
+		if (ptr->is_dir)
+			ret = push_need_tree(&p, &ptr->id, &ptr->sha, tg[i].path, err);
+		else
+			ret = push_need_file(&p, &ptr->id, ptr->size, tg[i].path, err);
+	}
+	if (!ret && (p.data.n || p.meta.n)) {
+		uint64_t total = 0;
+		for (i = 0; i < p.data.n; i++)
+			total++;
+		progress_set_totals(o->progress, p.data.n + p.meta.n, 0);
+		(void)total;
+		ret = write_marker(&p, err);
+		if (!ret)
+			ret = rem->ops->prepare(rem, "packs", err);
+		/* chunks first; what names them after */
+		if (!ret)
+			ret = push_list(&p, &p.data, err);
+		if (!ret)
+			ret = push_list(&p, &p.meta, err);
+	}
+out:
+	rmdir(p.dir);
+	free(p.dir);
+	free(p.data.v);
+	free(p.meta.v);
+	oidset_release(&p.seen);
+	odb_thread_release(&p.t);
+	return ret;
+}
+
+/* --- fetch --- */
+
+struct fetch {
+	struct repo *r;
+	struct remote *rem;
+	struct odb_thread t;
+	struct sync_stats *st;
+	const struct sync_opts *o;
+	struct oidset seen;
+};
+
+static int want_by_pack(const void *a, const void *b)
+{
+	const struct want *x = a, *y = b;
+	int c = oid_cmp(&x->loc.pack, &y->loc.pack);
+	if (c)
+		return c;
+	return x->loc.offset < y->loc.offset ? -1 : x->loc.offset > y->loc.offset;
+}
+
+/* Verify one object received from the remote and store it. */
+static int accept_object(struct fetch *f, struct odb_batch *b, struct odb_thread *t,
+			 const struct want *w, const uint8_t *bytes, size_t n, struct strbuf *raw,
+			 struct strbuf *err)
+{
+	struct pack_entry e;
+	char hex[OID_HEXSZ + 1], phex[OID_HEXSZ + 1];
+	int r;
+
+	oid_to_hex(&w->id, hex);
+	oid_to_hex(&w->loc.pack, phex);
+	if (n < PACK_ENTRY_HDR_SZ + (size_t)w->loc.stored_len ||
+	    pack_entry_header_decode(bytes, &e) || !oid_eq(&e.id, &w->id) || e.type != w->type ||
+	    e.codec != w->loc.codec || e.stored_len != w->loc.stored_len ||
+	    e.raw_len != w->loc.raw_len)
+		return cerr(err, CAIRN_ECORRUPT,
+			    "remote '%s': %s %s in pack %s does not match its index (needed by '%s')",
+			    f->rem->name, obj_type_name(w->type), hex, phex, w->path);
+	r = zctx_decode(t->z, e.codec, bytes + PACK_ENTRY_HDR_SZ, e.stored_len, e.raw_len, raw);
+	if (!r && w->type != OBJ_MANIFEST) {
+		struct oid check;
+		oid_hash(&check, raw->buf, raw->len);
+		if (!oid_eq(&check, &w->id))
+			r = CAIRN_ECORRUPT;
+	} else if (!r) {
+		struct manifest m;
+		r = manifest_decode(&m, raw->buf, raw->len, NULL);
+		manifest_release(&m);
+		if (r)
+			r = CAIRN_ECORRUPT;
+	}
+	if (r)
+		return cerr(err, CAIRN_ECORRUPT,
+			    "remote '%s': %s %s in pack %s is corrupt (needed by '%s'); nothing was stored for it",
+			    f->rem->name, obj_type_name(w->type), hex, phex, w->path);
+	return odb_put_stored(b, t, w->type, &w->id, e.codec, bytes + PACK_ENTRY_HDR_SZ,
+			      e.stored_len, e.raw_len, NULL, err);
+}
+
+struct fetch_job {
+	struct fetch *f;
+	struct odb_batch *b;
+	struct want *v;
+	size_t *group; /* group k = v[group[k] .. group[k+1]) */
+	struct remote **conns;
+	uint64_t *pack_sizes;
+};
+
+/* Fetch every wanted object of one remote pack: whole or by ranges. */
+static int fetch_group(size_t k, struct par_thread *pt, void *data, struct strbuf *err)
+{
+	struct fetch_job *j = data;
+	struct fetch *f = j->f;
+	struct want *v = j->v + j->group[k];
+	size_t n = j->group[k + 1] - j->group[k], i, a;
+	struct remote *rem = j->conns[pt->no];
+	struct strbuf buf = STRBUF_INIT, raw = STRBUF_INIT, path = STRBUF_INIT;
+	char phex[OID_HEXSZ + 1];
+	uint64_t need = 0;
+	int ret = 0;
+
+	if (!rem) {
+		ret = remote_open_url(&j->conns[pt->no], f->o->url, f->o->base, f->o->cfg,
+				      f->rem->name, err);
+		if (ret)
+			return ret;
+		rem = j->conns[pt->no];
+	}
+	strbuf_addf(&path, "packs/%s.pack", oid_to_hex(&v[0].loc.pack, phex));
+	for (i = 0; i < n; i++)
+		need += PACK_ENTRY_HDR_SZ + (uint64_t)v[i].loc.stored_len;
+	if (need * 2 >= j->pack_sizes[k]) {
+		/* most of the pack: one request for all of it */
+		ret = rem->ops->read(rem, path.buf, 0, REMOTE_ALL, &buf, err);
+		__atomic_add_fetch(&f->st->requests, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&f->st->bytes, buf.len, __ATOMIC_RELAXED);
+		for (i = 0; i < n && !ret; i++) {
+			uint64_t off = v[i].loc.offset;
+			if (off > buf.len)
+				ret = cerr(err, CAIRN_ECORRUPT, "remote '%s': pack %s is truncated",
+					   f->rem->name, phex);
+			else
+				ret = accept_object(f, j->b, &pt->odb, &v[i], (const uint8_t *)buf.buf + off,
+						    buf.len - (size_t)off, &raw, err);
+			progress_add(f->o->progress, 1, v[i].loc.stored_len);
+		}
+	} else {
+		/* ranges: neighbours closer than 256 KiB share one request */
+		for (a = 0; a < n && !ret;) {
+			uint64_t start = v[a].loc.offset, end = start + PACK_ENTRY_HDR_SZ + v[a].loc.stored_len;
+			size_t z = a + 1;
+			while (z < n && v[z].loc.offset <= end + (256u << 10)) {
+				uint64_t e2 = v[z].loc.offset + PACK_ENTRY_HDR_SZ + v[z].loc.stored_len;
+				if (e2 > end)
+					end = e2;
+				z++;
+			}
+			strbuf_reset(&buf);
+			ret = rem->ops->read(rem, path.buf, start, end - start, &buf, err);
+			__atomic_add_fetch(&f->st->requests, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&f->st->bytes, buf.len, __ATOMIC_RELAXED);
+			for (i = a; i < z && !ret; i++) {
+				uint64_t off = v[i].loc.offset - start;
+				if (off > buf.len)
+					ret = cerr(err, CAIRN_ECORRUPT, "remote '%s': pack %s is truncated",
+						   f->rem->name, phex);
+				else
+					ret = accept_object(f, j->b, &pt->odb, &v[i],
+							    (const uint8_t *)buf.buf + off,
+							    buf.len - (size_t)off, &raw, err);
+				progress_add(f->o->progress, 1, v[i].loc.stored_len);
+			}
+			a = z;
+		}
+	}
+	if (ret == CAIRN_ENOTFOUND)
+		ret = cerr_wrap(err, CAIRN_ECORRUPT, "remote '%s' lost a pack it lists", f->rem->name);
+	__atomic_add_fetch(&f->st->objects, ret ? 0 : n, __ATOMIC_RELAXED);
+	strbuf_release(&buf);
+	strbuf_release(&raw);
+	strbuf_release(&path);
+	return ret;
+}
+
+static int rpack_size(struct odb_thread *t, const char *remote, const struct oid *pack,
+		      uint64_t *size)
+{
+	struct strbuf k = STRBUF_INIT;
+	MDB_txn *txn = idx_rd_begin(&t->rd, NULL);
+	MDB_val key, val;
+	int found = 0;
+	*size = UINT64_MAX;
+	if (!txn)
+		return 0;
+	rkey(&k, remote, pack->b, OID_RAWSZ);
+	key.mv_data = k.buf;
+	key.mv_size = k.len;
+	if (!mdb_get(txn, t->odb->idx->rpack, &key, &val) && val.mv_size == RPACK_SZ) {
+		*size = get_le64(val.mv_data);
+		found = 1;
+	}
+	idx_rd_end(&t->rd);
+	strbuf_release(&k);
+	return found;
+}
+
+/* Fetch a list of objects the local store lacks; commits them. */
+static int fetch_list(struct fetch *f, struct want_list *l, struct strbuf *err)
+{
+	struct fetch_job j;
+	struct odb_batch *b = NULL;
+	size_t i, ng = 0, threads;
+	int ret;
+
+	if (!l->n)
+		return 0;
+	for (i = 0; i < l->n; i++) {
+		if (!remote_has(&f->t, f->rem->name, &l->v[i].id, l->v[i].type, &l->v[i].loc)) {
+			char hex[OID_HEXSZ + 1];
+			return cerr(err, CAIRN_ENOTFOUND,
+				    "remote '%s' does not have %s %s, needed by '%s' (was it pushed?)",
+				    f->rem->name, obj_type_name(l->v[i].type), oid_to_hex(&l->v[i].id, hex),
+				    l->v[i].path);
+		}
+	}
+	qsort(l->v, l->n, sizeof(*l->v), want_by_pack);
+	memset(&j, 0, sizeof(j));
+	j.f = f;
+	j.v = l->v;
+	j.group = xcalloc(l->n + 1, sizeof(*j.group));
+	j.pack_sizes = xcalloc(l->n + 1, sizeof(*j.pack_sizes));
+	for (i = 0; i < l->n; i++) {
+		if (i && oid_eq(&l->v[i].loc.pack, &l->v[i - 1].loc.pack))
+			continue;
+		rpack_size(&f->t, f->rem->name, &l->v[i].loc.pack, &j.pack_sizes[ng]);
+		j.group[ng++] = i;
+	}
+	j.group[ng] = l->n;
+	threads = f->o->jobs > 0 ? (size_t)f->o->jobs : 1;
+	if (threads > ng)
+		threads = ng;
+	j.conns = xcalloc(threads + 1, sizeof(*j.conns));
+	j.conns[0] = f->rem; /* thread 0 uses the open connection */
+	ret = odb_batch_begin(f->r->odb, &b, err);
+	j.b = b;
+	if (!ret)
+		ret = par_for((int)threads, ng, f->r->odb, fetch_group, &j, err);
+	if (b) {
+		if (ret) {
+			/* what verified is kept: a re-run fetches only the rest */
+			struct strbuf e2 = STRBUF_INIT;
+			odb_batch_commit(b, NULL, &e2);
+			strbuf_release(&e2);
+		} else {
+			ret = odb_batch_commit(b, NULL, err);
+		}
+	}
+	for (i = 1; i < threads; i++)
+		remote_close(j.conns[i]);
+	free(j.conns);
+	free(j.group);
+	free(j.pack_sizes);
+	return ret;
+}
+
+static int local_has(struct odb_thread *t, const struct oid *id, int type)
+{
+	struct obj_loc loc;
+	return odb_lookup(t, id, type, &loc, NULL) == 0;
+}
+
+struct file_ref {
+	struct oid id;
+	uint64_t size;
+	const char *path;
+};
+
+int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg, size_t n,
+	       const struct sync_opts *o, struct sync_stats *st, struct strbuf *err)
+{
+	struct fetch f;
+	struct want_list level = { 0 }, next = { 0 }, missing = { 0 };
+	struct file_ref *files = NULL;
+	size_t nfiles = 0, afiles = 0, i, k;
+	uint64_t msize;
+	int ret;
+
+	memset(&f, 0, sizeof(f));
+	f.r = r;
+	f.rem = rem;
+	f.st = st;
+	f.o = o;
+	odb_thread_init(&f.t, r->odb);
+	oidset_init(&f.seen);
+	if (rem->ops->stat(rem, MARKER, &msize, err)) {
+		struct strbuf u = STRBUF_INIT;
+		remote_url_display(&rem->url, &u);
+		ret = cerr(err, CAIRN_ENOTFOUND,
+			   "remote '%s' (%s) holds no cairn data yet (nothing pushed, or a wrong path)",
+			   rem->name, u.buf);
+		strbuf_release(&u);
+		goto out;
+	}
+	ret = sync_refresh(r, rem, st, err);
+	for (i = 0; i < n && !ret; i++) {
+		if (tg[i].ptr.is_dir) {
+			want_add(&level, &tg[i].ptr.id, OBJ_TREE, tg[i].path);
+			level.v[level.n - 1].loc.offset = i; /* remember the target for its sha */
+		} else {
+			ALLOC_GROW(files, nfiles + 1, afiles);
+			files[nfiles].id = tg[i].ptr.id;
+			files[nfiles].size = tg[i].ptr.size;
+			files[nfiles].path = tg[i].path;
+			nfiles++;
+		}
+	}
+	/* trees, one level at a time; the top ones are checked against the
+	 * pointers' sha256, the lower ones against their parents' */
+	{
+		struct sha256 *shas = NULL, *nshas = NULL;
+		size_t ashas = 0, anshas = 0;
+		for (i = 0; i < level.n; i++) {
+			ALLOC_GROW(shas, i + 1, ashas);
+			shas[i] = tg[level.v[i].loc.offset].ptr.sha;
+		}
+		while (!ret && level.n) {
+			missing.n = 0;
+			for (i = 0; i < level.n; i++)
+				if (!local_has(&f.t, &level.v[i].id, OBJ_TREE))
+					want_add(&missing, &level.v[i].id, OBJ_TREE, level.v[i].path);
+			ret = fetch_list(&f, &missing, err);
+			next.n = 0;
+			for (i = 0; i < level.n && !ret; i++) {
+				struct tree tr;
+				if (!oidset_insert(&f.seen, &level.v[i].id, OBJ_TREE))
+					continue;
+				ret = content_read_tree(&f.t, &level.v[i].id, &shas[i], &tr, level.v[i].path,
+							err);
+				if (ret)
+					break;
+				for (k = 0; k < tr.n; k++) {
+					const struct tree_entry *e = &tr.e[k];
+					if (e->mode == MODE_DIR) {
+						want_add(&next, &e->id, OBJ_TREE, level.v[i].path);
+						ALLOC_GROW(nshas, next.n, anshas);
+						nshas[next.n - 1] = e->sha;
+					} else if (e->size) {
+						ALLOC_GROW(files, nfiles + 1, afiles);
+						files[nfiles].id = e->id;
+						files[nfiles].size = e->size;
+						files[nfiles].path = level.v[i].path;
+						nfiles++;
+					}
+				}
+				tree_release(&tr);
+			}
+			{
+				struct want_list tmp = level;
+				struct sha256 *ts = shas;
+				size_t ta = ashas;
+				level = next;
+				next = tmp;
+				shas = nshas;
+				nshas = ts;
+				ashas = anshas;
+				anshas = ta;
+			}
+		}
+		free(shas);
+		free(nshas);
+	}
+	/* manifests of the files that have one */
+	missing.n = 0;
+	for (i = 0; i < nfiles && !ret; i++) {
+		if (!files[i].size || local_has(&f.t, &files[i].id, OBJ_MANIFEST) ||
+		    local_has(&f.t, &files[i].id, OBJ_CHUNK))
+			continue;
+		if (!oidset_insert(&f.seen, &files[i].id, OBJ_MANIFEST))
+			continue;
+		if (remote_has(&f.t, rem->name, &files[i].id, OBJ_MANIFEST, NULL))
+			want_add(&missing, &files[i].id, OBJ_MANIFEST, files[i].path);
+	}
+	if (!ret)
+		ret = fetch_list(&f, &missing, err);
+	/* then every chunk not here */
+	missing.n = 0;
+	oidset_release(&f.seen);
+	oidset_init(&f.seen);
+	for (i = 0; i < nfiles && !ret; i++) {
+		struct manifest m;
+		if (!files[i].size)
+			continue;
+		if (local_has(&f.t, &files[i].id, OBJ_MANIFEST)) {
+			ret = content_chunks(&f.t, &files[i].id, files[i].size, &m, err);
+			for (k = 0; k < m.n && !ret; k++)
+				if (!local_has(&f.t, &m.chunks[k].id, OBJ_CHUNK) &&
+				    oidset_insert(&f.seen, &m.chunks[k].id, OBJ_CHUNK))
+					want_add(&missing, &m.chunks[k].id, OBJ_CHUNK, files[i].path);
+			manifest_release(&m);
+		} else if (!local_has(&f.t, &files[i].id, OBJ_CHUNK) &&
+			   oidset_insert(&f.seen, &files[i].id, OBJ_CHUNK)) {
+			want_add(&missing, &files[i].id, OBJ_CHUNK, files[i].path);
+		}
+	}
+	if (!ret) {
+		progress_set_totals(o->progress, missing.n, 0);
+		ret = fetch_list(&f, &missing, err);
+	}
+out:
+	free(level.v);
+	free(next.v);
+	free(missing.v);
+	free(files);
+	oidset_release(&f.seen);
+	odb_thread_release(&f.t);
+	return ret;
+}
