@@ -145,6 +145,8 @@ const struct remote_ops *remote_ops_for(const struct remote_url *u)
 {
 	if (!strcmp(u->scheme, "file"))
 		return &remote_dir_ops;
+	if (!strcmp(u->scheme, "ssh"))
+		return &remote_ssh_ops;
 	return NULL;
 }
 

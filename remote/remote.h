@@ -85,5 +85,6 @@ int remote_open_url(struct remote **out, const char *url, const char *base,
 void remote_close(struct remote *r);
 
 extern const struct remote_ops remote_dir_ops;
+extern const struct remote_ops remote_ssh_ops;
 
 #endif
