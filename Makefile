@@ -12,7 +12,7 @@ DEBS = libzstd-dev libxxhash-dev liblmdb-dev libssl-dev libssh2-1-dev \
        libarchive-dev libcurl4-openssl-dev pkg-config
 # What the test suite needs beyond the build: git, prove, python3 (the
 # dataset generator), cmp/diff, openssh (server and keygen) for remotes.
-TEST_DEBS = git perl python3 diffutils openssh-server openssh-client procps
+TEST_DEBS = git perl python3 diffutils openssh-server openssh-client procps bash
 
 DEVELOPER ?= 1
 OPT ?= -O2
@@ -105,6 +105,10 @@ build-tests: cairn $(UNIT_BINS) $(HELPER_BINS)
 # copy of the tree (build/sanitize), so CI always runs both. NO_SANITIZE=1
 # skips the second pass; SANITIZE=... runs only a sanitizer build in place.
 PROVE_OPTS ?= -j2
+# make test installs every server the tests need, so a missing one is a
+# failure, never a silent skip (CAIRN_TEST_NO_SKIP=0 to allow skips).
+CAIRN_TEST_NO_SKIP ?= 1
+export CAIRN_TEST_NO_SKIP
 test: deps-check test-deps
 	@$(MAKE) --no-print-directory build-tests
 	prove $(PROVE_OPTS) $(UNIT_BINS) t/t[0-9]*.sh
