@@ -150,6 +150,14 @@ static int dir_write(struct remote *r, const char *path, int fd, uint64_t size, 
 		goto done;
 	}
 	fchmod(out, 0444);
+	/* in-kernel copy (or a reflink) where the filesystems allow it */
+	while (!ret && done < size) {
+		loff_t in_off = (loff_t)done;
+		ssize_t n = copy_file_range(fd, &in_off, out, NULL, (size_t)(size - done), 0);
+		if (n <= 0)
+			break;
+		done += (uint64_t)n;
+	}
 	while (!ret && done < size) {
 		size_t want = size - done < sizeof(buf) ? (size_t)(size - done) : sizeof(buf);
 		ssize_t got = pread_full(fd, buf, want, (off_t)done);
@@ -157,7 +165,7 @@ static int dir_write(struct remote *r, const char *path, int fd, uint64_t size, 
 			ret = cerr(err, CAIRN_EIO, "cannot read the local file for '%s'", path);
 			break;
 		}
-		if (write_all(out, buf, (size_t)got) < 0)
+		if (pwrite_all(out, buf, (size_t)got, (off_t)done) < 0)
 			ret = fail(err, "cannot write", tmp);
 		done += (uint64_t)got;
 	}

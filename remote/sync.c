@@ -32,7 +32,8 @@ struct want {
 	struct oid id;
 	uint8_t type;
 	struct rloc loc;
-	const char *path; /* a tracked path that needs it, for messages */
+	uint32_t local_pack; /* push: the local pack holding it */
+	const char *path;    /* a tracked path that needs it, for messages */
 };
 
 struct want_list {
@@ -470,9 +471,12 @@ static int push_need_tree(struct push *p, const struct oid *id, const struct sha
 	return r;
 }
 
-/* Upload a finished local pack (pack, then index) and record it. */
-static int upload_pack(struct push *p, struct pack_writer *w, const struct oid *pid,
-		       struct strbuf *err)
+/*
+ * Upload a finished local pack from `dir` (pack, then index) over `conn`
+ * and record it; staged copies (keep == 0) are removed afterwards.
+ */
+static int upload_pack(struct push *p, struct remote *conn, struct pack_writer *w,
+		       const struct oid *pid, const char *dir, int keep, struct strbuf *err)
 {
 	char hex[OID_HEXSZ + 1];
 	const char *ext[2] = { "pack", "idx" };
@@ -480,24 +484,27 @@ static int upload_pack(struct push *p, struct pack_writer *w, const struct oid *
 	int i, ret = 0;
 
 	oid_to_hex(pid, hex);
-	for (i = 0; i < 2 && !ret; i++) {
-		char *local = xstrfmt("%s/%s.%s", p->dir, hex, ext[i]);
+	for (i = 0; i < 2; i++) {
+		char *local = xstrfmt("%s/%s.%s", dir, hex, ext[i]);
 		char *remote = xstrfmt("packs/%s.%s", hex, ext[i]);
-		int fd = open(local, O_RDONLY | O_CLOEXEC);
+		int fd = ret ? -1 : open(local, O_RDONLY | O_CLOEXEC);
 		struct stat st;
-		if (fd < 0 || fstat(fd, &st) < 0) {
+		if (ret) {
+			/* nothing more to send */
+		} else if (fd < 0 || fstat(fd, &st) < 0) {
 			ret = cerr_errno(err, "cannot open '%s'", local);
 		} else {
-			ret = p->rem->ops->write(p->rem, remote, fd, (uint64_t)st.st_size, err);
-			p->st->requests++;
+			ret = conn->ops->write(conn, remote, fd, (uint64_t)st.st_size, err);
+			__atomic_add_fetch(&p->st->requests, 1, __ATOMIC_RELAXED);
 			if (ret == CAIRN_EEXIST)
 				ret = 0; /* named by content: what is there is this */
 			else if (!ret)
-				p->st->bytes += (uint64_t)st.st_size;
+				__atomic_add_fetch(&p->st->bytes, (uint64_t)st.st_size, __ATOMIC_RELAXED);
 		}
 		if (fd >= 0)
 			close(fd);
-		unlink(local);
+		if (!keep)
+			unlink(local);
 		free(local);
 		free(remote);
 	}
@@ -509,48 +516,104 @@ static int upload_pack(struct push *p, struct pack_writer *w, const struct oid *
 		c.e = w->entries;
 		c.n = w->n;
 		ret = idx_write(p->r->odb->idx, add_pack_txn, &c, err);
-		p->st->packs++;
+		__atomic_add_fetch(&p->st->packs, 1, __ATOMIC_RELAXED);
 	}
 	return ret;
 }
 
-/* Copy the objects of a list into packs and upload them. */
-static int push_list(struct push *p, const struct want_list *l, struct strbuf *err)
+static int want_by_local_pack(const void *a, const void *b)
 {
-	struct pack_writer w;
-	struct strbuf raw = STRBUF_INIT;
-	int open_w = 0, ret = 0;
-	size_t i;
+	const struct want *x = a, *y = b;
+	return x->local_pack < y->local_pack ? -1 : x->local_pack > y->local_pack;
+}
 
-	for (i = 0; i <= l->n && !ret; i++) {
-		if (open_w && (i == l->n || w.size >= p->r->odb->opts.pack_size)) {
-			struct oid pid;
-			ret = pack_writer_finish(&w, p->dir, &pid, err);
-			if (!ret)
-				ret = upload_pack(p, &w, &pid, err);
-			pack_writer_release(&w);
-			open_w = 0;
-		}
-		if (i == l->n || ret)
+/* Local pack `no`: its hex name and entry count, from the index. */
+static int local_pack_info(struct odb_thread *t, uint32_t no, char *hex, uint32_t *count,
+			   struct strbuf *err)
+{
+	MDB_txn *txn = idx_rd_begin(&t->rd, err);
+	MDB_val k, v;
+	int rc;
+	if (!txn)
+		return CAIRN_ELMDB;
+	k.mv_data = &no;
+	k.mv_size = sizeof(no);
+	rc = mdb_get(txn, t->odb->idx->pack, &k, &v);
+	if (!rc && v.mv_size >= 28) {
+		hex_encode(hex, v.mv_data, OID_RAWSZ);
+		*count = get_le32((const uint8_t *)v.mv_data + 24);
+	}
+	idx_rd_end(&t->rd);
+	return rc ? idx_err(err, rc, "pack lookup") : 0;
+}
+
+/*
+ * One unit of upload work: a whole local pack the remote lacks entirely
+ * (sent as it is, no staged copy), or a slice of objects to copy into a
+ * new pack. Either way every object is verified before it leaves.
+ */
+struct push_job {
+	const struct want *v;
+	size_t n;
+	char hex[OID_HEXSZ + 1]; /* whole pack: its name; else "" */
+};
+
+struct push_jobs {
+	struct push *p;
+	struct push_job *j;
+	size_t n, alloc;
+	struct remote **conns;
+};
+
+static void add_job(struct push_jobs *js, const struct want *v, size_t n, const char *hex)
+{
+	ALLOC_GROW(js->j, js->n + 1, js->alloc);
+	js->j[js->n].v = v;
+	js->j[js->n].n = n;
+	if (hex)
+		memcpy(js->j[js->n].hex, hex, OID_HEXSZ + 1);
+	else
+		js->j[js->n].hex[0] = '\0';
+	js->n++;
+}
+
+static int run_job(size_t k, struct par_thread *pt, void *data, struct strbuf *err)
+{
+	struct push_jobs *js = data;
+	struct push *p = js->p;
+	struct push_job *job = &js->j[k];
+	struct strbuf raw = STRBUF_INIT;
+	struct pack_writer w;
+	struct oid pid;
+	struct remote *conn = js->conns[pt->no];
+	size_t i;
+	int ret = 0, open_w = 0;
+
+	if (!conn) {
+		ret = remote_open_url(&js->conns[pt->no], p->o->url, p->o->base, p->o->cfg,
+				      p->rem->name, err);
+		if (ret)
+			return ret;
+		conn = js->conns[pt->no];
+	}
+	memset(&w, 0, sizeof(w));
+	if (!job->hex[0]) {
+		ret = pack_writer_open(&w, p->dir, err);
+		open_w = !ret;
+	}
+	for (i = 0; i < job->n && !ret; i++) {
+		const struct want *wt = &job->v[i];
+		const void *stored;
+		size_t slen;
+		int codec;
+		/* verified on the way out: nothing corrupt leaves this store */
+		ret = odb_read_stored(&pt->odb, &wt->id, wt->type, &raw, &codec, &stored, &slen, err);
+		if (ret) {
+			ret = cerr_wrap(err, ret, "cannot push '%s'", wt->path);
 			break;
-		if (!open_w) {
-			ret = pack_writer_open(&w, p->dir, err);
-			if (ret)
-				break;
-			open_w = 1;
 		}
-		{
-			const struct want *wt = &l->v[i];
+		if (open_w) {
 			struct pack_entry e;
-			const void *stored;
-			size_t slen;
-			int codec;
-			/* verified on the way out: nothing corrupt leaves this store */
-			ret = odb_read_stored(&p->t, &wt->id, wt->type, &raw, &codec, &stored, &slen, err);
-			if (ret) {
-				ret = cerr_wrap(err, ret, "cannot push '%s'", wt->path);
-				break;
-			}
 			memset(&e, 0, sizeof(e));
 			e.id = wt->id;
 			e.type = wt->type;
@@ -558,13 +621,131 @@ static int push_list(struct push *p, const struct want_list *l, struct strbuf *e
 			e.raw_len = (uint32_t)raw.len;
 			e.stored_len = (uint32_t)slen;
 			ret = pack_writer_append(&w, &e, stored, err);
-			p->st->objects++;
-			progress_add(p->o->progress, 1, raw.len);
 		}
+		__atomic_add_fetch(&p->st->objects, 1, __ATOMIC_RELAXED);
+		progress_add(p->o->progress, 1, raw.len);
+	}
+	if (!ret && open_w) {
+		ret = pack_writer_finish(&w, p->dir, &pid, err);
+		if (!ret)
+			ret = upload_pack(p, conn, &w, &pid, p->dir, 0, err);
+	} else if (!ret) {
+		struct strbuf data2 = STRBUF_INIT;
+		char *idxpath = xstrfmt("%s/%s.idx", p->r->odb->packdir, job->hex);
+		ret = read_file(idxpath, 1u << 30, &data2, err);
+		if (!ret)
+			ret = pack_idx_decode(data2.buf, data2.len, idxpath, &pid, &w.size, &w.entries,
+					      &w.n, err);
+		if (!ret)
+			ret = upload_pack(p, conn, &w, &pid, p->r->odb->packdir, 1, err);
+		free(w.entries);
+		w.entries = NULL;
+		free(idxpath);
+		strbuf_release(&data2);
 	}
 	if (open_w)
 		pack_writer_release(&w);
 	strbuf_release(&raw);
+	return ret;
+}
+
+/* Slices of `n` objects into jobs of about one pack each. */
+static void add_slices(struct push_jobs *js, const struct want *v, size_t n, uint64_t pack_size)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		uint64_t bytes = 0;
+		while (j < n && (j == i || bytes < pack_size)) {
+			bytes += v[j].loc.stored_len + PACK_ENTRY_HDR_SZ;
+			j++;
+		}
+		add_job(js, v + i, j - i, NULL);
+		i = j;
+	}
+}
+
+static int run_jobs(struct push *p, struct push_jobs *js, int threads, struct strbuf *err)
+{
+	size_t i;
+	int ret;
+	if (!js->n)
+		return 0;
+	if ((size_t)threads > js->n)
+		threads = (int)js->n;
+	if (threads < 1)
+		threads = 1;
+	js->p = p;
+	js->conns = xcalloc((size_t)threads + 1, sizeof(*js->conns));
+	js->conns[0] = p->rem;
+	ret = par_for(threads, js->n, p->r->odb, run_job, js, err);
+	for (i = 1; i < (size_t)threads; i++)
+		remote_close(js->conns[i]);
+	free(js->conns);
+	js->conns = NULL;
+	return ret;
+}
+
+/*
+ * Chunks, in parallel: whole local packs where the remote needs all of
+ * one, the rest copied into new packs.
+ */
+static int push_chunks(struct push *p, struct want_list *l, struct strbuf *err)
+{
+	struct push_jobs js;
+	struct want_list rest = { 0 };
+	size_t i, j;
+	int ret = 0;
+
+	memset(&js, 0, sizeof(js));
+	for (i = 0; i < l->n && !ret; i++) {
+		struct obj_loc loc;
+		ret = odb_lookup(&p->t, &l->v[i].id, l->v[i].type, &loc, err);
+		l->v[i].local_pack = loc.pack_no;
+		l->v[i].loc.stored_len = loc.stored_len;
+	}
+	if (ret)
+		return ret;
+	qsort(l->v, l->n, sizeof(*l->v), want_by_local_pack);
+	for (i = 0; i < l->n && !ret; i = j) {
+		char hex[OID_HEXSZ + 1];
+		uint32_t count = 0;
+		for (j = i; j < l->n && l->v[j].local_pack == l->v[i].local_pack; j++)
+			;
+		ret = local_pack_info(&p->t, l->v[i].local_pack, hex, &count, err);
+		if (ret)
+			break;
+		if (count == j - i) {
+			add_job(&js, l->v + i, j - i, hex);
+		} else {
+			size_t k;
+			for (k = i; k < j; k++) {
+				ALLOC_GROW(rest.v, rest.n + 1, rest.alloc);
+				rest.v[rest.n++] = l->v[k];
+			}
+		}
+	}
+	if (!ret) {
+		add_slices(&js, rest.v, rest.n, p->r->odb->opts.pack_size);
+		ret = run_jobs(p, &js, p->o->jobs, err);
+	}
+	free(js.j);
+	free(rest.v);
+	return ret;
+}
+
+/*
+ * Manifests and trees: restaged in order, one pack at a time, so a tree
+ * never reaches the remote before what it names.
+ */
+static int push_meta(struct push *p, const struct want_list *l, struct strbuf *err)
+{
+	struct push_jobs js;
+	int ret;
+	memset(&js, 0, sizeof(js));
+	add_slices(&js, l->v, l->n, p->r->odb->opts.pack_size);
+	ret = run_jobs(p, &js, 1, err);
+	free(js.j);
 	return ret;
 }
 
@@ -632,9 +813,9 @@ int sync_push(struct repo *r, struct remote *rem, const struct sync_target *tg, 
 			ret = rem->ops->prepare(rem, "packs", err);
 		/* chunks first; what names them after */
 		if (!ret)
-			ret = push_list(&p, &p.data, err);
+			ret = push_chunks(&p, &p.data, err);
 		if (!ret)
-			ret = push_list(&p, &p.meta, err);
+			ret = push_meta(&p, &p.meta, err);
 	}
 out:
 	rmdir(p.dir);
