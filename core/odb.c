@@ -403,6 +403,62 @@ static int seal(struct odb_batch *b, struct pack_writer *w, struct strbuf *err)
 	return r;
 }
 
+int odb_adopt_pack(struct odb *odb, const char *tmp_pack, const struct oid *pid, uint64_t size,
+		   struct pack_entry *e, size_t n, struct strbuf *err)
+{
+	struct pack_writer w;
+	struct seal_ctx sc;
+	struct strbuf idx = STRBUF_INIT;
+	char hex[OID_HEXSZ + 1];
+	char *tmp_idx = xstrfmt("%s.idx", tmp_pack), *dst = NULL;
+	size_t i;
+	int fd, r = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.size = size;
+	w.entries = e;
+	w.n = n;
+	for (i = 0; i < n; i++)
+		w.raw_bytes += e[i].raw_len;
+	pack_idx_encode(&idx, pid, size, e, n);
+	fd = open(tmp_pack, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		r = cerr_errno(err, "cannot fsync '%s'", tmp_pack);
+	if (fd >= 0)
+		close(fd);
+	if (!r)
+		r = write_file_atomic(tmp_idx, idx.buf, idx.len, 1, err);
+	oid_to_hex(pid, hex);
+	/* the pack first, then its index, as for packs written here */
+	if (!r) {
+		dst = xstrfmt("%s/%s.pack", odb->packdir, hex);
+		chmod(tmp_pack, 0444);
+		if (rename(tmp_pack, dst) < 0)
+			r = cerr_errno(err, "cannot rename '%s' to '%s'", tmp_pack, dst);
+		free(dst);
+	}
+	if (!r) {
+		dst = xstrfmt("%s/%s.idx", odb->packdir, hex);
+		chmod(tmp_idx, 0444);
+		if (rename(tmp_idx, dst) < 0)
+			r = cerr_errno(err, "cannot rename '%s' to '%s'", tmp_idx, dst);
+		free(dst);
+	}
+	if (!r && fsync_dir_of(odb->packdir, 1) < 0)
+		r = cerr_errno(err, "cannot fsync '%s'", odb->packdir);
+	if (!r) {
+		sc.idx = odb->idx;
+		sc.w = &w;
+		sc.pack_id = pid;
+		sc.dups = 0;
+		r = idx_write(odb->idx, seal_txn, &sc, err);
+	}
+	unlink(tmp_idx);
+	free(tmp_idx);
+	strbuf_release(&idx);
+	return r;
+}
+
 static int batch_fail(struct odb_batch *b, int r, struct strbuf *err)
 {
 	pthread_mutex_lock(&b->lock);

@@ -100,6 +100,15 @@ int odb_put_stored(struct odb_batch *b, struct odb_thread *t, int type, const st
 int odb_read_stored(struct odb_thread *t, const struct oid *id, int type, struct strbuf *raw,
 		    int *codec, const void **stored, size_t *stored_len, struct strbuf *err);
 
+/*
+ * Takes a whole pack received from elsewhere into the store: tmp_pack (in
+ * DIR/tmp) holds `size` bytes named pid, whose entries e[0..n) the caller
+ * has verified. Writes its index, makes both durable, renames them into
+ * packs/ and indexes the entries (sorting e). The file is moved, not copied.
+ */
+int odb_adopt_pack(struct odb *odb, const char *tmp_pack, const struct oid *pid, uint64_t size,
+		   struct pack_entry *e, size_t n, struct strbuf *err);
+
 /* Seals the open pack, waits for other seals, frees the batch. */
 int odb_batch_commit(struct odb_batch *b, struct odb_stats *stats, struct strbuf *err);
 /* Drops the open pack (its temp file is removed) and frees the batch. */

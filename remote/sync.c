@@ -847,10 +847,9 @@ static int want_by_pack(const void *a, const void *b)
 	return x->loc.offset < y->loc.offset ? -1 : x->loc.offset > y->loc.offset;
 }
 
-/* Verify one object received from the remote and store it. */
-static int accept_object(struct fetch *f, struct odb_batch *b, struct odb_thread *t,
-			 const struct want *w, const uint8_t *bytes, size_t n, struct strbuf *raw,
-			 struct strbuf *err)
+/* Verify one object received from the remote (header, decoding, hash). */
+static int verify_object(struct fetch *f, struct odb_thread *t, const struct want *w,
+			 const uint8_t *bytes, size_t n, struct strbuf *raw, struct strbuf *err)
 {
 	struct pack_entry e;
 	char hex[OID_HEXSZ + 1], phex[OID_HEXSZ + 1];
@@ -882,8 +881,100 @@ static int accept_object(struct fetch *f, struct odb_batch *b, struct odb_thread
 		return cerr(err, CAIRN_ECORRUPT,
 			    "remote '%s': %s %s in pack %s is corrupt (needed by '%s'); nothing was stored for it",
 			    f->rem->name, obj_type_name(w->type), hex, phex, w->path);
-	return odb_put_stored(b, t, w->type, &w->id, e.codec, bytes + PACK_ENTRY_HDR_SZ,
-			      e.stored_len, e.raw_len, NULL, err);
+	return 0;
+}
+
+/* Verify one object received from the remote and store it. */
+static int accept_object(struct fetch *f, struct odb_batch *b, struct odb_thread *t,
+			 const struct want *w, const uint8_t *bytes, size_t n, struct strbuf *raw,
+			 struct strbuf *err)
+{
+	int r = verify_object(f, t, w, bytes, n, raw, err);
+	if (r)
+		return r;
+	return odb_put_stored(b, t, w->type, &w->id, w->loc.codec, bytes + PACK_ENTRY_HDR_SZ,
+			      w->loc.stored_len, w->loc.raw_len, NULL, err);
+}
+
+/*
+ * Every object of a remote pack is wanted: download the pack into a temp
+ * file (in 8 MiB ranges, so memory stays bounded), check it against its
+ * name and each object against its id, and adopt the file as a local pack
+ * instead of copying its objects one by one.
+ */
+static int adopt_whole(struct fetch *f, struct remote *rem, struct odb_thread *t,
+		       const struct want *v, size_t n, uint64_t size, const char *path,
+		       struct strbuf *err)
+{
+	struct strbuf buf = STRBUF_INIT, raw = STRBUF_INIT;
+	char *tmp = xstrfmt("%s/fetch-%ld-XXXXXX", f->r->odb->tmpdir, (long)getpid());
+	struct pack_entry *e = xcalloc(n + 1, sizeof(*e));
+	struct oid_ctx oc;
+	struct oid got;
+	char phex[OID_HEXSZ + 1];
+	uint64_t off = 0;
+	size_t i;
+	int fd = mkstemp(tmp), ret = 0;
+
+	oid_to_hex(&v[0].loc.pack, phex);
+	if (fd < 0) {
+		ret = cerr_errno(err, "cannot create '%s'", tmp);
+		goto out;
+	}
+	oid_ctx_init(&oc);
+	while (!ret && off < size) {
+		uint64_t want = size - off < (8u << 20) ? size - off : (8u << 20);
+		strbuf_reset(&buf);
+		ret = rem->ops->read(rem, path, off, want, &buf, err);
+		__atomic_add_fetch(&f->st->requests, 1, __ATOMIC_RELAXED);
+		if (!ret && !buf.len)
+			ret = cerr(err, CAIRN_ECORRUPT, "remote '%s': pack %s is truncated", f->rem->name, phex);
+		if (!ret && pwrite_all(fd, buf.buf, buf.len, (off_t)off) < 0)
+			ret = cerr_errno(err, "cannot write '%s'", tmp);
+		if (!ret) {
+			oid_ctx_update(&oc, buf.buf, buf.len);
+			off += buf.len;
+			__atomic_add_fetch(&f->st->bytes, buf.len, __ATOMIC_RELAXED);
+		}
+	}
+	oid_ctx_final(&oc, &got);
+	if (!ret && !oid_eq(&got, &v[0].loc.pack))
+		ret = cerr(err, CAIRN_ECORRUPT, "remote '%s': pack %s does not match its name (corrupt)",
+			   f->rem->name, phex);
+	if (!ret) {
+		uint8_t hdr[PACK_HDR_SZ];
+		if (pread_full(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) || pack_header_check(hdr))
+			ret = cerr(err, CAIRN_ECORRUPT, "remote '%s': pack %s has a bad header",
+				   f->rem->name, phex);
+	}
+	for (i = 0; i < n && !ret; i++) {
+		size_t len = PACK_ENTRY_HDR_SZ + v[i].loc.stored_len;
+		strbuf_reset(&buf);
+		strbuf_grow(&buf, len);
+		if (pread_full(fd, buf.buf, len, (off_t)v[i].loc.offset) != (ssize_t)len)
+			ret = cerr(err, CAIRN_ECORRUPT, "remote '%s': pack %s is truncated", f->rem->name, phex);
+		else
+			ret = verify_object(f, t, &v[i], (const uint8_t *)buf.buf, len, &raw, err);
+		e[i].id = v[i].id;
+		e[i].type = v[i].type;
+		e[i].codec = v[i].loc.codec;
+		e[i].raw_len = v[i].loc.raw_len;
+		e[i].stored_len = v[i].loc.stored_len;
+		e[i].offset = v[i].loc.offset;
+		progress_add(f->o->progress, 1, v[i].loc.stored_len);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!ret)
+		ret = odb_adopt_pack(f->r->odb, tmp, &v[0].loc.pack, size, e, n, err);
+out:
+	if (ret && fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	free(e);
+	strbuf_release(&buf);
+	strbuf_release(&raw);
+	return ret;
 }
 
 struct fetch_job {
@@ -893,6 +984,7 @@ struct fetch_job {
 	size_t *group; /* group k = v[group[k] .. group[k+1]) */
 	struct remote **conns;
 	uint64_t *pack_sizes;
+	uint32_t *pack_counts;
 };
 
 /* Fetch every wanted object of one remote pack: whole or by ranges. */
@@ -918,7 +1010,9 @@ static int fetch_group(size_t k, struct par_thread *pt, void *data, struct strbu
 	strbuf_addf(&path, "packs/%s.pack", oid_to_hex(&v[0].loc.pack, phex));
 	for (i = 0; i < n; i++)
 		need += PACK_ENTRY_HDR_SZ + (uint64_t)v[i].loc.stored_len;
-	if (need * 2 >= j->pack_sizes[k]) {
+	if (n == j->pack_counts[k] && j->pack_sizes[k] != UINT64_MAX) {
+		ret = adopt_whole(f, rem, &pt->odb, v, n, j->pack_sizes[k], path.buf, err);
+	} else if (need * 2 >= j->pack_sizes[k]) {
 		/* most of the pack: one request for all of it */
 		ret = rem->ops->read(rem, path.buf, 0, REMOTE_ALL, &buf, err);
 		__atomic_add_fetch(&f->st->requests, 1, __ATOMIC_RELAXED);
@@ -972,13 +1066,14 @@ static int fetch_group(size_t k, struct par_thread *pt, void *data, struct strbu
 }
 
 static int rpack_size(struct odb_thread *t, const char *remote, const struct oid *pack,
-		      uint64_t *size)
+		      uint64_t *size, uint32_t *count)
 {
 	struct strbuf k = STRBUF_INIT;
 	MDB_txn *txn = idx_rd_begin(&t->rd, NULL);
 	MDB_val key, val;
 	int found = 0;
 	*size = UINT64_MAX;
+	*count = 0;
 	if (!txn)
 		return 0;
 	rkey(&k, remote, pack->b, OID_RAWSZ);
@@ -986,6 +1081,7 @@ static int rpack_size(struct odb_thread *t, const char *remote, const struct oid
 	key.mv_size = k.len;
 	if (!mdb_get(txn, t->odb->idx->rpack, &key, &val) && val.mv_size == RPACK_SZ) {
 		*size = get_le64(val.mv_data);
+		*count = get_le32((const uint8_t *)val.mv_data + 8);
 		found = 1;
 	}
 	idx_rd_end(&t->rd);
@@ -1018,10 +1114,11 @@ static int fetch_list(struct fetch *f, struct want_list *l, struct strbuf *err)
 	j.v = l->v;
 	j.group = xcalloc(l->n + 1, sizeof(*j.group));
 	j.pack_sizes = xcalloc(l->n + 1, sizeof(*j.pack_sizes));
+	j.pack_counts = xcalloc(l->n + 1, sizeof(*j.pack_counts));
 	for (i = 0; i < l->n; i++) {
 		if (i && oid_eq(&l->v[i].loc.pack, &l->v[i - 1].loc.pack))
 			continue;
-		rpack_size(&f->t, f->rem->name, &l->v[i].loc.pack, &j.pack_sizes[ng]);
+		rpack_size(&f->t, f->rem->name, &l->v[i].loc.pack, &j.pack_sizes[ng], &j.pack_counts[ng]);
 		j.group[ng++] = i;
 	}
 	j.group[ng] = l->n;
@@ -1049,6 +1146,7 @@ static int fetch_list(struct fetch *f, struct want_list *l, struct strbuf *err)
 	free(j.conns);
 	free(j.group);
 	free(j.pack_sizes);
+	free(j.pack_counts);
 	return ret;
 }
 
