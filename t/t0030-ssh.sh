@@ -147,4 +147,33 @@ test_expect_success 'two clones push to one remote at the same time; a third pul
 	cmp pe/de/x ../e/pe/de/x && cmp pf/df/y ../f/pf/df/y
 '
 
+test_expect_success ROOT 'the remote disk is full: a clear error, and the re-run after space is freed completes' '
+	mkdir -p "$SSH_ROOT/small" &&
+	mount -t tmpfs -o size=3m tmpfs "$SSH_ROOT/small" &&
+	test_when_finished "umount \"$SSH_ROOT/small\"" &&
+	git clone -q a h && cd h &&
+	cairn pull -q &&
+	cairn remote add -d tiny "testhost:$SSH_ROOT/small/r" &&
+	test_must_fail cairn push -q 2>err &&
+	test_grep "^error: ssh .*disk is full\|^error: ssh .*disk full" err &&
+	umount "$SSH_ROOT/small" && mount -t tmpfs -o size=64m tmpfs "$SSH_ROOT/small" &&
+	cairn push -q &&
+	cd .. && git clone -q h h2 && cd h2 && cairn pull -q && diff -r big ../a/big
+'
+
+test_expect_success 'the connection drops in the middle of a push: an error, then the re-run completes' '
+	git clone -q a k && cd k &&
+	cairn remote add -d drop "testhost:$SSH_ROOT/drop" &&
+	mkdir -p more && for i in 1 2 3 4 5 6 7 8; do make_random more/m$i 3000000 $((40 + i)) || return 1; done &&
+	cairn add -q more &&
+	{ cairn push -q -j 1 more 2>err & pid=$!; } &&
+	n=0 && while test $n -lt 200 && ! ls "$SSH_ROOT"/drop/packs/.tmp-* >/dev/null 2>&1; do sleep 0.01; n=$((n + 1)); done &&
+	{ pkill -P "$SSH_PID" || :; } &&
+	{ wait $pid && echo "push survived" >survived || :; } &&
+	if test -f survived; then :; else test_grep "^error: ssh " err; fi &&
+	cairn push -q more &&
+	cd .. && git -C k add -A && git -C k commit -qm more && git clone -q k k2 && cd k2 &&
+	cairn remote default drop && cairn pull -q more && diff -r more ../k/more
+'
+
 test_done
