@@ -22,14 +22,19 @@ int transfer_parse(struct transfer *tr, const char *cmd, int argc, const char **
 		} else if ((!strcmp(a, "-j") || !strcmp(a, "--jobs")) && i + 1 < argc) {
 			char *end;
 			long v = strtol(argv[++i], &end, 10);
-			if (*end || v < 1 || v > 256)
+			if (*end || v < 1 || v > 256) {
+				free(tr->args);
+				tr->args = NULL;
 				return usage_error(cmd, "--jobs wants a number from 1 to 256");
+			}
 			tr->jobs = (int)v;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			tr->quiet = 1;
 		} else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
 			tr->force = 1;
 		} else if (a[0] == '-' && a[1]) {
+			free(tr->args);
+			tr->args = NULL;
 			return usage_error(cmd, "unknown option '%s'", a);
 		} else {
 			tr->args[tr->nargs++] = a;

@@ -59,6 +59,26 @@ static int list_one(const char *key, const char *value, const char *file, void *
 	return 0;
 }
 
+/* Where a file names `old` as the default remote, name `new` (NULL: none). */
+static int fix_default(struct repo *r, const char *old, const char *new, struct strbuf *err)
+{
+	const char *which[2] = { "repo", "local" };
+	int i, ret = 0;
+	for (i = 0; i < 2 && !ret; i++) {
+		char *path = repo_config_path(r, which[i]);
+		const char *files[1] = { path };
+		struct config *one = NULL;
+		if (!config_load(&one, files, 1, err)) {
+			const char *d = config_get(one, "core.remote");
+			if (d && !strcmp(d, old))
+				ret = config_set(path, "core.remote", new, err);
+		}
+		config_free(one);
+		free(path);
+	}
+	return ret;
+}
+
 static int remote_exists(struct repo *r, const char *name)
 {
 	char *key = xstrfmt("remote.%s.url", name);
@@ -130,11 +150,8 @@ int cmd_remote(int argc, const char **argv, struct repo *r)
 			free(other);
 		}
 		free(key);
-		if (!ret) {
-			const char *d = config_get(r->cfg, "core.remote");
-			if (d && !strcmp(d, pos[0]))
-				config_set(path, "core.remote", NULL, &err);
-		}
+		if (!ret && fix_default(r, pos[0], NULL, &err))
+			ret = error("%s", err.buf);
 	} else if (!strcmp(sub, "rename")) {
 		char *oldk, *newk;
 		if (npos != 2) {
@@ -160,11 +177,8 @@ int cmd_remote(int argc, const char **argv, struct repo *r)
 		if (ret)
 			ret = error(ret == CAIRN_ENOTFOUND ? "no remote named '%s'" : "cannot rename remote '%s'",
 				    pos[0]);
-		else {
-			const char *d = config_get(r->cfg, "core.remote");
-			if (d && !strcmp(d, pos[0]) && config_set(path, "core.remote", pos[1], &err))
-				ret = error("%s", err.buf);
-		}
+		else if (fix_default(r, pos[0], pos[1], &err))
+			ret = error("%s", err.buf);
 		free(oldk);
 		free(newk);
 	} else if (!strcmp(sub, "default")) {

@@ -12,7 +12,8 @@
  *   stat  repo-relative path -> stat cache entry (core/worktree.c)
  *   meta  name              -> small values
  *   rpack remote NUL pack oid[16] -> u64 idx size, u32 count (packs seen)
- *   robj  remote NUL oid[16] type[1] -> pack oid[16], struct obj_loc
+ *   robj  remote NUL oid[16] type[1] pack oid[16] -> pack oid[16], offset,
+ *         lengths, codec: one entry per remote copy
  *         fields (what a remote holds and where; refreshed from its
  *         pack index files, never trusted for content)
  *

@@ -1,5 +1,6 @@
 #include "core/ingest.h"
 #include "core/chunker.h"
+#include "core/content.h"
 #include "core/parallel.h"
 
 #include <errno.h>
@@ -42,12 +43,29 @@ int odb_has_file(struct odb_thread *t, const struct oid *id, uint64_t size, stru
 	int r;
 	if (!size)
 		return 1;
+	r = odb_lookup(t, id, OBJ_CHUNK, &loc, err);
+	if (r != CAIRN_ENOTFOUND)
+		return r ? r : 1;
 	r = odb_lookup(t, id, OBJ_MANIFEST, &loc, err);
 	if (r == CAIRN_ENOTFOUND)
-		r = odb_lookup(t, id, OBJ_CHUNK, &loc, err);
-	if (r == CAIRN_ENOTFOUND)
 		return 0;
-	return r ? r : 1;
+	if (r)
+		return r;
+	{
+		/* a manifest without all its chunks (an interrupted fetch) is
+		 * not the file */
+		struct manifest m;
+		size_t i;
+		r = content_chunks(t, id, size, &m, err);
+		if (r)
+			return r == CAIRN_ENOTFOUND || r == CAIRN_ECORRUPT ? 0 : r;
+		for (i = 0; i < m.n && !r; i++)
+			r = odb_lookup(t, &m.chunks[i].id, OBJ_CHUNK, &loc, err);
+		manifest_release(&m);
+		if (r == CAIRN_ENOTFOUND)
+			return 0;
+		return r ? r : 1;
+	}
 }
 
 static void set_failed(struct ingest *in, int r, struct strbuf *err)

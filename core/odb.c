@@ -285,11 +285,21 @@ void odb_clean_tmp(struct odb *odb)
 		if (!dash)
 			continue;
 		pid = strtol(dash + 1, &end, 10);
-		if (end == dash + 1 || *end != '-' || pid <= 0)
+		if (end == dash + 1 || (*end != '-' && *end != '\0') || pid <= 0)
 			continue;
 		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
 			char *p = xstrfmt("%s/%s", odb->tmpdir, de->d_name);
-			unlink(p);
+			if (unlink(p) < 0 && (errno == EISDIR || errno == EPERM)) {
+				/* a staging directory (push-PID): its files, then it */
+				DIR *sub = opendir(p);
+				struct dirent *se;
+				while (sub && (se = readdir(sub)))
+					if (strcmp(se->d_name, ".") && strcmp(se->d_name, ".."))
+						unlinkat(dirfd(sub), se->d_name, 0);
+				if (sub)
+					closedir(sub);
+				rmdir(p);
+			}
 			free(p);
 		}
 	}

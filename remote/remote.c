@@ -87,7 +87,10 @@ int remote_url_parse(struct remote_url *u, const char *s, const char *base, stru
 		if (!r)
 			u->path = xstrdup(starts_with(slash, "/~/") ? slash + 3 : slash);
 	} else if (strstr(s, "://")) {
-		return cerr(err, CAIRN_EINVAL, "unsupported remote URL scheme in '%s' (use a path, file://, ssh:// or host:path)", s);
+		/* the scheme only: the rest may hold a password */
+		return cerr(err, CAIRN_EINVAL,
+			    "unsupported remote URL scheme '%.*s://' (use a path, file://, ssh:// or host:path)",
+			    (int)(strstr(s, "://") - s > 16 ? 16 : strstr(s, "://") - s), s);
 	} else {
 		const char *colon = strchr(s, ':'), *slash = strchr(s, '/');
 		if (colon && (!slash || colon < slash) && colon != s) {

@@ -59,11 +59,16 @@ static void rkey(struct strbuf *k, const char *remote, const uint8_t *bytes, siz
 	strbuf_add(k, bytes, n);
 }
 
-static void rkey_obj(struct strbuf *k, const char *remote, const struct oid *id, int type)
+/* remote NUL oid type [pack]: one entry per copy, so a pack that goes
+ * away never hides another copy of the same object */
+static void rkey_obj(struct strbuf *k, const char *remote, const struct oid *id, int type,
+		     const struct oid *pack)
 {
 	uint8_t b[OID_RAWSZ + 1];
 	idx_obj_key(b, id, type);
 	rkey(k, remote, b, sizeof(b));
+	if (pack)
+		strbuf_add(k, pack->b, OID_RAWSZ);
 }
 
 static void rloc_encode(uint8_t *out, const struct rloc *l)
@@ -94,20 +99,25 @@ static int remote_has(struct odb_thread *t, const char *remote, const struct oid
 {
 	struct strbuf k = STRBUF_INIT;
 	MDB_txn *txn = idx_rd_begin(&t->rd, NULL);
+	MDB_cursor *cur;
 	MDB_val key, val;
 	int has = 0;
 	if (!txn)
 		return 0;
-	rkey_obj(&k, remote, id, type);
+	rkey_obj(&k, remote, id, type, NULL);
 	key.mv_data = k.buf;
 	key.mv_size = k.len;
-	if (!mdb_get(txn, t->odb->idx->robj, &key, &val)) {
-		struct rloc l;
-		if (!rloc_decode(val.mv_data, val.mv_size, &l)) {
-			has = 1;
-			if (loc)
-				*loc = l;
+	if (!mdb_cursor_open(txn, t->odb->idx->robj, &cur)) {
+		if (!mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE) && key.mv_size == k.len + OID_RAWSZ &&
+		    !memcmp(key.mv_data, k.buf, k.len)) {
+			struct rloc l;
+			if (!rloc_decode(val.mv_data, val.mv_size, &l)) {
+				has = 1;
+				if (loc)
+					*loc = l;
+			}
 		}
+		mdb_cursor_close(cur);
 	}
 	idx_rd_end(&t->rd);
 	strbuf_release(&k);
@@ -166,14 +176,12 @@ static int add_pack_txn(MDB_txn *txn, void *data, struct strbuf *err)
 		l.raw_len = c->e[i].raw_len;
 		l.codec = c->e[i].codec;
 		rloc_encode(v, &l);
-		rkey_obj(&k, c->remote, &c->e[i].id, c->e[i].type);
+		rkey_obj(&k, c->remote, &c->e[i].id, c->e[i].type, &c->pack);
 		key.mv_data = k.buf;
 		key.mv_size = k.len;
 		val.mv_data = v;
 		val.mv_size = RLOC_SZ;
-		rc = mdb_put(txn, c->idx->robj, &key, &val, MDB_NOOVERWRITE);
-		if (rc == MDB_KEYEXIST)
-			rc = 0; /* the same object in two packs: either will do */
+		rc = mdb_put(txn, c->idx->robj, &key, &val, 0);
 	}
 	if (!rc) {
 		put_le64(v, c->pack_size);
@@ -789,6 +797,7 @@ int sync_push(struct repo *r, struct remote *rem, const struct sync_target *tg, 
 	p.o = o;
 	odb_thread_init(&p.t, r->odb);
 	oidset_init(&p.seen);
+	odb_clean_tmp(r->odb); /* a killed push's staging directory, say */
 	p.dir = xstrfmt("%s/push-%ld", r->odb->tmpdir, (long)getpid());
 	if (mkdir(p.dir, 0777) < 0 && errno != EEXIST) {
 		ret = cerr_errno(err, "cannot create '%s'", p.dir);
@@ -1279,14 +1288,20 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 			continue;
 		if (local_has(&f.t, &files[i].id, OBJ_MANIFEST)) {
 			ret = content_chunks(&f.t, &files[i].id, files[i].size, &m, err);
-			for (k = 0; k < m.n && !ret; k++)
-				if (!local_has(&f.t, &m.chunks[k].id, OBJ_CHUNK) &&
-				    oidset_insert(&f.seen, &m.chunks[k].id, OBJ_CHUNK))
+			for (k = 0; k < m.n && !ret; k++) {
+				if (!oidset_insert(&f.seen, &m.chunks[k].id, OBJ_CHUNK))
+					continue;
+				if (local_has(&f.t, &m.chunks[k].id, OBJ_CHUNK))
+					st->have++;
+				else
 					want_add(&missing, &m.chunks[k].id, OBJ_CHUNK, files[i].path);
+			}
 			manifest_release(&m);
-		} else if (!local_has(&f.t, &files[i].id, OBJ_CHUNK) &&
-			   oidset_insert(&f.seen, &files[i].id, OBJ_CHUNK)) {
-			want_add(&missing, &files[i].id, OBJ_CHUNK, files[i].path);
+		} else if (oidset_insert(&f.seen, &files[i].id, OBJ_CHUNK)) {
+			if (local_has(&f.t, &files[i].id, OBJ_CHUNK))
+				st->have++;
+			else
+				want_add(&missing, &files[i].id, OBJ_CHUNK, files[i].path);
 		}
 	}
 	if (!ret) {
