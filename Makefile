@@ -12,7 +12,7 @@ DEBS = libzstd-dev libxxhash-dev liblmdb-dev libssl-dev libssh2-1-dev \
        libarchive-dev libcurl4-openssl-dev pkg-config
 # What the test suite needs beyond the build: git, prove, python3 (the
 # dataset generator), cmp/diff, openssh (server and keygen) for remotes.
-TEST_DEBS = git perl python3 diffutils openssh-server openssh-client procps bash
+TEST_DEBS = git perl python3 diffutils openssh-server openssh-client procps bash util-linux
 
 DEVELOPER ?= 1
 OPT ?= -O2

@@ -339,8 +339,15 @@ static int check_host_key(struct ssh_remote *r, const struct ssh_settings *c, st
 	return ret;
 }
 
+/*
+ * Passphrases typed once serve every connection of this process (push and
+ * fetch open several): one prompt per key file, never two at once.
+ */
+static pthread_mutex_t pass_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *pass_file, *pass_value;
+
 /* Reads a passphrase from the terminal, without echo; NULL if none. */
-static char *ask_passphrase(const char *keyfile)
+static char *read_passphrase(const char *keyfile)
 {
 	struct termios old, noecho;
 	char buf[512];
@@ -365,6 +372,29 @@ static char *ask_passphrase(const char *keyfile)
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	return xstrdup(buf);
+}
+
+/* The passphrase of keyfile: remembered, or asked for (under the lock). */
+static char *ask_passphrase(const char *keyfile, int retry)
+{
+	char *p = NULL;
+	pthread_mutex_lock(&pass_lock);
+	if (!retry && pass_file && !strcmp(pass_file, keyfile) && pass_value) {
+		p = xstrdup(pass_value);
+	} else {
+		p = read_passphrase(keyfile);
+		if (p) {
+			free(pass_file);
+			if (pass_value) {
+				memset(pass_value, 0, strlen(pass_value));
+				free(pass_value);
+			}
+			pass_file = xstrdup(keyfile);
+			pass_value = xstrdup(p);
+		}
+	}
+	pthread_mutex_unlock(&pass_lock);
+	return p;
 }
 
 static int authenticate(struct ssh_remote *r, const struct ssh_settings *c, struct strbuf *err)
@@ -413,9 +443,12 @@ static int authenticate(struct ssh_remote *r, const struct ssh_settings *c, stru
 		strbuf_addf(&tried, "%s%s", tried.len ? ", " : "", path);
 		rc = libssh2_userauth_publickey_fromfile(r->s, c->user, NULL, path, NULL);
 		if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED) {
-			/* maybe protected by a passphrase */
-			char *pass = isatty(2) ? ask_passphrase(path) : NULL;
-			if (pass) {
+			/* maybe protected by a passphrase: three tries, as ssh gives */
+			int t;
+			for (t = 0; t < 3 && rc && isatty(2); t++) {
+				char *pass = ask_passphrase(path, t > 0);
+				if (!pass)
+					break;
 				rc = libssh2_userauth_publickey_fromfile(r->s, c->user, NULL, path, pass);
 				memset(pass, 0, strlen(pass));
 				free(pass);

@@ -93,6 +93,43 @@ test_expect_success 'a key the server does not know: authentication refused' '
 	test_grep "^error: ssh .*authentication refused" err
 '
 
+test_expect_success 'authentication through ssh-agent, with no key file configured' '
+	test_when_finished "cp \"$HOME/.ssh/config.saved\" \"$HOME/.ssh/config\"; kill \$SSH_AGENT_PID 2>/dev/null || :" &&
+	cp "$HOME/.ssh/config" "$HOME/.ssh/config.saved" &&
+	grep -v IdentityFile "$HOME/.ssh/config.saved" >"$HOME/.ssh/config" &&
+	eval "$(ssh-agent -s)" >/dev/null &&
+	ssh-add -q "$SSH_KEY" 2>/dev/null &&
+	cd b && rm -rf .cairn/store && cairn init >/dev/null &&
+	cairn fetch -q model.bin &&
+	cairn checkout -q model.bin && cmp model.bin ../a/model.bin &&
+	kill $SSH_AGENT_PID && unset SSH_AUTH_SOCK SSH_AGENT_PID &&
+	test_must_fail cairn fetch -q 2>err &&
+	test_grep "authentication refused" err
+'
+
+test_expect_success 'a passphrase-protected key without a terminal: refused, not hung' '
+	test_when_finished "cp \"$HOME/.ssh/config.saved\" \"$HOME/.ssh/config\"" &&
+	cp "$HOME/.ssh/config" "$HOME/.ssh/config.saved" &&
+	cp "$SSH_KEY" locked && chmod 600 locked &&
+	ssh-keygen -q -p -P "" -N "sesame" -f locked &&
+	sed "s|IdentityFile .*|IdentityFile $TRASH_DIRECTORY/locked|" "$HOME/.ssh/config.saved" >"$HOME/.ssh/config" &&
+	cd b &&
+	test_must_fail cairn fetch -q </dev/null 2>err &&
+	test_grep "authentication refused" err
+'
+
+test_lazy_prereq SCRIPT 'command -v script'
+
+test_expect_success SCRIPT 'a passphrase-protected key on a terminal: asked once, for every connection' '
+	test_when_finished "cp \"$HOME/.ssh/config.saved\" \"$HOME/.ssh/config\"" &&
+	cp "$HOME/.ssh/config" "$HOME/.ssh/config.saved" &&
+	sed "s|IdentityFile .*|IdentityFile $TRASH_DIRECTORY/locked|" "$HOME/.ssh/config.saved" >"$HOME/.ssh/config" &&
+	cd b && rm -rf .cairn/store && cairn init >/dev/null &&
+	{ sleep 1 && echo sesame; } | script -qec "cairn fetch -j 4 -q" /dev/null >tty.out 2>&1 &&
+	test "$(grep -c "Enter passphrase" tty.out)" = 1 &&
+	cairn checkout -q model.bin && cmp model.bin ../a/model.bin
+'
+
 test_expect_success 'an unreachable host: a clear error, quickly' '
 	cd b &&
 	cairn remote add nowhere "ssh://127.0.0.1:1/srv/x" &&
