@@ -336,6 +336,48 @@ static int learn_pack(struct repo *r, struct remote *rem, const char *hex, struc
 	return ret;
 }
 
+/*
+ * The layout of the remote cache; a store written by a cairn with another
+ * layout has its remote cache dropped and relearned from the remotes.
+ */
+#define RCACHE_VERSION 2
+static const char rcache_key[] = "remote-cache-version";
+
+static int rcache_reset_txn(MDB_txn *txn, void *data, struct strbuf *err)
+{
+	struct idx *idx = data;
+	MDB_val k, v;
+	uint8_t ver[4];
+	int rc = mdb_drop(txn, idx->robj, 0);
+	if (!rc)
+		rc = mdb_drop(txn, idx->rpack, 0);
+	if (!rc) {
+		put_le32(ver, RCACHE_VERSION);
+		k.mv_data = (void *)rcache_key;
+		k.mv_size = sizeof(rcache_key) - 1;
+		v.mv_data = ver;
+		v.mv_size = sizeof(ver);
+		rc = mdb_put(txn, idx->meta, &k, &v, 0);
+	}
+	return rc ? idx_err(err, rc, "remote cache") : 0;
+}
+
+static int rcache_check(struct odb_thread *t, struct strbuf *err)
+{
+	MDB_txn *txn = idx_rd_begin(&t->rd, err);
+	MDB_val k, v;
+	int ok = 0;
+	if (!txn)
+		return CAIRN_ELMDB;
+	k.mv_data = (void *)rcache_key;
+	k.mv_size = sizeof(rcache_key) - 1;
+	if (!mdb_get(txn, t->odb->idx->meta, &k, &v) && v.mv_size == 4 &&
+	    get_le32(v.mv_data) == RCACHE_VERSION)
+		ok = 1;
+	idx_rd_end(&t->rd);
+	return ok ? 0 : idx_write(t->odb->idx, rcache_reset_txn, t->odb->idx, err);
+}
+
 int sync_refresh(struct repo *r, struct remote *rem, struct sync_stats *st, struct strbuf *err)
 {
 	struct name_list listed = { 0 }, known = { 0 };
@@ -345,7 +387,9 @@ int sync_refresh(struct repo *r, struct remote *rem, struct sync_stats *st, stru
 	int ret;
 
 	odb_thread_init(&t, r->odb);
-	ret = rem->ops->list(rem, "packs", collect_idx, &listed, err);
+	ret = rcache_check(&t, err);
+	if (!ret)
+		ret = rem->ops->list(rem, "packs", collect_idx, &listed, err);
 	if (st)
 		st->requests++;
 	if (ret == CAIRN_ENOTFOUND)
