@@ -35,3 +35,31 @@ print(v)
 ptr_val () {
 	sed -n "s/^$2: //p" "$1"
 }
+
+# flip_byte FILE OFFSET: invert the bits of one byte.
+flip_byte () {
+	chmod u+w "$1" &&
+	python3 -c '
+import sys
+with open(sys.argv[1], "r+b") as f:
+    off = int(sys.argv[2])
+    f.seek(off)
+    b = f.read(1)
+    assert len(b) == 1, "offset past the end"
+    f.seek(off)
+    f.write(bytes([b[0] ^ 0xff]))
+' "$1" "$2"
+}
+
+# size_of FILE: its size in bytes.
+size_of () {
+	wc -c <"$1" | tr -d " "
+}
+
+# same_tree EXPECT ACTUAL: same names, types, bytes, link targets, modes.
+same_tree () {
+	diff -r --no-dereference "$1" "$2" &&
+	(cd "$1" && find . -printf "%y %M %s %l %p\n" | sort) >same-tree.expect &&
+	(cd "$2" && find . -printf "%y %M %s %l %p\n" | sort) >same-tree.actual &&
+	test_cmp same-tree.expect same-tree.actual
+}

@@ -11,25 +11,6 @@ then
 	test_done
 fi
 
-# flip_byte FILE OFFSET: invert the bits of one byte.
-flip_byte () {
-	chmod u+w "$1" &&
-	python3 -c '
-import sys
-with open(sys.argv[1], "r+b") as f:
-    off = int(sys.argv[2])
-    f.seek(off)
-    b = f.read(1)
-    assert len(b) == 1, "offset past the end"
-    f.seek(off)
-    f.write(bytes([b[0] ^ 0xff]))
-' "$1" "$2"
-}
-
-size_of () {
-	wc -c <"$1" | tr -d " "
-}
-
 # largest_pack: the biggest pack file of the store (run in repo).
 largest_pack () {
 	ls -S .cairn/store/packs/*.pack | head -n 1

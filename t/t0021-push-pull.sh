@@ -24,14 +24,6 @@ fi
 
 REMOTE=$TRASH_DIRECTORY/remote
 
-# same_tree EXPECT ACTUAL: same names, types, bytes, link targets, modes.
-same_tree () {
-	diff -r --no-dereference "$1" "$2" &&
-	(cd "$1" && find . -printf "%y %M %s %l %p\n" | sort) >same-tree.expect &&
-	(cd "$2" && find . -printf "%y %M %s %l %p\n" | sort) >same-tree.actual &&
-	test_cmp same-tree.expect same-tree.actual
-}
-
 # remote_files: every file under the remote, one per line, sorted.
 remote_files () {
 	(cd "$REMOTE" && find . -type f | sed "s|^\./||" | LC_ALL=C sort)

@@ -20,14 +20,6 @@ fi
 ITER=${CAIRN_TEST_CRASH_ITER:-8}
 GOOD=$TRASH_DIRECTORY/good-remote
 
-# same_tree EXPECT ACTUAL: same names, types, bytes, link targets, modes.
-same_tree () {
-	diff -r --no-dereference "$1" "$2" &&
-	(cd "$1" && find . -printf "%y %M %s %l %p\n" | sort) >same-tree.expect &&
-	(cd "$2" && find . -printf "%y %M %s %l %p\n" | sort) >same-tree.actual &&
-	test_cmp same-tree.expect same-tree.actual
-}
-
 # no_wrong_bytes ORIG DIR: every file under DIR (if DIR exists at all)
 # is identical to the file of the same name under ORIG.
 no_wrong_bytes () {
@@ -37,21 +29,6 @@ no_wrong_bytes () {
 	do
 		cmp "$1/$f" "$2/$f" || return 1
 	done <nwb.files
-}
-
-# flip_byte FILE OFFSET: invert the bits of one byte.
-flip_byte () {
-	chmod u+w "$1" &&
-	python3 -c '
-import sys
-with open(sys.argv[1], "r+b") as f:
-    off = int(sys.argv[2])
-    f.seek(off)
-    b = f.read(1)
-    assert len(b) == 1, "offset past the end"
-    f.seek(off)
-    f.write(bytes([b[0] ^ 0xff]))
-' "$1" "$2"
 }
 
 # damage_every_object PACK: flip one byte in the middle of the stored
@@ -75,10 +52,6 @@ with open(pack, "r+b") as f:
         f.seek(pos)
         f.write(bytes([b[0] ^ 0xff]))
 ' "$1"
-}
-
-size_of () {
-	wc -c <"$1" | tr -d " "
 }
 
 # copy_remote NAME: a writable copy of the good remote, at $TRASH/NAME.
