@@ -228,7 +228,8 @@ static int write_one(size_t i, struct par_thread *pt, void *data, struct strbuf 
 			struct wt_node *n = &a->done;
 			wt_node_set_stat(n, &st);
 			n->path = xstrdup(a->path);
-			n->name = xstrdup("");
+			n->pathlen = strlen(n->path);
+			n->name = n->path + n->pathlen;
 			n->id = a->te.id;
 			n->sha = a->te.sha;
 			n->size = a->te.size;
@@ -467,7 +468,6 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 		}
 		for (i = 0; i < nw; i++) {
 			free(w[i].done.path);
-			free(w[i].done.name);
 			free(w[i].errmsg);
 		}
 		free(w);

@@ -22,7 +22,6 @@ static void node_clear(struct wt_node *n)
 	for (i = 0; i < n->nkids; i++)
 		node_clear(&n->kids[i]);
 	free(n->kids);
-	free(n->name);
 	free(n->path);
 	memset(n, 0, sizeof(*n));
 }
@@ -105,7 +104,7 @@ static void cache_lookup(struct scan_ctx *c, struct wt_node *n)
 	if (!c->txn)
 		return;
 	k.mv_data = n->path;
-	k.mv_size = strlen(n->path);
+	k.mv_size = n->pathlen;
 	if (!mdb_get(c->txn, c->dbi, &k, &v))
 		stat_entry_apply(n, v.mv_data, v.mv_size);
 }
@@ -161,8 +160,13 @@ static int read_entries(struct scan_ctx *c, DIR *d, struct wt_node *dir)
 		ALLOC_GROW(dir->kids, dir->nkids + 1, dir->alloc);
 		k = &dir->kids[dir->nkids++];
 		memset(k, 0, sizeof(*k));
-		k->name = xstrdup(name);
-		k->path = xstrfmt("%s/%s", dir->path, name);
+		/* one allocation: "dir/name", the name a suffix of the path */
+		k->pathlen = dir->pathlen + 1 + nl;
+		k->path = xmalloc(k->pathlen + 1);
+		memcpy(k->path, dir->path, dir->pathlen);
+		k->path[dir->pathlen] = '/';
+		memcpy(k->path + dir->pathlen + 1, name, nl + 1);
+		k->name = k->path + dir->pathlen + 1;
 		wt_node_set_stat(k, &st);
 		errno = 0;
 	}
@@ -300,7 +304,6 @@ int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, struct wt_nod
 	struct wt_node *n;
 	struct stat st;
 	char *abs = repo_abspath(r, rel);
-	const char *slash;
 	int ret = 0;
 
 	*out = NULL;
@@ -310,9 +313,10 @@ int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, struct wt_nod
 		return ret;
 	}
 	n = xcalloc(1, sizeof(*n));
-	slash = strrchr(rel, '/');
-	n->name = xstrdup(slash ? slash + 1 : rel);
 	n->path = xstrdup(rel);
+	n->pathlen = strlen(rel);
+	n->name = strrchr(n->path, '/');
+	n->name = n->name ? n->name + 1 : n->path;
 	wt_node_set_stat(n, &st);
 	if (!n->mode) {
 		wt_node_free(n);
@@ -511,7 +515,7 @@ static int save_txn(MDB_txn *txn, void *data, struct strbuf *err)
 			continue;
 		stat_entry_encode(val, n, at);
 		k.mv_data = n->path;
-		k.mv_size = strlen(n->path);
+		k.mv_size = n->pathlen;
 		v.mv_data = val;
 		v.mv_size = sizeof(val);
 		rc = mdb_put(txn, s->dbi, &k, &v, 0);

@@ -20,8 +20,9 @@
 #define WT_TMP_PREFIX ".cairn-tmp-"
 
 struct wt_node {
-	char *name;        /* last component ("" for a root given as top) */
-	char *path;        /* repo-relative path */
+	char *name;        /* last component: points into path, not owned */
+	char *path;        /* repo-relative path (owned) */
+	size_t pathlen;
 	uint32_t mode;     /* MODE_FILE, MODE_EXEC, MODE_LINK, MODE_DIR */
 	uint64_t size;     /* file: bytes; dir: total bytes below */
 	uint64_t files;    /* dir: files below */
