@@ -3,6 +3,7 @@
  * files name.
  */
 #include "cmd/builtin.h"
+#include "cmd/common.h"
 #include "core/checkout.h"
 
 #include <stdio.h>
@@ -16,6 +17,11 @@ int cmd_checkout(int argc, const char **argv, struct repo *r)
 	char **ptrs = NULL;
 	size_t np = 0, k;
 	int i, ret = 0, quiet = 0;
+	const char *rev = NULL;
+	struct strbuf commit = STRBUF_INIT;
+	struct git_batch *gb = NULL;
+	const char **args = xcalloc((size_t)argc + 1, sizeof(*args));
+	int nargs = 0;
 
 	memset(&o, 0, sizeof(o));
 	for (i = 1; i < argc; i++) {
@@ -26,23 +32,47 @@ int cmd_checkout(int argc, const char **argv, struct repo *r)
 			quiet = 1;
 		else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n"))
 			o.dry_run = 1;
+		else if (!strcmp(a, "--rev") && i + 1 < argc)
+			rev = argv[++i];
 		else if (a[0] == '-' && a[1])
+		{
+			free(args);
 			return usage_error("checkout", "unknown option '%s'", a);
+		}
 	}
-	if (pointers_from_args(r, argc, argv, &ptrs, &np))
-		return 1;
+	/* path arguments only (the options are gone) */
+	for (i = 0; i < argc; i++) {
+		if (i && !strcmp(argv[i], "--rev")) {
+			i++;
+			continue;
+		}
+		if (!i || !(argv[i][0] == '-' && argv[i][1]))
+			args[nargs++] = argv[i];
+	}
+	if (rev) {
+		if (git_resolve_commit(r->top, rev, &commit, &err) || git_batch_open(&gb, r->top, &err)) {
+			ret = error("%s", err.buf);
+			goto done;
+		}
+		if (nargs > 1)
+			ret = pointers_from_args(r, nargs, args, &ptrs, &np);
+		else if (git_list_pointers_at(r->top, commit.buf, &ptrs, &np, &err))
+			ret = error("%s", err.buf);
+	} else {
+		ret = pointers_from_args(r, nargs, args, &ptrs, &np);
+	}
+	if (ret)
+		goto done;
 	if (repo_open_store(r, 0, &err)) {
-		free_list(ptrs, np);
-		error("%s", err.buf);
-		strbuf_release(&err);
-		return 1;
+		ret = error("%s", err.buf);
+		goto done;
 	}
 	for (k = 0; k < np; k++) {
 		struct pointer p;
 		struct checkout_result res;
 		char *pabs = repo_abspath(r, ptrs[k]);
 		char *rel = xstrndup(ptrs[k], strlen(ptrs[k]) - strlen(POINTER_SUFFIX));
-		if (ptr_read(&p, pabs, &err)) {
+		if (rev ? read_pointer_at(gb, commit.buf, ptrs[k], &p, &err) : ptr_read(&p, pabs, &err)) {
 			ret = error("%s", err.buf);
 		} else {
 			o.progress = progress_start("Checking out", 0, p.size, !quiet && progress_default());
@@ -63,6 +93,10 @@ int cmd_checkout(int argc, const char **argv, struct repo *r)
 	}
 	if (!np && !quiet)
 		printf("no tracked paths\n");
+done:
+	git_batch_close(gb);
+	strbuf_release(&commit);
+	free(args);
 	free_list(ptrs, np);
 	strbuf_release(&err);
 	return ret;

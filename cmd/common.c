@@ -32,6 +32,10 @@ int transfer_parse(struct transfer *tr, const char *cmd, int argc, const char **
 			tr->quiet = 1;
 		} else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
 			tr->force = 1;
+		} else if (!strcmp(a, "--rev") && i + 1 < argc) {
+			tr->rev = argv[++i];
+		} else if (!strcmp(a, "--all-commits") && !strcmp(cmd, "push")) {
+			tr->all_commits = 1;
 		} else if (a[0] == '-' && a[1]) {
 			free(tr->args);
 			tr->args = NULL;
@@ -78,29 +82,86 @@ int transfer_open(struct transfer *tr, struct repo *r, struct strbuf *err)
 	return ret;
 }
 
+static void add_target(struct transfer *tr, const char *ptrpath, const struct pointer *p)
+{
+	tr->t = xrealloc(tr->t, (tr->n + 1) * sizeof(*tr->t));
+	tr->paths = xrealloc(tr->paths, (tr->n + 1) * sizeof(*tr->paths));
+	tr->paths[tr->n] = xstrndup(ptrpath, strlen(ptrpath) - strlen(POINTER_SUFFIX));
+	tr->t[tr->n].path = tr->paths[tr->n];
+	tr->t[tr->n].ptr = *p;
+	tr->n++;
+}
+
 int transfer_targets(struct transfer *tr, struct repo *r)
 {
-	struct strbuf err = STRBUF_INIT;
-	char **ptrs;
-	size_t np, i;
-	int ret = pointers_from_args(r, tr->nargs, tr->args, &ptrs, &np);
-	if (ret)
-		return ret;
-	tr->t = xcalloc(np + 1, sizeof(*tr->t));
-	tr->paths = xcalloc(np + 1, sizeof(*tr->paths));
-	for (i = 0; i < np; i++) {
-		char *abs = repo_abspath(r, ptrs[i]);
-		if (ptr_read(&tr->t[tr->n].ptr, abs, &err)) {
+	struct strbuf err = STRBUF_INIT, commit = STRBUF_INIT;
+	struct git_batch *gb = NULL;
+	char **ptrs = NULL;
+	size_t np = 0, i;
+	int ret = 0;
+
+	if ((tr->rev || tr->all_commits) && git_batch_open(&gb, r->top, &err)) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	if (tr->rev) {
+		if (git_resolve_commit(r->top, tr->rev, &commit, &err)) {
 			ret = error("%s", err.buf);
-		} else {
-			tr->paths[tr->n] = xstrndup(ptrs[i], strlen(ptrs[i]) - strlen(POINTER_SUFFIX));
-			tr->t[tr->n].path = tr->paths[tr->n];
-			tr->n++;
+			goto out;
 		}
+		if (tr->nargs > 1)
+			ret = pointers_from_args(r, tr->nargs, tr->args, &ptrs, &np);
+		else if (git_list_pointers_at(r->top, commit.buf, &ptrs, &np, &err))
+			ret = error("%s", err.buf);
+		for (i = 0; i < np && !ret; i++) {
+			struct pointer p;
+			if (read_pointer_at(gb, commit.buf, ptrs[i], &p, &err))
+				ret = error("%s", err.buf);
+			else
+				add_target(tr, ptrs[i], &p);
+		}
+		goto out;
+	}
+	ret = pointers_from_args(r, tr->nargs, tr->args, &ptrs, &np);
+	for (i = 0; i < np && !ret; i++) {
+		struct pointer p;
+		char *abs = repo_abspath(r, ptrs[i]);
+		if (ptr_read(&p, abs, &err))
+			ret = error("%s", err.buf);
+		else
+			add_target(tr, ptrs[i], &p);
 		free(abs);
 	}
+	if (!ret && tr->all_commits) {
+		char **oids = NULL, **paths = NULL;
+		size_t n = 0;
+		struct strbuf blob = STRBUF_INIT, type = STRBUF_INIT;
+		if (git_all_pointer_blobs(r->top, &oids, &paths, &n, &err))
+			ret = error("%s", err.buf);
+		for (i = 0; i < n && !ret; i++) {
+			struct pointer p;
+			struct strbuf what = STRBUF_INIT;
+			strbuf_addf(&what, "%s (blob %.12s)", paths[i], oids[i]);
+			if (git_batch_read(gb, oids[i], &type, &blob, &err))
+				ret = error("%s", err.buf);
+			else if (strcmp(type.buf, "blob"))
+				; /* a directory named *.cairn */
+			else if (ptr_parse(&p, blob.buf, blob.len, what.buf, &err))
+				warning("skipping %s: %s", what.buf, err.buf); /* not a pointer after all */
+			else
+				add_target(tr, paths[i], &p);
+			strbuf_release(&what);
+		}
+		strbuf_release(&type);
+		free_list(oids, n);
+		free_list(paths, n);
+		strbuf_release(&blob);
+	}
+out:
 	free_list(ptrs, np);
+	git_batch_close(gb);
 	strbuf_release(&err);
+	strbuf_release(&commit);
 	return ret;
 }
 
@@ -130,4 +191,23 @@ void transfer_report(const struct transfer *tr, const char *verb, const struct s
 	       !strcmp(verb, "pushed") ? "to" : "from", tr->name, u.buf, (unsigned long long)st->have);
 	strbuf_release(&b);
 	strbuf_release(&u);
+}
+
+int read_pointer_at(struct git_batch *b, const char *commit, const char *ptrpath,
+		    struct pointer *p, struct strbuf *err)
+{
+	struct strbuf name = STRBUF_INIT, blob = STRBUF_INIT, what = STRBUF_INIT;
+	int ret;
+	strbuf_addf(&name, "%s:%s", commit, ptrpath);
+	ret = git_batch_read(b, name.buf, NULL, &blob, err);
+	if (ret == CAIRN_ENOTFOUND)
+		ret = cerr(err, CAIRN_ENOTFOUND, "'%s' does not exist at %.12s", ptrpath, commit);
+	if (!ret) {
+		strbuf_addf(&what, "%.12s:%s", commit, ptrpath);
+		ret = ptr_parse(p, blob.buf, blob.len, what.buf, err);
+	}
+	strbuf_release(&name);
+	strbuf_release(&blob);
+	strbuf_release(&what);
+	return ret;
 }

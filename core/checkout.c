@@ -86,6 +86,74 @@ int wt_compare(struct odb_thread *t, struct wt_node *ws, const struct tree_entry
 	return r;
 }
 
+/* Report every file below a stored entry as only on one side. */
+static int emit_all(struct odb_thread *t, const struct tree_entry *e, const char *path, int side,
+		    tree_cmp_cb cb, void *data, struct strbuf *err)
+{
+	struct tree tr;
+	size_t i;
+	int r;
+	if (e->mode != MODE_DIR)
+		return side ? cb(CMP_WS_ONLY, path, NULL, e, data, err)
+			    : cb(CMP_TARGET_ONLY, path, e, NULL, data, err);
+	r = content_read_tree(t, &e->id, &e->sha, &tr, path, err);
+	if (r)
+		return r;
+	for (i = 0; !r && i < tr.n; i++) {
+		char *sub = xstrfmt("%s/%s", path, tr.e[i].name);
+		r = emit_all(t, &tr.e[i], sub, side, cb, data, err);
+		free(sub);
+	}
+	tree_release(&tr);
+	return r;
+}
+
+int tree_compare(struct odb_thread *t, const struct tree_entry *a, const struct tree_entry *b,
+		 const char *path, tree_cmp_cb cb, void *data, struct strbuf *err)
+{
+	struct tree ta, tb;
+	size_t i = 0, j = 0;
+	int r;
+
+	if (!a && !b)
+		return 0;
+	if (!a)
+		return emit_all(t, b, path, 1, cb, data, err);
+	if (!b)
+		return emit_all(t, a, path, 0, cb, data, err);
+	if (a->mode == b->mode && oid_eq(&a->id, &b->id) && a->size == b->size)
+		return 0;
+	if (a->mode != MODE_DIR && b->mode != MODE_DIR)
+		return cb(CMP_MODIFIED, path, a, b, data, err);
+	if (a->mode != MODE_DIR || b->mode != MODE_DIR) {
+		/* a file became a directory or the reverse */
+		r = emit_all(t, a, path, 0, cb, data, err);
+		return r ? r : emit_all(t, b, path, 1, cb, data, err);
+	}
+	r = content_read_tree(t, &a->id, &a->sha, &ta, path, err);
+	if (r)
+		return r;
+	r = content_read_tree(t, &b->id, &b->sha, &tb, path, err);
+	if (r) {
+		tree_release(&ta);
+		return r;
+	}
+	while (!r && (i < ta.n || j < tb.n)) {
+		const struct tree_entry *x = i < ta.n ? &ta.e[i] : NULL, *y = j < tb.n ? &tb.e[j] : NULL;
+		int c = !x ? 1 : !y ? -1 : strcmp(x->name, y->name);
+		char *sub = xstrfmt("%s/%s", path, c <= 0 ? x->name : y->name);
+		r = tree_compare(t, c <= 0 ? x : NULL, c >= 0 ? y : NULL, sub, cb, data, err);
+		free(sub);
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+	}
+	tree_release(&ta);
+	tree_release(&tb);
+	return r;
+}
+
 /* --- checkout --- */
 
 enum act_kind { A_RM = 1, A_RMDIR, A_MKDIR, A_WRITE };

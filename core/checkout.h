@@ -31,6 +31,17 @@ typedef int (*cmp_cb)(int ev, const char *path, struct wt_node *ws, const struct
 int wt_compare(struct odb_thread *t, struct wt_node *ws, const struct tree_entry *te,
 	       const char *path, cmp_cb cb, void *data, struct strbuf *err);
 
+/*
+ * Compares two stored versions: a (old) and b (new), either may be NULL.
+ * Reports each file that differs: cb(CMP_WS_ONLY = only in b (added),
+ * CMP_TARGET_ONLY = only in a (deleted), CMP_MODIFIED), with the old
+ * entry as `te` and the new one in `nw`. Equal subtrees are skipped by id.
+ */
+typedef int (*tree_cmp_cb)(int ev, const char *path, const struct tree_entry *old,
+			   const struct tree_entry *nw, void *data, struct strbuf *err);
+int tree_compare(struct odb_thread *t, const struct tree_entry *a, const struct tree_entry *b,
+		 const char *path, tree_cmp_cb cb, void *data, struct strbuf *err);
+
 /* The tree entry a pointer stands for (name = path). Free with free(e->name). */
 void ptr_to_entry(const struct pointer *p, const char *path, struct tree_entry *e);
 

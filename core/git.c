@@ -119,3 +119,176 @@ int git_list_pointers(const char *top, char ***paths, size_t *n, struct strbuf *
 	*n = k;
 	return 0;
 }
+
+struct git_batch {
+	pid_t pid;
+	FILE *in;  /* to git */
+	FILE *out; /* from git */
+};
+
+int git_batch_open(struct git_batch **out, const char *top, struct strbuf *err)
+{
+	int to[2], from[2];
+	pid_t pid;
+	struct git_batch *b;
+
+	if (pipe2(to, O_CLOEXEC) < 0)
+		return cerr_errno(err, "cannot create a pipe");
+	if (pipe2(from, O_CLOEXEC) < 0) {
+		close(to[0]);
+		close(to[1]);
+		return cerr_errno(err, "cannot create a pipe");
+	}
+	pid = fork();
+	if (pid < 0) {
+		int r = cerr_errno(err, "cannot fork");
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
+		return r;
+	}
+	if (!pid) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		if (chdir(top) < 0)
+			_exit(127);
+		execlp("git", "git", "cat-file", "--batch", (char *)NULL);
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	b = xcalloc(1, sizeof(*b));
+	b->pid = pid;
+	b->in = fdopen(to[1], "w");
+	b->out = fdopen(from[0], "r");
+	if (!b->in || !b->out) {
+		git_batch_close(b);
+		return cerr_errno(err, "cannot talk to git");
+	}
+	*out = b;
+	return 0;
+}
+
+int git_batch_read(struct git_batch *b, const char *name, struct strbuf *type,
+		   struct strbuf *content, struct strbuf *err)
+{
+	char line[512], *sp1, *sp2;
+	unsigned long long size;
+	size_t got;
+
+	if (strchr(name, '\n'))
+		return cerr(err, CAIRN_EINVAL, "a revision or path with a newline: '%s'", name);
+	if (fprintf(b->in, "%s\n", name) < 0 || fflush(b->in))
+		return cerr(err, CAIRN_EIO, "git cat-file died");
+	if (!fgets(line, sizeof(line), b->out))
+		return cerr(err, CAIRN_EIO, "git cat-file died");
+	line[strcspn(line, "\n")] = '\0';
+	if (ends_with(line, " missing") || ends_with(line, " ambiguous"))
+		return CAIRN_ENOTFOUND;
+	sp1 = strchr(line, ' ');
+	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	if (!sp1 || !sp2)
+		return cerr(err, CAIRN_EIO, "unexpected answer from git cat-file: '%s'", line);
+	*sp2 = '\0';
+	size = strtoull(sp2 + 1, NULL, 10);
+	if (type) {
+		strbuf_reset(type);
+		strbuf_addstr(type, sp1 + 1);
+	}
+	strbuf_reset(content);
+	if (size > (1ull << 30))
+		return cerr(err, CAIRN_EFORMAT, "object '%s' is too large", name);
+	strbuf_grow(content, (size_t)size);
+	got = fread(content->buf, 1, (size_t)size, b->out);
+	if (got != size || fgetc(b->out) != '\n')
+		return cerr(err, CAIRN_EIO, "short read from git cat-file");
+	strbuf_setlen(content, (size_t)size);
+	return 0;
+}
+
+void git_batch_close(struct git_batch *b)
+{
+	int status;
+	if (!b)
+		return;
+	if (b->in)
+		fclose(b->in);
+	if (b->out)
+		fclose(b->out);
+	while (waitpid(b->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	free(b);
+}
+
+int git_resolve_commit(const char *top, const char *rev, struct strbuf *out, struct strbuf *err)
+{
+	struct strbuf arg = STRBUF_INIT;
+	const char *argv[] = { "git", "rev-parse", "--verify", "--quiet", NULL, NULL };
+	int r;
+	if (!*rev || rev[0] == '-')
+		return cerr(err, CAIRN_EINVAL, "bad revision '%s'", rev);
+	strbuf_addf(&arg, "%s^{commit}", rev);
+	argv[4] = arg.buf;
+	r = run_capture(argv, top, 4096, out, err);
+	strbuf_release(&arg);
+	strbuf_rtrim(out);
+	if (r == CAIRN_EIO || (!r && out->len != 40))
+		return cerr(err, CAIRN_ENOTFOUND, "unknown revision '%s'", rev);
+	return r;
+}
+
+int git_list_pointers_at(const char *top, const char *commit, char ***paths, size_t *n,
+			 struct strbuf *err)
+{
+	const char *argv[] = { "git", "ls-tree", "-r", "-z", "--name-only", commit, NULL };
+	struct strbuf out = STRBUF_INIT;
+	char **list = NULL;
+	size_t nr = 0, alloc = 0, pos = 0;
+	int ret = run_capture(argv, top, (size_t)1 << 30, &out, err);
+	while (!ret && pos < out.len) {
+		const char *s = out.buf + pos;
+		size_t l = strlen(s);
+		pos += l + 1;
+		if (!ends_with(s, POINTER_SUFFIX) || starts_with(s, ".cairn/"))
+			continue;
+		ALLOC_GROW(list, nr + 1, alloc);
+		list[nr++] = xstrdup(s);
+	}
+	strbuf_release(&out);
+	if (nr)
+		qsort(list, nr, sizeof(*list), cmp_str);
+	*paths = list;
+	*n = nr;
+	return ret;
+}
+
+int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
+			  struct strbuf *err)
+{
+	const char *argv[] = { "git", "rev-list", "--objects", "--all", NULL };
+	struct strbuf out = STRBUF_INIT;
+	char **o = NULL, **p = NULL;
+	size_t nr = 0, ao = 0, ap = 0, pos = 0;
+	int ret = run_capture(argv, top, (size_t)4 << 30, &out, err);
+	while (!ret && pos < out.len) {
+		char *line = out.buf + pos, *nl = memchr(line, '\n', out.len - pos), *sp;
+		size_t l = nl ? (size_t)(nl - line) : out.len - pos;
+		pos += l + 1;
+		line[l] = '\0';
+		sp = strchr(line, ' ');
+		if (!sp || !ends_with(sp + 1, POINTER_SUFFIX) || starts_with(sp + 1, ".cairn/") ||
+		    !strcmp(sp + 1, ".cairn") || ends_with(sp + 1, "/" POINTER_SUFFIX))
+			continue;
+		ALLOC_GROW(o, nr + 1, ao);
+		ALLOC_GROW(p, nr + 1, ap);
+		o[nr] = xstrndup(line, (size_t)(sp - line));
+		p[nr] = xstrdup(sp + 1);
+		nr++;
+	}
+	strbuf_release(&out);
+	*oids = o;
+	*paths = p;
+	*n = nr;
+	return ret;
+}

@@ -19,4 +19,32 @@ int run_capture(const char *const *argv, const char *dir, size_t max, struct str
  */
 int git_list_pointers(const char *top, char ***paths, size_t *n, struct strbuf *err);
 
+/*
+ * One long-lived `git cat-file --batch` process: reading pointer files at
+ * any revision costs a pipe round trip, not a process.
+ */
+struct git_batch;
+int git_batch_open(struct git_batch **out, const char *top, struct strbuf *err);
+/*
+ * Reads the object `name` ("REV:PATH", or an object id) into content and
+ * its type into type (if not NULL). CAIRN_ENOTFOUND (no message) if git
+ * says it is missing; names with a newline are CAIRN_EINVAL.
+ */
+int git_batch_read(struct git_batch *b, const char *name, struct strbuf *type,
+		   struct strbuf *content, struct strbuf *err);
+void git_batch_close(struct git_batch *b);
+
+/* Pointer files committed in `commit` (sorted repo-relative paths). */
+int git_list_pointers_at(const char *top, const char *commit, char ***paths, size_t *n,
+			 struct strbuf *err);
+/*
+ * Every distinct pointer blob in the history of all branches and tags,
+ * as object ids with one path each (for push --all-commits and gc).
+ */
+int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
+			  struct strbuf *err);
+
+/* `git rev-parse --verify REV^{commit}` into out (40 hex); CAIRN_ENOTFOUND. */
+int git_resolve_commit(const char *top, const char *rev, struct strbuf *out, struct strbuf *err);
+
 #endif

@@ -443,9 +443,9 @@ test_expect_success 'push -h, fetch -h, pull -h: usage on stdout, exit 0' '
 		cairn pull -h >../out-pull 2>>../err
 	) &&
 	test_must_be_empty err &&
-	test_grep -x "usage: cairn push \[-r REMOTE\] \[-j N\] \[-q\] \[PATH...\]" out-push &&
-	test_grep -x "usage: cairn fetch \[-r REMOTE\] \[-j N\] \[-q\] \[PATH...\]" out-fetch &&
-	test_grep -x "usage: cairn pull \[-r REMOTE\] \[-j N\] \[-q\] \[-f\] \[PATH...\]" out-pull
+	test_grep -x "usage: cairn push \[-r REMOTE\] \[-j N\] \[-q\] \[--rev REV | --all-commits\] \[PATH...\]" out-push &&
+	test_grep -x "usage: cairn fetch \[-r REMOTE\] \[-j N\] \[-q\] \[--rev REV\] \[PATH...\]" out-fetch &&
+	test_grep -x "usage: cairn pull \[-r REMOTE\] \[-j N\] \[-q\] \[-f\] \[--rev REV\] \[PATH...\]" out-pull
 '
 
 # bad_options: push, fetch and pull refuse bad options with exit 129.
