@@ -65,6 +65,7 @@ int cmd_status(int argc, const char **argv, struct repo *r);
 int cmd_checkout(int argc, const char **argv, struct repo *r);
 int cmd_ls(int argc, const char **argv, struct repo *r);
 int cmd_diff(int argc, const char **argv, struct repo *r);
+int cmd_log(int argc, const char **argv, struct repo *r);
 int cmd_stats(int argc, const char **argv, struct repo *r);
 int cmd_config(int argc, const char **argv, struct repo *r);
 int cmd_remote(int argc, const char **argv, struct repo *r);

@@ -25,6 +25,8 @@ const struct cmd_struct commands[] = {
 	{ "diff", cmd_diff, NEED_REPO,
 	  "cairn diff [--json] [--stat] [REV [REV2]] [--] [PATH...]\ncairn diff [--json] [--stat] A.cairn B.cairn",
 	  "show which files changed between versions of tracked data" },
+	{ "log", cmd_log, NEED_REPO, "cairn log [--json] [-n N] PATH[.cairn]",
+	  "show the commits that changed a tracked path, with its versions" },
 	{ "ls", cmd_ls, NEED_REPO, "cairn ls [--json] [-r|--recursive] PATH[.cairn]",
 	  "list the files of the version a pointer names" },
 	{ "stats", cmd_stats, NEED_REPO, "cairn stats [--json]",

@@ -140,4 +140,48 @@ test_expect_success 'pull --rev of a revision whose data the remote lacks: a cle
 	test_grep "^error: remote .origin. does not have" err
 '
 
+test_expect_success 'log lists every commit of the dataset with its version' '
+	cd repo &&
+	git log --format=%H -- data.cairn >expect &&
+	cairn log data >out &&
+	sed -n "s/^commit //p" out >actual &&
+	test_cmp expect actual &&
+	cairn log --json data.cairn >out.json &&
+	python3 -c "
+import json
+d = json.load(open(\"out.json\"))
+assert d[\"path\"] == \"data\"
+first = d[\"commits\"][-1]
+assert first[\"added\"] >= 1 and first[\"deleted_files\"] == 0 and first[\"modified\"] == 0, first
+for c in d[\"commits\"]:
+    assert len(c[\"id\"]) == 32 and c[\"size\"] > 0
+print(len(d[\"commits\"]))
+" >n && test "$(cat n)" = "$(wc -l <expect)" &&
+	cairn log -n 3 data | grep -c "^commit " >three && test "$(cat three)" = 3
+'
+
+test_expect_success 'log: the +/- counts match diff between consecutive versions' '
+	cd repo &&
+	c5=$(cat ../saved/5.commit) && c6=$(cat ../saved/6.commit) &&
+	cairn diff --json "$c5" "$c6" >d.json &&
+	cairn log --json data >l.json &&
+	python3 -c "
+import json
+d = json.load(open(\"d.json\"))[\"paths\"][0]
+for c in json.load(open(\"l.json\"))[\"commits\"]:
+    if c[\"commit\"] == \"$c6\":
+        assert (c[\"added\"], c[\"deleted_files\"], c[\"modified\"]) == (d[\"added\"], d[\"deleted\"], d[\"modified\"]), (c, d)
+        break
+else:
+    raise SystemExit(\"commit not in log\")
+"
+'
+
+test_expect_success 'log of an untracked path, and bad usage' '
+	cd repo &&
+	cairn log nothing >out && test_grep "no commit changed" out &&
+	test_must_fail cairn log 2>err && test_grep "^usage: cairn log" err &&
+	test_must_fail cairn log a b 2>err && test_grep "^usage: cairn log" err
+'
+
 test_done
