@@ -73,6 +73,8 @@ int cmd_push(int argc, const char **argv, struct repo *r);
 int cmd_fetch(int argc, const char **argv, struct repo *r);
 int cmd_pull(int argc, const char **argv, struct repo *r);
 int cmd_help(int argc, const char **argv, struct repo *r);
+int cmd_install(int argc, const char **argv, struct repo *r);
+int cmd_merge_driver(int argc, const char **argv, struct repo *r);
 int cmd_version(int argc, const char **argv, struct repo *r);
 
 #endif

@@ -43,6 +43,10 @@ const struct cmd_struct commands[] = {
 	{ "config", cmd_config, NEED_REPO,
 	  "cairn config [--local|--user] KEY [VALUE]\ncairn config [--local|--user] --unset KEY\ncairn config --list",
 	  "get and set repository options" },
+	{ "install", cmd_install, NEED_REPO, "cairn install [--uninstall]",
+	  "set up git hooks and the merge driver for pointer files" },
+	{ "merge-driver", cmd_merge_driver, NEED_REPO, "cairn merge-driver BASE OURS THEIRS PATH",
+	  "merge pointer files (called by git, set up by cairn install)" },
 	{ "help", cmd_help, 0, "cairn help [COMMAND]", "show help for cairn or a command" },
 	{ "version", cmd_version, 0, "cairn version", "show the version" },
 };
