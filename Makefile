@@ -38,6 +38,8 @@ CMD_OBJS = $(patsubst %.c,%.o,$(filter-out cmd/help-text.c,$(wildcard cmd/*.c)))
 MAN_PAGES = $(sort $(wildcard Documentation/cairn-*.md))
 UNIT_SRCS = $(wildcard t/unit/*.c)
 UNIT_BINS = $(patsubst %.c,%,$(UNIT_SRCS))
+FUZZ_NAMES = pointer tree manifest packidx config url
+FUZZ_REPLAY = $(patsubst %,t/fuzz/replay-%,$(FUZZ_NAMES))
 HELPER_SRCS = $(wildcard t/helper/*.c)
 HELPER_BINS = $(patsubst %.c,%,$(HELPER_SRCS))
 
@@ -59,7 +61,7 @@ libcairn.a: $(CORE_OBJS) $(REMOTE_OBJS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 .flavour-$(FLAVOUR):
-	rm -f .flavour-* core/*.o remote/*.o cmd/*.o libcairn.a cairn $(UNIT_BINS) $(HELPER_BINS)
+	rm -f .flavour-* core/*.o remote/*.o cmd/*.o libcairn.a cairn $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY)
 	touch $@
 
 cmd/help-text.c: $(MAN_PAGES) Documentation/gen-help.sh
@@ -67,6 +69,10 @@ cmd/help-text.c: $(MAN_PAGES) Documentation/gen-help.sh
 
 t/unit/%: t/unit/%.c t/unit/tap.h libcairn.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcairn.a $(LIBS)
+
+# each fuzz target linked with a plain driver that replays its corpus
+t/fuzz/replay-%: t/fuzz/fuzz-%.c t/fuzz/replay.c libcairn.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ t/fuzz/fuzz-$*.c t/fuzz/replay.c libcairn.a $(LIBS)
 
 t/helper/%: t/helper/%.c libcairn.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcairn.a $(LIBS)
@@ -98,7 +104,28 @@ test-deps:
 		fi; \
 	fi
 
-build-tests: cairn $(UNIT_BINS) $(HELPER_BINS)
+build-tests: cairn $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY)
+
+# libFuzzer (clang): make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGETS="tree url"]
+# runs each target from its seed corpus; new inputs go to build/fuzz/NAME,
+# crashes to build/fuzz/crash-NAME-*. Add keepers to t/fuzz/corpus/NAME.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	rm -rf build/fuzz/src && mkdir -p build/fuzz/src && cp -r Makefile core remote cmd t build/fuzz/src/
+	$(MAKE) --no-print-directory -C build/fuzz/src libcairn.a CC=clang DEVELOPER=1 \
+		SANITIZE=address,undefined,fuzzer-no-link
+	for t in $(FUZZ_TARGETS); do \
+		clang -g -O1 -I build/fuzz/src -include core/banned.h -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+			-o build/fuzz/fuzz-$$t t/fuzz/fuzz-$$t.c build/fuzz/src/libcairn.a $(LIBS) || exit 1; \
+		mkdir -p build/fuzz/$$t; \
+		build/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/crash-$$t- \
+			-print_final_stats=1 build/fuzz/$$t t/fuzz/corpus/$$t >build/fuzz/$$t.log 2>&1; \
+		st=$$?; grep -E "^Done|number_of_executed_units|ERROR" build/fuzz/$$t.log; \
+		[ $$st = 0 ] || { echo "fuzz-$$t found a crash: see build/fuzz/$$t.log"; exit 1; }; \
+	done
+
 
 # -j2: two test scripts at once; each script runs in its own trash dir.
 # `make test` runs the suite, then the same suite under ASan+UBSan in a
@@ -122,7 +149,7 @@ test-sanitize:
 	rm -rf build/sanitize && mkdir -p build/sanitize
 	cp Makefile build/sanitize/ && for d in core remote cmd t Documentation; do \
 		if [ -d $$d ]; then cp -r $$d build/sanitize/; fi; done
-	rm -rf build/sanitize/t/trash.* build/sanitize/*/*.o build/sanitize/t/unit/*-test
+	rm -rf build/sanitize/t/trash.* build/sanitize/*/*.o build/sanitize/t/unit/*-test build/sanitize/t/fuzz/replay-*
 	$(MAKE) --no-print-directory -C build/sanitize build-tests SANITIZE=address,undefined
 	cd build/sanitize && prove $(PROVE_OPTS) $(UNIT_BINS) t/t[0-9]*.sh
 
@@ -132,7 +159,7 @@ demo: all
 	./contrib/demo.sh
 
 clean:
-	rm -f cairn libcairn.a core/*.o remote/*.o cmd/*.o cmd/help-text.c .flavour-* $(UNIT_BINS) $(HELPER_BINS)
+	rm -f cairn libcairn.a core/*.o remote/*.o cmd/*.o cmd/help-text.c .flavour-* $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY)
 	rm -rf t/trash.* build
 
-.PHONY: all deps-check test-deps build-tests test test-sanitize demo clean
+.PHONY: all deps-check test-deps build-tests test test-sanitize demo clean fuzz

@@ -73,9 +73,10 @@ int ptr_parse(struct pointer *p, const char *data, size_t len, const char *what,
 			size_t vl;
 			while (e < data + len && (*e == ' ' || *e == '\t'))
 				e++;
-			vl = strcspn(e, "\r\n \t");
-			if (e + vl > data + len)
-				vl = (size_t)(data + len - e);
+			vl = 0; /* the data need not end with a NUL: stay within len */
+			while (e + vl < data + len && e[vl] != '\r' && e[vl] != '\n' && e[vl] != ' ' &&
+			       e[vl] != '\t')
+				vl++;
 			if (!parse_u64(e, vl, &ver) && ver > POINTER_VERSION)
 				return cerr(err, CAIRN_EVERSION,
 					    "pointer file '%s' has version %llu; this cairn reads version %d (upgrade cairn)",
