@@ -68,6 +68,8 @@ int cmd_diff(int argc, const char **argv, struct repo *r);
 int cmd_log(int argc, const char **argv, struct repo *r);
 int cmd_stats(int argc, const char **argv, struct repo *r);
 int cmd_config(int argc, const char **argv, struct repo *r);
+int cmd_gc(int argc, const char **argv, struct repo *r);
+int cmd_fsck(int argc, const char **argv, struct repo *r);
 int cmd_remote(int argc, const char **argv, struct repo *r);
 int cmd_push(int argc, const char **argv, struct repo *r);
 int cmd_fetch(int argc, const char **argv, struct repo *r);

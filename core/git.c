@@ -107,7 +107,7 @@ int git_list_pointers(const char *top, char ***paths, size_t *n, struct strbuf *
 	}
 	strbuf_release(&out);
 	if (nr)
-		qsort(list, nr, sizeof(*list), cmp_str);
+		sort_array(list, nr, sizeof(*list), cmp_str);
 	for (i = k = 0; i < nr; i++) {
 		if (k && !strcmp(list[k - 1], list[i])) {
 			free(list[i]);
@@ -257,7 +257,7 @@ int git_list_pointers_at(const char *top, const char *commit, char ***paths, siz
 	}
 	strbuf_release(&out);
 	if (nr)
-		qsort(list, nr, sizeof(*list), cmp_str);
+		sort_array(list, nr, sizeof(*list), cmp_str);
 	*paths = list;
 	*n = nr;
 	return ret;

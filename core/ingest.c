@@ -329,7 +329,7 @@ int ingest_nodes(struct repo *r, struct odb_batch *b, struct wt_node **roots, si
 		todo_bytes += f->size;
 	}
 	progress_set_totals(p, nt, todo_bytes);
-	qsort(todo, nt, sizeof(*todo), size_desc);
+	sort_array(todo, nt, sizeof(*todo), size_desc);
 
 	memset(&in, 0, sizeof(in));
 	in.r = r;

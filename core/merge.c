@@ -101,7 +101,7 @@ int tree_merge3(struct odb_batch *b, struct odb_thread *t, const struct tree_ent
 			}
 	}
 	if (nn)
-		qsort(names, nn, sizeof(*names), strcmp_ptr);
+		sort_array(names, nn, sizeof(*names), strcmp_ptr);
 	tree_init(&merged);
 	for (i = 0; i < nn && !r; i++) {
 		struct tree_entry m;

@@ -123,7 +123,7 @@ static int entry_cmp(const void *a, const void *b)
 
 void tree_sort(struct tree *t)
 {
-	qsort(t->e, t->n, sizeof(*t->e), entry_cmp);
+	sort_array(t->e, t->n, sizeof(*t->e), entry_cmp);
 }
 
 void tree_encode(const struct tree *t, struct strbuf *out, struct oid *id, struct sha256 *sha)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@ struct odb_batch {
 	struct oidset seen;      /* everything put in this batch */
 	struct odb_stats stats;
 	int failed;              /* first error code, sticky */
+	int replace;             /* repair: store and index over existing entries */
 	struct strbuf errmsg;
 };
 
@@ -71,6 +73,7 @@ int odb_open(struct odb **out, const char *dir, const struct odb_opts *opts, int
 	odb->packdir = xstrfmt("%s/packs", dir);
 	odb->tmpdir = xstrfmt("%s/tmp", dir);
 	odb->opts = *opts;
+	odb->lock_fd = -1;
 	if (!odb->opts.pack_size)
 		odb->opts.pack_size = ODB_PACK_SIZE_DEFAULT;
 	pthread_mutex_init(&odb->fd_lock, NULL);
@@ -87,6 +90,7 @@ void odb_close(struct odb *odb)
 		if (odb->fds[i] >= 0)
 			close(odb->fds[i]);
 	free(odb->fds);
+	odb_unlock(odb);
 	idx_close(odb->idx);
 	pthread_mutex_destroy(&odb->fd_lock);
 	free(odb->dir);
@@ -219,29 +223,19 @@ static int pack_fd(struct odb_thread *t, uint32_t no, char *hex, struct strbuf *
 	return fd;
 }
 
-int odb_read(struct odb_thread *t, const struct oid *id, int type, struct strbuf *out,
-	     struct strbuf *err)
+int odb_read_at(struct odb_thread *t, int fd, const char *phex, const struct oid *id, int type,
+		const struct obj_loc *loc, struct strbuf *out, struct strbuf *err)
 {
-	struct obj_loc loc;
 	struct pack_entry e;
-	char hex[OID_HEXSZ + 1], phex[OID_HEXSZ + 1];
+	char hex[OID_HEXSZ + 1];
 	size_t want;
 	ssize_t got;
-	int fd, r;
+	int r;
 
-	r = odb_lookup(t, id, type, &loc, err);
-	if (r == CAIRN_ENOTFOUND)
-		return cerr(err, r, "%s %s is not in the store", obj_type_name(type),
-			    oid_to_hex(id, hex));
-	if (r)
-		return r;
-	fd = pack_fd(t, loc.pack_no, phex, err);
-	if (fd < 0)
-		return fd;
-	want = PACK_ENTRY_HDR_SZ + (size_t)loc.stored_len;
+	want = PACK_ENTRY_HDR_SZ + (size_t)loc->stored_len;
 	strbuf_reset(&t->stored);
 	strbuf_grow(&t->stored, want);
-	got = pread_full(fd, t->stored.buf, want, (off_t)loc.offset);
+	got = pread_full(fd, t->stored.buf, want, (off_t)loc->offset);
 	if (got < 0)
 		return cerr_errno(err, "cannot read pack %s", phex);
 	oid_to_hex(id, hex);
@@ -249,8 +243,8 @@ int odb_read(struct odb_thread *t, const struct oid *id, int type, struct strbuf
 		return cerr(err, CAIRN_ECORRUPT, "%s %s: pack %s is truncated", obj_type_name(type),
 			    hex, phex);
 	if (pack_entry_header_decode((const uint8_t *)t->stored.buf, &e) || e.type != type ||
-	    !oid_eq(&e.id, id) || e.codec != loc.codec || e.raw_len != loc.raw_len ||
-	    e.stored_len != loc.stored_len)
+	    !oid_eq(&e.id, id) || e.codec != loc->codec || e.raw_len != loc->raw_len ||
+	    e.stored_len != loc->stored_len)
 		return cerr(err, CAIRN_ECORRUPT, "%s %s: entry in pack %s does not match the index",
 			    obj_type_name(type), hex, phex);
 	r = zctx_decode(t->z, e.codec, t->stored.buf + PACK_ENTRY_HDR_SZ, e.stored_len,
@@ -266,6 +260,93 @@ int odb_read(struct odb_thread *t, const struct oid *id, int type, struct strbuf
 				    obj_type_name(type), hex, phex);
 	}
 	return 0;
+}
+
+int odb_read(struct odb_thread *t, const struct oid *id, int type, struct strbuf *out,
+	     struct strbuf *err)
+{
+	struct obj_loc loc, again;
+	char hex[OID_HEXSZ + 1], phex[OID_HEXSZ + 1];
+	int fd, r;
+
+	r = odb_lookup(t, id, type, &loc, err);
+	if (r == CAIRN_ENOTFOUND)
+		return cerr(err, r, "%s %s is not in the store", obj_type_name(type),
+			    oid_to_hex(id, hex));
+	if (r)
+		return r;
+	fd = pack_fd(t, loc.pack_no, phex, err);
+	/*
+	 * gc may have moved the object to another pack and removed this one
+	 * between the lookup and the open: look once more.
+	 */
+	if (fd == CAIRN_ENOTFOUND && !odb_lookup(t, id, type, &again, NULL) &&
+	    again.pack_no != loc.pack_no) {
+		loc = again;
+		fd = pack_fd(t, loc.pack_no, phex, err);
+	}
+	if (fd < 0)
+		return fd;
+	return odb_read_at(t, fd, phex, id, type, &loc, out, err);
+}
+
+int odb_lock(struct odb *odb, int mode, int timeout_ms, struct strbuf *err)
+{
+	char *path;
+	int fd, r = 0, op, waited = 0;
+
+	pthread_mutex_lock(&odb->fd_lock);
+	if (odb->lock_fd >= 0) {
+		if (mode == ODB_LOCK_EXCLUSIVE && odb->lock_mode != ODB_LOCK_EXCLUSIVE)
+			r = cerr(err, CAIRN_EINVAL, "the store lock is held shared by this process");
+		pthread_mutex_unlock(&odb->fd_lock);
+		return r;
+	}
+	path = xstrfmt("%s/gc.lock", odb->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		r = cerr_errno(err, "cannot open the store lock '%s'", path);
+		goto out;
+	}
+	op = mode == ODB_LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH;
+	for (;;) {
+		int block = mode == ODB_LOCK_SHARED || timeout_ms < 0;
+		if (!flock(fd, op | (block ? 0 : LOCK_NB)))
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			r = cerr_errno(err, "cannot lock '%s'", path);
+			break;
+		}
+		if (waited >= timeout_ms) {
+			r = cerr(err, CAIRN_ETRANSIENT,
+				 "the store is in use by another cairn process (add, fetch, pull or gc)");
+			break;
+		}
+		usleep(20000);
+		waited += 20;
+	}
+	if (r) {
+		close(fd);
+	} else {
+		odb->lock_fd = fd;
+		odb->lock_mode = mode;
+	}
+out:
+	pthread_mutex_unlock(&odb->fd_lock);
+	free(path);
+	return r;
+}
+
+void odb_unlock(struct odb *odb)
+{
+	pthread_mutex_lock(&odb->fd_lock);
+	if (odb->lock_fd >= 0)
+		close(odb->lock_fd); /* releases the flock */
+	odb->lock_fd = -1;
+	odb->lock_mode = 0;
+	pthread_mutex_unlock(&odb->fd_lock);
 }
 
 /*
@@ -309,8 +390,14 @@ void odb_clean_tmp(struct odb *odb)
 int odb_batch_begin(struct odb *odb, struct odb_batch **out, struct strbuf *err)
 {
 	struct odb_batch *b;
+	int r;
 	if (odb->idx->readonly)
 		return cerr(err, CAIRN_EINVAL, "the store is open read-only");
+	/* held until odb_close(): a writer's pointers are written after its
+	 * batch commits, and gc must not run in between */
+	r = odb_lock(odb, ODB_LOCK_SHARED, -1, err);
+	if (r)
+		return r;
 	odb_clean_tmp(odb);
 	b = xcalloc(1, sizeof(*b));
 	b->odb = odb;
@@ -327,20 +414,22 @@ struct seal_ctx {
 	struct pack_writer *w;
 	const struct oid *pack_id;
 	uint64_t dups;
+	int replace;
 };
 
-static int seal_txn(MDB_txn *txn, void *data, struct strbuf *err)
+static const char pack_next_key[] = "pack-next";
+
+/*
+ * The number for a new pack: one more than the highest in the table and
+ * not below meta "pack-next", so that the number of a pack gc removed is
+ * never given to another (a process may still cache an fd by number).
+ */
+static int next_pack_no(struct idx *idx, MDB_txn *txn, uint32_t *out, struct strbuf *err)
 {
-	struct seal_ctx *s = data;
-	struct idx *idx = s->idx;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	uint32_t no = 0;
-	uint8_t pval[OID_RAWSZ + 8 + 4 + 8];
-	size_t i;
-	int rc;
-
-	rc = mdb_cursor_open(txn, idx->pack, &cur);
+	int rc = mdb_cursor_open(txn, idx->pack, &cur);
 	if (rc)
 		return idx_err(err, rc, "cursor");
 	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
@@ -350,21 +439,64 @@ static int seal_txn(MDB_txn *txn, void *data, struct strbuf *err)
 	if (rc && rc != MDB_NOTFOUND)
 		return idx_err(err, rc, "cursor");
 	no++;
-	memcpy(pval, s->pack_id->b, OID_RAWSZ);
-	put_le64(pval + 16, s->w->size);
-	put_le32(pval + 24, (uint32_t)s->w->n);
-	put_le64(pval + 28, s->w->raw_bytes);
+	k.mv_data = (void *)pack_next_key;
+	k.mv_size = sizeof(pack_next_key) - 1;
+	rc = mdb_get(txn, idx->meta, &k, &v);
+	if (!rc && v.mv_size == 4 && get_le32(v.mv_data) > no)
+		no = get_le32(v.mv_data);
+	else if (rc && rc != MDB_NOTFOUND)
+		return idx_err(err, rc, "pack numbers");
+	*out = no;
+	return 0;
+}
+
+static int set_pack_next(struct idx *idx, MDB_txn *txn, uint32_t next, struct strbuf *err)
+{
+	MDB_val k, v;
+	uint8_t b[4];
+	int rc;
+	put_le32(b, next);
+	k.mv_data = (void *)pack_next_key;
+	k.mv_size = sizeof(pack_next_key) - 1;
+	v.mv_data = b;
+	v.mv_size = sizeof(b);
+	rc = mdb_put(txn, idx->meta, &k, &v, 0);
+	return rc ? idx_err(err, rc, "pack numbers") : 0;
+}
+
+/* Adds pack number `no` to the pack table (never over another). */
+static int put_pack_row(struct idx *idx, MDB_txn *txn, uint32_t no, const struct oid *id,
+			uint64_t size, size_t n, uint64_t raw, struct strbuf *err)
+{
+	uint8_t pval[OID_RAWSZ + 8 + 4 + 8];
+	MDB_val k, v;
+	int rc;
+	memcpy(pval, id->b, OID_RAWSZ);
+	put_le64(pval + 16, size);
+	put_le32(pval + 24, (uint32_t)n);
+	put_le64(pval + 28, raw);
 	k.mv_data = &no;
 	k.mv_size = sizeof(no);
 	v.mv_data = pval;
 	v.mv_size = sizeof(pval);
 	rc = mdb_put(txn, idx->pack, &k, &v, MDB_NOOVERWRITE);
-	if (rc)
-		return idx_err(err, rc, "add pack");
-	s->dups = 0;
-	for (i = 0; i < s->w->n; i++) {
-		const struct pack_entry *e = &s->w->entries[i];
-		uint8_t key[OID_RAWSZ + 1], val[OBJ_LOC_SZ];
+	return rc ? idx_err(err, rc, "add pack") : 0;
+}
+
+/*
+ * Indexes the entries of pack `no`. MDB_NOOVERWRITE in `flags` leaves an
+ * object already indexed where it is and counts it in *dups.
+ */
+static int put_obj_rows(struct idx *idx, MDB_txn *txn, uint32_t no,
+			const struct pack_entry *entries, size_t n, unsigned flags,
+			uint64_t *dups, struct strbuf *err)
+{
+	uint8_t key[OID_RAWSZ + 1], val[OBJ_LOC_SZ];
+	MDB_val k, v;
+	size_t i;
+	int rc;
+	for (i = 0; i < n; i++) {
+		const struct pack_entry *e = &entries[i];
 		struct obj_loc loc = { no, e->codec, e->raw_len, e->stored_len, e->offset };
 		idx_obj_key(key, &e->id, e->type);
 		obj_loc_encode(val, &loc);
@@ -372,15 +504,36 @@ static int seal_txn(MDB_txn *txn, void *data, struct strbuf *err)
 		k.mv_size = sizeof(key);
 		v.mv_data = val;
 		v.mv_size = sizeof(val);
-		rc = mdb_put(txn, idx->obj, &k, &v, MDB_NOOVERWRITE);
+		rc = mdb_put(txn, idx->obj, &k, &v, flags);
 		if (rc == MDB_KEYEXIST) {
-			s->dups++; /* another process stored it first: ours is garbage */
+			(*dups)++; /* another process stored it first: ours is garbage */
 			continue;
 		}
 		if (rc)
 			return idx_err(err, rc, "add object");
 	}
 	return 0;
+}
+
+static int seal_txn(MDB_txn *txn, void *data, struct strbuf *err)
+{
+	struct seal_ctx *s = data;
+	struct idx *idx = s->idx;
+	uint32_t no = 0;
+	int rc;
+
+	rc = next_pack_no(idx, txn, &no, err);
+	if (!rc)
+		rc = set_pack_next(idx, txn, no + 1, err);
+	if (rc)
+		return rc;
+	rc = put_pack_row(idx, txn, no, s->pack_id, s->w->size, s->w->n, s->w->raw_bytes, err);
+	if (rc)
+		return rc;
+	s->dups = 0;
+	rc = put_obj_rows(idx, txn, no, s->w->entries, s->w->n, s->replace ? 0 : MDB_NOOVERWRITE,
+			  &s->dups, err);
+	return rc;
 }
 
 /* Make pack `w` durable and indexed; frees it. */
@@ -401,6 +554,7 @@ static int seal(struct odb_batch *b, struct pack_writer *w, struct strbuf *err)
 		s.w = w;
 		s.pack_id = &pack_id;
 		s.dups = 0;
+		s.replace = b->replace;
 		r = idx_write(b->odb->idx, seal_txn, &s, err);
 	}
 	if (!r) {
@@ -424,6 +578,11 @@ int odb_adopt_pack(struct odb *odb, const char *tmp_pack, const struct oid *pid,
 	size_t i;
 	int fd, r = 0;
 
+	r = odb_lock(odb, ODB_LOCK_SHARED, -1, err);
+	if (r) {
+		free(tmp_idx);
+		return r;
+	}
 	memset(&w, 0, sizeof(w));
 	w.size = size;
 	w.entries = e;
@@ -461,6 +620,7 @@ int odb_adopt_pack(struct odb *odb, const char *tmp_pack, const struct oid *pid,
 		sc.w = &w;
 		sc.pack_id = pid;
 		sc.dups = 0;
+		sc.replace = 0;
 		r = idx_write(odb->idx, seal_txn, &sc, err);
 	}
 	unlink(tmp_idx);
@@ -510,7 +670,7 @@ static int put_common(struct odb_batch *b, struct odb_thread *t, int type, const
 		return cerr(err, r, "%s", b->errmsg.buf);
 	if (!fresh)
 		return 0;
-	r = odb_lookup(t, id, type, &loc, err);
+	r = b->replace ? CAIRN_ENOTFOUND : odb_lookup(t, id, type, &loc, err);
 	if (!r) {
 		pthread_mutex_lock(&b->lock);
 		b->stats.objects_dup++;
@@ -602,6 +762,11 @@ int odb_read_stored(struct odb_thread *t, const struct oid *id, int type, struct
 	*stored = t->stored.buf + PACK_ENTRY_HDR_SZ;
 	*stored_len = e.stored_len;
 	return 0;
+}
+
+void odb_batch_set_replace(struct odb_batch *b)
+{
+	b->replace = 1;
 }
 
 static void drop_writer(struct pack_writer *w)
@@ -708,4 +873,195 @@ int odb_totals(struct odb_thread *t, struct odb_totals *tot, struct strbuf *err)
 	if (rc != MDB_NOTFOUND)
 		return idx_err(err, rc, "statistics");
 	return 0;
+}
+
+int odb_list_packs(struct odb_thread *t, struct odb_pack_info **out, size_t *n,
+		   struct strbuf *err)
+{
+	MDB_txn *txn = idx_rd_begin(&t->rd, err);
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct odb_pack_info *p = NULL;
+	size_t nr = 0, alloc = 0;
+	int rc;
+
+	if (!txn)
+		return CAIRN_ELMDB;
+	rc = mdb_cursor_open(txn, t->odb->idx->pack, &cur);
+	if (!rc) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			const uint8_t *b = v.mv_data;
+			if (k.mv_size != sizeof(uint32_t) || v.mv_size < 36)
+				continue;
+			ALLOC_GROW(p, nr + 1, alloc);
+			memcpy(&p[nr].no, k.mv_data, sizeof(uint32_t));
+			memcpy(p[nr].id.b, b, OID_RAWSZ);
+			p[nr].size = get_le64(b + 16);
+			p[nr].count = get_le32(b + 24);
+			p[nr].raw = get_le64(b + 28);
+			nr++;
+		}
+		mdb_cursor_close(cur);
+	}
+	idx_rd_end(&t->rd);
+	if (rc != MDB_NOTFOUND) {
+		free(p);
+		return idx_err(err, rc, "pack table");
+	}
+	*out = p;
+	*n = nr;
+	return 0;
+}
+
+int odb_foreach_object(struct odb_thread *t,
+		       int (*fn)(const struct oid *id, int type, const struct obj_loc *loc,
+				 void *data),
+		       void *data, struct strbuf *err)
+{
+	MDB_txn *txn = idx_rd_begin(&t->rd, err);
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, r = 0;
+
+	if (!txn)
+		return CAIRN_ELMDB;
+	rc = mdb_cursor_open(txn, t->odb->idx->obj, &cur);
+	if (!rc) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc && !r;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			struct obj_loc loc;
+			struct oid id;
+			int type = 0;
+			memset(&loc, 0, sizeof(loc));
+			memset(&id, 0, sizeof(id));
+			if (k.mv_size == OID_RAWSZ + 1 && !obj_loc_decode(v.mv_data, v.mv_size, &loc)) {
+				type = ((const uint8_t *)k.mv_data)[OID_RAWSZ];
+				if (type < OBJ_CHUNK || type > OBJ_TREE)
+					type = 0;
+			}
+			if (k.mv_size >= OID_RAWSZ)
+				memcpy(id.b, k.mv_data, OID_RAWSZ);
+			r = fn(&id, type, &loc, data);
+		}
+		mdb_cursor_close(cur);
+	}
+	idx_rd_end(&t->rd);
+	if (r)
+		return r;
+	if (rc != MDB_NOTFOUND)
+		return idx_err(err, rc, "object table");
+	return 0;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct rewrite_ctx {
+	struct idx *idx;
+	struct odb_rewrite *rw;
+	uint32_t *drop_packs; /* sorted copy */
+};
+
+static int rewrite_txn(MDB_txn *txn, void *data, struct strbuf *err)
+{
+	struct rewrite_ctx *c = data;
+	struct odb_rewrite *rw = c->rw;
+	struct idx *idx = c->idx;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t key[OID_RAWSZ + 1];
+	uint64_t dups = 0;
+	uint32_t no = 0;
+	size_t i;
+	int rc, r;
+
+	rw->dropped_entries = 0;
+	/* 1. new packs, their entries over whatever was indexed */
+	r = next_pack_no(idx, txn, &no, err);
+	if (r)
+		return r;
+	for (i = 0; i < rw->npacks; i++, no++) {
+		const struct odb_new_pack *np = &rw->packs[i];
+		r = put_pack_row(idx, txn, no, &np->id, np->size, np->n, np->raw, err);
+		if (r)
+			return r;
+		r = put_obj_rows(idx, txn, no, np->e, np->n, 0, &dups, err);
+		if (r)
+			return r;
+	}
+	r = set_pack_next(idx, txn, no, err);
+	if (r)
+		return r;
+	/* 2. dead entries */
+	for (i = 0; i < rw->ndrop; i++) {
+		idx_obj_key(key, &rw->drop[i].id, rw->drop[i].type);
+		k.mv_data = key;
+		k.mv_size = sizeof(key);
+		rc = mdb_del(txn, idx->obj, &k, NULL);
+		if (rc && rc != MDB_NOTFOUND)
+			return idx_err(err, rc, "delete object");
+	}
+	if (!rw->ndrop_packs)
+		return 0;
+	/* 3. dropped packs, and whatever still points into them */
+	for (i = 0; i < rw->ndrop_packs; i++) {
+		uint32_t d = c->drop_packs[i];
+		k.mv_data = &d;
+		k.mv_size = sizeof(d);
+		rc = mdb_del(txn, idx->pack, &k, NULL);
+		if (rc && rc != MDB_NOTFOUND)
+			return idx_err(err, rc, "delete pack");
+	}
+	rc = mdb_cursor_open(txn, idx->obj, &cur);
+	if (rc)
+		return idx_err(err, rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct obj_loc loc;
+		if (obj_loc_decode(v.mv_data, v.mv_size, &loc))
+			continue;
+		if (!bsearch(&loc.pack_no, c->drop_packs, rw->ndrop_packs, sizeof(uint32_t), u32_cmp))
+			continue;
+		rc = mdb_cursor_del(cur, 0);
+		if (rc)
+			break;
+		rw->dropped_entries++;
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return idx_err(err, rc, "delete object");
+	return 0;
+}
+
+int odb_rewrite(struct odb *odb, struct odb_rewrite *rw, struct strbuf *err)
+{
+	struct rewrite_ctx c;
+	size_t i;
+	int r;
+
+	c.idx = odb->idx;
+	c.rw = rw;
+	c.drop_packs = xcalloc(rw->ndrop_packs + 1, sizeof(uint32_t));
+	if (rw->ndrop_packs)
+		memcpy(c.drop_packs, rw->drop_packs, rw->ndrop_packs * sizeof(uint32_t));
+	sort_array(c.drop_packs, rw->ndrop_packs, sizeof(uint32_t), u32_cmp);
+	r = idx_write(odb->idx, rewrite_txn, &c, err);
+	if (!r) {
+		/* our own cached fds of dropped packs: their files go next */
+		pthread_mutex_lock(&odb->fd_lock);
+		for (i = 0; i < rw->ndrop_packs; i++) {
+			uint32_t no = rw->drop_packs[i];
+			if (no < odb->nfds && odb->fds[no] >= 0) {
+				close(odb->fds[no]);
+				odb->fds[no] = -1;
+			}
+		}
+		pthread_mutex_unlock(&odb->fd_lock);
+	}
+	free(c.drop_packs);
+	return r;
 }

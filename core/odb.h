@@ -35,6 +35,8 @@ struct odb {
 	pthread_mutex_t fd_lock;
 	int *fds;          /* pack number -> open fd, or -1 */
 	size_t nfds;
+	int lock_fd;       /* DIR/gc.lock while held (odb_lock), else -1 */
+	int lock_mode;     /* ODB_LOCK_SHARED or ODB_LOCK_EXCLUSIVE when held */
 };
 
 struct odb_thread {
@@ -71,6 +73,24 @@ struct odb_stats {
 	uint64_t raw_new, stored_new; /* bytes of new objects */
 	uint64_t packs_new;
 };
+
+/*
+ * The store lock, DIR/gc.lock, taken with flock(2). Every writer holds it
+ * shared: odb_batch_begin() and odb_adopt_pack() take it, and it stays held
+ * until odb_unlock() or odb_close(), so that the pointer files a command
+ * writes after its batch commits are covered too. gc holds it exclusive
+ * while it decides what is garbage and removes it. The kernel drops the
+ * lock when the process dies, so a killed process never leaves it stale.
+ *
+ * Taking it again in any mode while it is held is a no-op (0), except that
+ * a shared lock cannot become exclusive (CAIRN_EINVAL). A shared lock waits
+ * for as long as gc runs. An exclusive lock waits up to timeout_ms
+ * (forever when negative), then fails with CAIRN_ETRANSIENT. Other errors:
+ * CAIRN_EIO (the lock file cannot be opened).
+ */
+enum { ODB_LOCK_SHARED = 1, ODB_LOCK_EXCLUSIVE = 2 };
+int odb_lock(struct odb *odb, int mode, int timeout_ms, struct strbuf *err);
+void odb_unlock(struct odb *odb);
 
 /* Removes temp files left in DIR/tmp by processes that no longer run. */
 void odb_clean_tmp(struct odb *odb);
@@ -109,6 +129,14 @@ int odb_read_stored(struct odb_thread *t, const struct oid *id, int type, struct
 int odb_adopt_pack(struct odb *odb, const char *tmp_pack, const struct oid *pid, uint64_t size,
 		   struct pack_entry *e, size_t n, struct strbuf *err);
 
+/*
+ * Repair mode: objects put into this batch are stored even when the store
+ * indexes them already, and their index entries are replaced by the new
+ * copies when the packs are sealed (for fsck --repair). Call before the
+ * first put.
+ */
+void odb_batch_set_replace(struct odb_batch *b);
+
 /* Seals the open pack, waits for other seals, frees the batch. */
 int odb_batch_commit(struct odb_batch *b, struct odb_stats *stats, struct strbuf *err);
 /* Drops the open pack (its temp file is removed) and frees the batch. */
@@ -122,5 +150,74 @@ struct odb_totals {
 	uint64_t stored_bytes[4];
 };
 int odb_totals(struct odb_thread *t, struct odb_totals *tot, struct strbuf *err);
+
+/* One record of the index's pack table. */
+struct odb_pack_info {
+	uint32_t no;
+	struct oid id;     /* the pack's name */
+	uint64_t size;     /* bytes of the pack file */
+	uint32_t count;    /* entries in the pack file */
+	uint64_t raw;      /* sum of their raw_len */
+};
+/* Every pack the index names, by increasing number; *out is malloc'd. */
+int odb_list_packs(struct odb_thread *t, struct odb_pack_info **out, size_t *n,
+		   struct strbuf *err);
+
+/*
+ * Calls fn for every object the index holds, in key order, inside one read
+ * snapshot of t (fn must not use t). A non-zero return of fn stops the walk
+ * and is returned. Entries with a malformed key or value are passed with
+ * type 0.
+ */
+int odb_foreach_object(struct odb_thread *t,
+		       int (*fn)(const struct oid *id, int type, const struct obj_loc *loc,
+				 void *data),
+		       void *data, struct strbuf *err);
+
+/*
+ * Reads and verifies, as odb_read() does, object (id, type) at `loc` in the
+ * open pack file `fd` (named `pack` in messages), without the index: the
+ * entry header must match loc, the bytes must decode, and a chunk or tree
+ * must hash to id. Errors: CAIRN_ECORRUPT (also for a short read), CAIRN_EIO.
+ */
+int odb_read_at(struct odb_thread *t, int fd, const char *pack, const struct oid *id, int type,
+		const struct obj_loc *loc, struct strbuf *out, struct strbuf *err);
+
+/* An (oid, type) key of the index. */
+struct odb_key {
+	struct oid id;
+	uint8_t type;
+};
+
+/* A pack already durable in DIR/packs, to be indexed by odb_rewrite(). */
+struct odb_new_pack {
+	struct oid id;
+	uint64_t size, raw;
+	const struct pack_entry *e;
+	size_t n;
+};
+
+/*
+ * One write transaction that changes where objects live (gc, repair):
+ *  1. each new pack gets the next pack number, and each of its entries is
+ *     indexed there, replacing the entry of the same key if there is one;
+ *  2. the index entries `drop` are deleted;
+ *  3. the packs `drop_packs` are removed from the pack table, with every
+ *     object entry still pointing into them.
+ * Nothing is unlinked: the caller removes the files of dropped packs after
+ * this returns (a crash in between leaves files that nothing names). The
+ * new packs' files must be durable before the call. Pack numbers are never
+ * reused. Errors: those of idx_write().
+ */
+struct odb_rewrite {
+	const struct odb_new_pack *packs;
+	size_t npacks;
+	const struct odb_key *drop;
+	size_t ndrop;
+	const uint32_t *drop_packs;
+	size_t ndrop_packs;
+	uint64_t dropped_entries; /* out: entries removed by step 3 */
+};
+int odb_rewrite(struct odb *odb, struct odb_rewrite *rw, struct strbuf *err);
 
 #endif

@@ -94,7 +94,7 @@ void pack_idx_encode(struct strbuf *out, const struct oid *pack_id, uint64_t pac
 	size_t i;
 
 	if (n)
-		qsort(e, n, sizeof(*e), pack_entry_cmp);
+		sort_array(e, n, sizeof(*e), pack_entry_cmp);
 	strbuf_reset(out);
 	strbuf_grow(out, PACK_IDX_HDR_SZ + n * PACK_IDX_ENTRY_SZ + PACK_IDX_TRAILER_SZ);
 	memcpy(hdr, idx_magic, 8);

@@ -4,6 +4,7 @@
  * Small utilities shared by every module: error codes, the growable buffer
  * (strbuf), checked allocation, and a few path and I/O helpers.
  */
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -99,6 +100,14 @@ int cairn_errno_code(int e);
 int cerr_errno(struct strbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Little-endian fixed-width encoding. */
+/* qsort that accepts an empty array (qsort's base must not be NULL). */
+static inline void sort_array(void *base, size_t n, size_t size,
+			      int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static inline void put_le32(uint8_t *p, uint32_t v)
 {
 	p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24;

@@ -173,7 +173,7 @@ static int read_entries(struct scan_ctx *c, DIR *d, struct wt_node *dir)
 	if (errno)
 		return cerr_errno(c->err, "cannot read directory '%s'", dir->path);
 	if (dir->nkids)
-		qsort(dir->kids, dir->nkids, sizeof(*dir->kids), kid_cmp);
+		sort_array(dir->kids, dir->nkids, sizeof(*dir->kids), kid_cmp);
 	for (i = 0; i < dir->nkids; i++)
 		if (dir->kids[i].mode != MODE_DIR)
 			cache_lookup(c, &dir->kids[i]);
@@ -575,7 +575,7 @@ int wt_stat_cache_save(struct repo *r, struct wt_node **roots, size_t nroots, st
 		if (roots[i])
 			wt_collect_files(roots[i], &s.files, &s.n, &alloc);
 	if (s.n)
-		qsort(s.files, s.n, sizeof(*s.files), path_cmp);
+		sort_array(s.files, s.n, sizeof(*s.files), path_cmp);
 	s.roots = roots;
 	s.nroots = nroots;
 	s.dbi = r->odb->idx->stat;

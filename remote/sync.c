@@ -13,12 +13,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MARKER "cairn-remote"
 #define MARKER_TEXT "cairn remote format 1\n"
+
+/* Fails unless the remote holds cairn data (its marker file). */
+static int require_marker(struct remote *rem, struct strbuf *err)
+{
+	struct strbuf u = STRBUF_INIT;
+	uint64_t size;
+	int ret;
+	if (!rem->ops->stat(rem, MARKER, &size, err))
+		return 0;
+	remote_url_display(&rem->url, &u);
+	ret = cerr(err, CAIRN_ENOTFOUND,
+		   "remote '%s' (%s) holds no cairn data yet (nothing pushed, or a wrong path)",
+		   rem->name, u.buf);
+	strbuf_release(&u);
+	return ret;
+}
+
 #define RLOC_SZ (OID_RAWSZ + 8 + 4 + 4 + 1)
-#define RPACK_SZ (8 + 4)
+/* u64 size, u32 count, i64 first seen (unix seconds, for gc -r) */
+#define RPACK_SZ (8 + 4 + 8)
 
 /* Where a remote keeps one object. */
 struct rloc {
@@ -184,11 +203,16 @@ static int add_pack_txn(MDB_txn *txn, void *data, struct strbuf *err)
 		rc = mdb_put(txn, c->idx->robj, &key, &val, 0);
 	}
 	if (!rc) {
-		put_le64(v, c->pack_size);
-		put_le32(v + 8, (uint32_t)c->n);
+		int64_t seen = (int64_t)time(NULL);
 		rkey(&k, c->remote, c->pack.b, OID_RAWSZ);
 		key.mv_data = k.buf;
 		key.mv_size = k.len;
+		/* learned again (after push recorded it, say): keep the first time */
+		if (!mdb_get(txn, c->idx->rpack, &key, &val) && val.mv_size == RPACK_SZ)
+			seen = (int64_t)get_le64((const uint8_t *)val.mv_data + 12);
+		put_le64(v, c->pack_size);
+		put_le32(v + 8, (uint32_t)c->n);
+		put_le64(v + 12, (uint64_t)seen);
 		val.mv_data = v;
 		val.mv_size = RPACK_SZ;
 		rc = mdb_put(txn, c->idx->rpack, &key, &val, 0);
@@ -340,7 +364,7 @@ static int learn_pack(struct repo *r, struct remote *rem, const char *hex, struc
  * The layout of the remote cache; a store written by a cairn with another
  * layout has its remote cache dropped and relearned from the remotes.
  */
-#define RCACHE_VERSION 2
+#define RCACHE_VERSION 3
 static const char rcache_key[] = "remote-cache-version";
 
 static int rcache_reset_txn(MDB_txn *txn, void *data, struct strbuf *err)
@@ -399,9 +423,9 @@ int sync_refresh(struct repo *r, struct remote *rem, struct sync_stats *st, stru
 	if (ret)
 		goto out;
 	if (listed.n)
-		qsort(listed.v, listed.n, sizeof(*listed.v), cmp_strp);
+		sort_array(listed.v, listed.n, sizeof(*listed.v), cmp_strp);
 	if (known.n)
-		qsort(known.v, known.n, sizeof(*known.v), cmp_strp);
+		sort_array(known.v, known.n, sizeof(*known.v), cmp_strp);
 	gone = xcalloc(known.n + 1, sizeof(*gone));
 	for (i = j = 0; i < listed.n || j < known.n;) {
 		int c = i == listed.n ? 1 : j == known.n ? -1 : strcmp(listed.v[i], known.v[j]);
@@ -420,7 +444,7 @@ int sync_refresh(struct repo *r, struct remote *rem, struct sync_stats *st, stru
 	}
 	if (ngone) {
 		struct drop_ctx d = { r->odb->idx, rem->name, gone, ngone };
-		qsort(gone, ngone, sizeof(*gone), oid_cmp_v);
+		sort_array(gone, ngone, sizeof(*gone), oid_cmp_v);
 		ret = idx_write(r->odb->idx, drop_packs_txn, &d, err);
 	}
 out:
@@ -758,7 +782,7 @@ static int push_chunks(struct push *p, struct want_list *l, struct strbuf *err)
 	}
 	if (ret)
 		return ret;
-	qsort(l->v, l->n, sizeof(*l->v), want_by_local_pack);
+	sort_array(l->v, l->n, sizeof(*l->v), want_by_local_pack);
 	for (i = 0; i < l->n && !ret; i = j) {
 		char hex[OID_HEXSZ + 1];
 		uint32_t count = 0;
@@ -1161,7 +1185,7 @@ static int fetch_list(struct fetch *f, struct want_list *l, struct strbuf *err)
 				    l->v[i].path);
 		}
 	}
-	qsort(l->v, l->n, sizeof(*l->v), want_by_pack);
+	sort_array(l->v, l->n, sizeof(*l->v), want_by_pack);
 	memset(&j, 0, sizeof(j));
 	j.f = f;
 	j.v = l->v;
@@ -1222,7 +1246,6 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 	struct want_list level = { 0 }, next = { 0 }, missing = { 0 };
 	struct file_ref *files = NULL;
 	size_t nfiles = 0, afiles = 0, i, k;
-	uint64_t msize;
 	int ret;
 
 	memset(&f, 0, sizeof(f));
@@ -1232,15 +1255,9 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 	f.o = o;
 	odb_thread_init(&f.t, r->odb);
 	oidset_init(&f.seen);
-	if (rem->ops->stat(rem, MARKER, &msize, err)) {
-		struct strbuf u = STRBUF_INIT;
-		remote_url_display(&rem->url, &u);
-		ret = cerr(err, CAIRN_ENOTFOUND,
-			   "remote '%s' (%s) holds no cairn data yet (nothing pushed, or a wrong path)",
-			   rem->name, u.buf);
-		strbuf_release(&u);
+	ret = require_marker(rem, err);
+	if (ret)
 		goto out;
-	}
 	ret = sync_refresh(r, rem, st, err);
 	for (i = 0; i < n && !ret; i++) {
 		if (tg[i].ptr.is_dir) {
@@ -1359,5 +1376,485 @@ out:
 	free(files);
 	oidset_release(&f.seen);
 	odb_thread_release(&f.t);
+	return ret;
+}
+
+/* --- gc and fsck --- */
+
+static int rpack_cmp(const void *a, const void *b)
+{
+	return oid_cmp(&((const struct sync_rpack *)a)->id, &((const struct sync_rpack *)b)->id);
+}
+
+int sync_remote_packs(struct repo *r, const char *name, const struct oidset *live,
+		      struct sync_rpack **out, size_t *n, struct strbuf *err)
+{
+	struct strbuf k = STRBUF_INIT;
+	struct odb_thread t;
+	struct sync_rpack *v = NULL;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val key, val;
+	size_t nr = 0, alloc = 0, pl = strlen(name) + 1;
+	int rc = 0, ret = 0;
+
+	odb_thread_init(&t, r->odb);
+	txn = idx_rd_begin(&t.rd, err);
+	if (!txn) {
+		odb_thread_release(&t);
+		return CAIRN_ELMDB;
+	}
+	rkey(&k, name, (const uint8_t *)"", 0);
+	rc = mdb_cursor_open(txn, r->odb->idx->rpack, &cur);
+	if (!rc) {
+		key.mv_data = k.buf;
+		key.mv_size = k.len;
+		for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); !rc;
+		     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+			const uint8_t *b = val.mv_data;
+			if (key.mv_size != pl + OID_RAWSZ || memcmp(key.mv_data, k.buf, pl))
+				break;
+			ALLOC_GROW(v, nr + 1, alloc);
+			memset(&v[nr], 0, sizeof(v[nr]));
+			memcpy(v[nr].id.b, (const uint8_t *)key.mv_data + pl, OID_RAWSZ);
+			if (val.mv_size == RPACK_SZ) {
+				v[nr].size = get_le64(b);
+				v[nr].count = get_le32(b + 8);
+				v[nr].first_seen = (int64_t)get_le64(b + 12);
+			} else {
+				v[nr].first_seen = (int64_t)time(NULL); /* unknown: as young as can be */
+			}
+			nr++;
+		}
+		mdb_cursor_close(cur);
+	}
+	if (nr)
+		sort_array(v, nr, sizeof(*v), rpack_cmp);
+	/* robj: remote NUL oid type pack -> location; count the live ones per pack */
+	if (!rc || rc == MDB_NOTFOUND)
+		rc = mdb_cursor_open(txn, r->odb->idx->robj, &cur);
+	if (!rc) {
+		key.mv_data = k.buf;
+		key.mv_size = k.len;
+		for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); !rc;
+		     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+			const uint8_t *kb = key.mv_data;
+			struct sync_rpack probe, *p;
+			struct rloc l;
+			struct oid id;
+			if (key.mv_size < pl || memcmp(kb, k.buf, pl))
+				break;
+			if (key.mv_size != pl + OID_RAWSZ + 1 + OID_RAWSZ ||
+			    rloc_decode(val.mv_data, val.mv_size, &l))
+				continue;
+			memcpy(id.b, kb + pl, OID_RAWSZ);
+			if (!oidset_contains(live, &id, kb[pl + OID_RAWSZ]))
+				continue;
+			probe.id = l.pack;
+			p = bsearch(&probe, v, nr, sizeof(*v), rpack_cmp);
+			if (p)
+				p->live++;
+		}
+		mdb_cursor_close(cur);
+	}
+	idx_rd_end(&t.rd);
+	if (rc && rc != MDB_NOTFOUND)
+		ret = idx_err(err, rc, "remote cache");
+	odb_thread_release(&t);
+	strbuf_release(&k);
+	if (ret) {
+		free(v);
+		return ret;
+	}
+	*out = v;
+	*n = nr;
+	return 0;
+}
+
+int sync_remove_pack(struct repo *r, struct remote *rem, const struct oid *pack,
+		     struct strbuf *err)
+{
+	char hex[OID_HEXSZ + 1];
+	const char *ext[2] = { "idx", "pack" };
+	int i, ret = 0;
+
+	oid_to_hex(pack, hex);
+	/* the index first: a pack without one is invisible to every reader */
+	for (i = 0; i < 2 && !ret; i++) {
+		char *path = xstrfmt("packs/%s.%s", hex, ext[i]);
+		ret = rem->ops->remove(rem, path, err);
+		if (ret == CAIRN_ENOTFOUND)
+			ret = 0;
+		free(path);
+	}
+	return ret;
+}
+
+/* Every copy of (id, type) the cache knows on `remote`. */
+static size_t remote_copies(struct odb_thread *t, const char *remote, const struct oid *id,
+			    int type, struct rloc **out)
+{
+	struct strbuf k = STRBUF_INIT;
+	MDB_txn *txn = idx_rd_begin(&t->rd, NULL);
+	MDB_cursor *cur;
+	MDB_val key, val;
+	size_t n = 0, alloc = 0;
+	*out = NULL;
+	if (!txn)
+		return 0;
+	rkey_obj(&k, remote, id, type, NULL);
+	if (!mdb_cursor_open(txn, t->odb->idx->robj, &cur)) {
+		int rc;
+		key.mv_data = k.buf;
+		key.mv_size = k.len;
+		for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); !rc;
+		     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+			struct rloc l;
+			if (key.mv_size != k.len + OID_RAWSZ || memcmp(key.mv_data, k.buf, k.len))
+				break;
+			if (rloc_decode(val.mv_data, val.mv_size, &l))
+				continue;
+			ALLOC_GROW(*out, n + 1, alloc);
+			(*out)[n++] = l;
+		}
+		mdb_cursor_close(cur);
+	}
+	idx_rd_end(&t->rd);
+	strbuf_release(&k);
+	return n;
+}
+
+int sync_fetch_objects(struct repo *r, struct remote *rem, struct sync_object *v, size_t n,
+		       int replace, size_t *stored, struct strbuf *err)
+{
+	struct fetch f;
+	struct odb_batch *b = NULL;
+	struct strbuf buf = STRBUF_INIT, raw = STRBUF_INIT, oerr = STRBUF_INIT;
+	size_t i, j, nstored = 0;
+	int ret;
+
+	memset(&f, 0, sizeof(f));
+	f.r = r;
+	f.rem = rem;
+	odb_thread_init(&f.t, r->odb);
+	ret = odb_batch_begin(r->odb, &b, err);
+	if (!ret && replace)
+		odb_batch_set_replace(b);
+	for (i = 0; i < n && !ret; i++) {
+		struct rloc *copies;
+		size_t nc = remote_copies(&f.t, rem->name, &v[i].id, v[i].type, &copies);
+		v[i].status = CAIRN_ENOTFOUND;
+		for (j = 0; j < nc && v[i].status; j++) {
+			struct want w;
+			char phex[OID_HEXSZ + 1];
+			char *path = xstrfmt("packs/%s.pack", oid_to_hex(&copies[j].pack, phex));
+			memset(&w, 0, sizeof(w));
+			w.id = v[i].id;
+			w.type = v[i].type;
+			w.loc = copies[j];
+			w.path = v[i].path ? v[i].path : "";
+			strbuf_reset(&buf);
+			v[i].status = rem->ops->read(rem, path, w.loc.offset,
+						     PACK_ENTRY_HDR_SZ + (uint64_t)w.loc.stored_len, &buf,
+						     &oerr);
+			if (!v[i].status)
+				v[i].status = verify_object(&f, &f.t, &w, (const uint8_t *)buf.buf,
+							    buf.len, &raw, &oerr);
+			if (!v[i].status)
+				v[i].status = odb_put_stored(b, &f.t, w.type, &w.id, w.loc.codec,
+							     buf.buf + PACK_ENTRY_HDR_SZ,
+							     w.loc.stored_len, w.loc.raw_len, NULL, &oerr);
+			if (v[i].status == CAIRN_ENOTFOUND)
+				v[i].status = CAIRN_ECORRUPT; /* the remote lost a pack it lists */
+			free(path);
+		}
+		if (!v[i].status)
+			nstored++;
+		free(copies);
+	}
+	if (b) {
+		ret = odb_batch_commit(b, NULL, err);
+		if (ret) {
+			for (i = 0; i < n; i++)
+				if (!v[i].status)
+					v[i].status = ret;
+			nstored = 0;
+		}
+	}
+	if (stored)
+		*stored = nstored;
+	odb_thread_release(&f.t);
+	strbuf_release(&buf);
+	strbuf_release(&raw);
+	strbuf_release(&oerr);
+	return ret;
+}
+
+struct rfile {
+	char *name;
+	uint64_t size;
+};
+
+struct rfiles {
+	struct rfile *v;
+	size_t n, alloc;
+};
+
+static int collect_any(const char *name, uint64_t size, void *data)
+{
+	struct rfiles *l = data;
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	l->v[l->n].name = xstrdup(name);
+	l->v[l->n].size = size;
+	l->n++;
+	return 0;
+}
+
+static int rfile_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rfile *)a)->name, ((const struct rfile *)b)->name);
+}
+
+static const struct rfile *rfile_find(const struct rfiles *l, const char *name)
+{
+	struct rfile probe;
+	probe.name = (char *)name;
+	return bsearch(&probe, l->v, l->n, sizeof(*l->v), rfile_cmp);
+}
+
+struct rcheck {
+	struct oid id;
+	uint64_t size;
+	struct pack_entry *e;
+	size_t n;
+};
+
+static void report(void (*cb)(const struct sync_problem *, void *), void *data,
+		   const char *kind, const struct oid *pack, const struct oid *id, int type,
+		   const char *msg)
+{
+	struct sync_problem p;
+	p.kind = kind;
+	p.pack = pack;
+	p.id = id;
+	p.type = type;
+	p.msg = msg;
+	cb(&p, data);
+}
+
+/* Downloads one remote pack into a temp file and checks all of it. */
+static int check_remote_pack(struct repo *r, struct remote *rem, const struct rcheck *c,
+			     void (*cb)(const struct sync_problem *, void *), void *data,
+			     struct sync_check_stats *st, struct strbuf *err)
+{
+	struct strbuf buf = STRBUF_INIT, raw = STRBUF_INIT, msg = STRBUF_INIT, oerr = STRBUF_INIT;
+	char hex[OID_HEXSZ + 1];
+	char *tmp = xstrfmt("%s/fsck-%ld-XXXXXX", r->odb->tmpdir, (long)getpid());
+	char *path;
+	struct odb_thread t;
+	struct oid_ctx oc;
+	struct oid got;
+	uint64_t off = 0;
+	size_t i, bad = 0;
+	int fd = mkstemp(tmp), ret = 0;
+
+	oid_to_hex(&c->id, hex);
+	path = xstrfmt("packs/%s.pack", hex);
+	if (fd < 0) {
+		ret = cerr_errno(err, "cannot create '%s'", tmp);
+		free(tmp);
+		free(path);
+		return ret;
+	}
+	odb_thread_init(&t, r->odb);
+	oid_ctx_init(&oc);
+	while (off < c->size) {
+		uint64_t want = c->size - off < (8u << 20) ? c->size - off : (8u << 20);
+		strbuf_reset(&buf);
+		ret = rem->ops->read(rem, path, off, want, &buf, err);
+		if (ret || !buf.len)
+			break;
+		if (pwrite_all(fd, buf.buf, buf.len, (off_t)off) < 0) {
+			ret = cerr_errno(err, "cannot write '%s'", tmp);
+			break;
+		}
+		oid_ctx_update(&oc, buf.buf, buf.len);
+		off += buf.len;
+		st->bytes += buf.len;
+	}
+	oid_ctx_final(&oc, &got);
+	if (ret == CAIRN_ENOTFOUND) {
+		report(cb, data, "missing-pack", &c->id, NULL, 0, err->buf);
+		ret = 0;
+		goto out;
+	}
+	if (ret)
+		goto out;
+	st->sampled++;
+	if (off != c->size) {
+		strbuf_addf(&msg, "remote pack %s is %llu bytes, its index says %llu", hex,
+			    (unsigned long long)off, (unsigned long long)c->size);
+		report(cb, data, "pack-size", &c->id, NULL, 0, msg.buf);
+	}
+	for (i = 0; i < c->n; i++) {
+		const struct pack_entry *e = &c->e[i];
+		struct obj_loc loc;
+		int r2;
+		memset(&loc, 0, sizeof(loc));
+		loc.codec = e->codec;
+		loc.raw_len = e->raw_len;
+		loc.stored_len = e->stored_len;
+		loc.offset = e->offset;
+		r2 = odb_read_at(&t, fd, hex, &e->id, e->type, &loc, &raw, &oerr);
+		if (!r2 && e->type == OBJ_MANIFEST) {
+			struct manifest m;
+			r2 = manifest_decode(&m, raw.buf, raw.len, &oerr);
+			manifest_release(&m);
+		}
+		st->objects++;
+		if (r2) {
+			bad++;
+			strbuf_reset(&msg);
+			strbuf_addf(&msg, "remote '%s': %s", rem->name, oerr.buf);
+			report(cb, data, "corrupt-object", &c->id, &e->id, e->type, msg.buf);
+		}
+	}
+	/* damage outside every listed object still means bytes are wrong */
+	if (!bad && off == c->size && !oid_eq(&got, &c->id)) {
+		strbuf_reset(&msg);
+		strbuf_addf(&msg, "remote pack %s does not match its name", hex);
+		report(cb, data, "corrupt-pack", &c->id, NULL, 0, msg.buf);
+	}
+out:
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	free(path);
+	odb_thread_release(&t);
+	strbuf_release(&buf);
+	strbuf_release(&raw);
+	strbuf_release(&msg);
+	strbuf_release(&oerr);
+	return ret;
+}
+
+int sync_check_remote(struct repo *r, struct remote *rem, int read_data,
+		      void (*cb)(const struct sync_problem *p, void *data), void *data,
+		      struct sync_check_stats *st, struct strbuf *err)
+{
+	struct rfiles files = { 0 };
+	struct rcheck *ok = NULL;
+	struct strbuf msg = STRBUF_INIT, idx = STRBUF_INIT, e2 = STRBUF_INIT;
+	size_t nok = 0, aok = 0, i, want;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = require_marker(rem, err);
+	if (ret)
+		return ret;
+	/* the cache is refreshed as push and fetch would; a bad index is
+	 * reported below with the others */
+	sync_refresh(r, rem, NULL, &e2);
+	ret = rem->ops->list(rem, "packs", collect_any, &files, err);
+	if (ret == CAIRN_ENOTFOUND)
+		ret = 0;
+	if (ret)
+		goto out;
+	if (files.n)
+		sort_array(files.v, files.n, sizeof(*files.v), rfile_cmp);
+	for (i = 0; i < files.n; i++) {
+		const char *nm = files.v[i].name;
+		size_t l = strlen(nm);
+		struct oid named, pid;
+		struct pack_entry *e = NULL;
+		size_t n = 0;
+		uint64_t psize = 0;
+		const struct rfile *pf;
+		char *pname, *ipath;
+		int r2;
+
+		if (l == OID_HEXSZ + 5 && !strcmp(nm + OID_HEXSZ, ".pack") &&
+		    !oid_from_hex(&named, nm, OID_HEXSZ)) {
+			char *iname = xstrfmt("%.*s.idx", OID_HEXSZ, nm);
+			st->packs++;
+			if (!rfile_find(&files, iname))
+				st->unindexed++;
+			free(iname);
+			continue;
+		}
+		if (l != OID_HEXSZ + 4 || strcmp(nm + OID_HEXSZ, ".idx") ||
+		    oid_from_hex(&named, nm, OID_HEXSZ))
+			continue;
+		st->indexes++;
+		ipath = xstrfmt("packs/%s", nm);
+		strbuf_reset(&idx);
+		r2 = rem->ops->read(rem, ipath, 0, REMOTE_ALL, &idx, &e2);
+		if (r2) {
+			report(cb, data, "bad-pack-index", &named, NULL, 0, e2.buf);
+			free(ipath);
+			continue;
+		}
+		r2 = pack_idx_decode(idx.buf, idx.len, ipath, &pid, &psize, &e, &n, &e2);
+		if (!r2 && !oid_eq(&pid, &named))
+			r2 = cerr(&e2, CAIRN_ECORRUPT, "%s names another pack", ipath);
+		free(ipath);
+		if (r2) {
+			strbuf_reset(&msg);
+			strbuf_addf(&msg, "remote '%s': %s", rem->name, e2.buf);
+			report(cb, data, "bad-pack-index", &named, NULL, 0, msg.buf);
+			free(e);
+			continue;
+		}
+		pname = xstrfmt("%.*s.pack", OID_HEXSZ, nm);
+		pf = rfile_find(&files, pname);
+		free(pname);
+		strbuf_reset(&msg);
+		if (!pf) {
+			strbuf_addf(&msg, "remote '%s': pack %.*s is missing, its index is there",
+				    rem->name, OID_HEXSZ, nm);
+			report(cb, data, "missing-pack", &named, NULL, 0, msg.buf);
+			free(e);
+			continue;
+		}
+		if (pf->size != psize) {
+			strbuf_addf(&msg, "remote '%s': pack %.*s is %llu bytes, its index says %llu",
+				    rem->name, OID_HEXSZ, nm, (unsigned long long)pf->size,
+				    (unsigned long long)psize);
+			report(cb, data, "pack-size", &named, NULL, 0, msg.buf);
+			free(e);
+			continue;
+		}
+		ALLOC_GROW(ok, nok + 1, aok);
+		ok[nok].id = named;
+		ok[nok].size = psize;
+		ok[nok].e = e;
+		ok[nok].n = n;
+		nok++;
+	}
+	/* the sample: a random 5%, at least one pack; all with read_data */
+	want = read_data ? nok : (nok * 5 + 99) / 100;
+	if (!want && nok)
+		want = 1;
+	if (want < nok) {
+		unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid() * 2654435761u;
+		for (i = 0; i < want; i++) {
+			size_t j = i + (size_t)(rand_r(&seed) % (int)(nok - i));
+			struct rcheck tmp = ok[i];
+			ok[i] = ok[j];
+			ok[j] = tmp;
+		}
+	}
+	for (i = 0; i < want && !ret; i++)
+		ret = check_remote_pack(r, rem, &ok[i], cb, data, st, err);
+out:
+	for (i = 0; i < files.n; i++)
+		free(files.v[i].name);
+	free(files.v);
+	for (i = 0; i < nok; i++)
+		free(ok[i].e);
+	free(ok);
+	strbuf_release(&msg);
+	strbuf_release(&idx);
+	strbuf_release(&e2);
 	return ret;
 }

@@ -20,6 +20,7 @@
  * of it is needed, ranges otherwise. Every object received is verified
  * (decoded, hashed against its id) before it is stored.
  */
+#include "core/oidset.h"
 #include "core/pointer.h"
 #include "core/progress.h"
 #include "core/repo.h"
@@ -49,5 +50,74 @@ int sync_push(struct repo *r, struct remote *rem, const struct sync_target *t, s
 	      const struct sync_opts *o, struct sync_stats *st, struct strbuf *err);
 int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *t, size_t n,
 	       const struct sync_opts *o, struct sync_stats *st, struct strbuf *err);
+
+/* --- gc and fsck --- */
+
+/* A pack the cache knows on a remote, for gc -r. */
+struct sync_rpack {
+	struct oid id;
+	uint64_t size;
+	uint32_t count;     /* entries its index lists */
+	int64_t first_seen; /* unix seconds: when this clone first learned of it */
+	uint64_t live;      /* of its entries, how many `live` holds */
+};
+/*
+ * The packs the cache knows on remote `name` (refresh it first), each with
+ * the number of its objects whose (oid, type) is in `live`. *out is
+ * malloc'd, sorted by pack id.
+ */
+int sync_remote_packs(struct repo *r, const char *name, const struct oidset *live,
+		      struct sync_rpack **out, size_t *n, struct strbuf *err);
+/*
+ * Removes packs/HEX.idx and then packs/HEX.pack from the remote (a file
+ * already gone is fine). The cache forgets the pack at the next
+ * sync_refresh().
+ */
+int sync_remove_pack(struct repo *r, struct remote *rem, const struct oid *pack,
+		     struct strbuf *err);
+
+struct sync_object {
+	struct oid id;
+	uint8_t type;
+	const char *path;   /* a tracked path that needs it, for messages */
+	int status;         /* out: 0 stored, CAIRN_ENOTFOUND the remote lacks it,
+			     * or the error of the last copy tried */
+};
+/*
+ * Fetches each object from the remote into the local store, trying every
+ * copy the cache knows until one verifies (refresh the cache first). With
+ * `replace`, the fetched copy is indexed over an entry the store has
+ * already (fsck --repair of a damaged object). Per-object results go to
+ * v[i].status and *stored counts what was stored; the return is an error
+ * only when the batch could not be begun or committed.
+ */
+int sync_fetch_objects(struct repo *r, struct remote *rem, struct sync_object *v, size_t n,
+		       int replace, size_t *stored, struct strbuf *err);
+
+struct sync_problem {
+	const char *kind;       /* "bad-pack-index", "missing-pack", "pack-size",
+				 * "corrupt-pack", "corrupt-object" */
+	const struct oid *pack; /* the pack concerned */
+	const struct oid *id;   /* the object, or NULL */
+	int type;               /* its type, or 0 */
+	const char *msg;
+};
+struct sync_check_stats {
+	uint64_t indexes, packs, sampled, objects, bytes;
+	uint64_t unindexed;     /* packs without an index: left by a killed push */
+};
+/*
+ * fsck -r: every pack index on the remote must parse and name its pack,
+ * and every pack it names must be there with the size it says. Then the
+ * packs of a sample (all of them with read_data; otherwise 5% of them, at
+ * least one, chosen at random) are downloaded and checked whole: the
+ * pack's bytes against its name and every object it lists (decoded and
+ * hashed). Each problem is passed to cb. The cache of the remote is
+ * refreshed on the way. Returns an error only when the remote cannot be
+ * checked at all (no marker, listing fails).
+ */
+int sync_check_remote(struct repo *r, struct remote *rem, int read_data,
+		      void (*cb)(const struct sync_problem *p, void *data), void *data,
+		      struct sync_check_stats *st, struct strbuf *err);
 
 #endif

@@ -63,3 +63,12 @@ same_tree () {
 	(cd "$2" && find . -printf "%y %M %s %l %p\n" | sort) >same-tree.actual &&
 	test_cmp same-tree.expect same-tree.actual
 }
+
+# save_version N: add data, commit, keep a copy in ../saved/N and the
+# commit id in ../saved/N.commit (for checking every version later).
+save_version () {
+	cairn add -q data &&
+	git add -A && git commit -qm "v$1" &&
+	mkdir -p ../saved && rm -rf ../saved/$1 && cp -r data ../saved/$1 &&
+	git rev-parse HEAD >../saved/$1.commit
+}

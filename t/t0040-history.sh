@@ -18,10 +18,7 @@ commit_version () {
 	echo "row $n" >>data/log.csv &&
 	if test $((n % 5)) = 0; then rm -f data/f3; fi &&
 	if test $((n % 7)) = 0; then mkdir -p data/sub$n && echo $n >data/sub$n/x; fi &&
-	cairn add -q data &&
-	git add -A && git commit -qm "v$n" &&
-	mkdir -p ../saved && rm -rf ../saved/$n && cp -r data ../saved/$n &&
-	git rev-parse HEAD >../saved/$n.commit
+	save_version $n
 }
 
 test_expect_success 'setup: 30 commits on main and a branch, with tags' '

@@ -1,0 +1,393 @@
+/*
+ * cairn gc: remove from the local store what no branch, tag, staged or
+ * work tree pointer needs; with -r, remove from a remote the packs that
+ * hold nothing they need.
+ */
+#include "cmd/builtin.h"
+#include "cmd/common.h"
+#include "core/gc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define GC_LOCK_WAIT_MS 2000
+#define GC_REMOTE_GRACE_DEFAULT 86400
+
+struct gc_args {
+	int dry_run, json, quiet, wait, scope;
+	const char *rev, *remote;
+	int64_t grace;
+	int have_grace;
+};
+
+static int parse(struct gc_args *a, int argc, const char **argv)
+{
+	int i, scopes = 0;
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		if (!strcmp(s, "-n") || !strcmp(s, "--dry-run")) {
+			a->dry_run = 1;
+		} else if (!strcmp(s, "--json")) {
+			a->json = 1;
+		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
+			a->quiet = 1;
+		} else if (!strcmp(s, "--wait")) {
+			a->wait = 1;
+		} else if (!strcmp(s, "--all-commits")) {
+			a->scope = GC_SCOPE_ALL;
+			scopes++;
+		} else if (!strcmp(s, "--workspace")) {
+			a->scope = GC_SCOPE_WORKSPACE;
+			scopes++;
+		} else if (!strcmp(s, "--rev") && i + 1 < argc) {
+			a->scope = GC_SCOPE_REV;
+			a->rev = argv[++i];
+			scopes++;
+		} else if ((!strcmp(s, "-r") || !strcmp(s, "--remote")) && i + 1 < argc) {
+			a->remote = argv[++i];
+		} else if (!strcmp(s, "--grace") && i + 1 < argc) {
+			char *end;
+			long long v = strtoll(argv[++i], &end, 10);
+			if (*end || end == argv[i] || v < 0)
+				return usage_error("gc", "--grace wants a number of seconds");
+			a->grace = v;
+			a->have_grace = 1;
+		} else {
+			return usage_error("gc", "unknown argument '%s'", s);
+		}
+	}
+	if (scopes > 1)
+		return usage_error("gc", "give one of --all-commits, --workspace and --rev");
+	if (a->remote && a->scope != GC_SCOPE_ALL)
+		return usage_error("gc", "-r keeps what every branch and tag needs; "
+				   "--workspace and --rev are for the local store");
+	if (a->have_grace && !a->remote)
+		return usage_error("gc", "--grace applies to a remote (-r)");
+	return 0;
+}
+
+/* The roots, or 1 after an error: gc never guesses about a pointer. */
+static int collect_roots(struct repo *r, const struct gc_args *a, struct gc_roots *roots)
+{
+	struct strbuf err = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+	if (gc_roots_collect(r, a->scope, a->rev, roots, &err)) {
+		ret = error("%s", err.buf);
+		strbuf_release(&err);
+		return ret;
+	}
+	for (i = 0; i < roots->nbad; i++) {
+		const struct gc_bad_root *b = &roots->bad[i];
+		if (b->origin == GC_ROOT_HISTORY && b->code != CAIRN_EVERSION)
+			continue; /* a blob named *.cairn that is no pointer: nothing to keep */
+		ret = error("%s", b->msg);
+	}
+	if (ret) {
+		error("gc stops: what these pointers name is unknown (fix or remove them)");
+		gc_roots_release(roots);
+	}
+	strbuf_release(&err);
+	return ret;
+}
+
+static uint64_t skipped(const struct gc_roots *roots)
+{
+	uint64_t n = 0;
+	size_t i;
+	for (i = 0; i < roots->nbad; i++)
+		n += roots->bad[i].origin == GC_ROOT_HISTORY;
+	return n;
+}
+
+static const char *scope_name(int scope)
+{
+	return scope == GC_SCOPE_WORKSPACE ? "workspace" : scope == GC_SCOPE_REV ? "rev" : "all";
+}
+
+static void human(struct strbuf *sb, uint64_t n)
+{
+	strbuf_reset(sb);
+	strbuf_add_human_size(sb, n);
+}
+
+static void print_roots(const struct gc_args *a, const struct gc_roots *roots,
+			const struct gc_mark *m)
+{
+	printf("roots: %llu pointer versions from %llu commits, the index and the work tree",
+	       (unsigned long long)roots->n, (unsigned long long)roots->commits);
+	if (m->absent_roots)
+		printf(" (%llu not in this store)", (unsigned long long)m->absent_roots);
+	printf("\n");
+	if (skipped(roots))
+		printf("skipped: %llu blobs named *.cairn that are not pointer files\n",
+		       (unsigned long long)skipped(roots));
+}
+
+static int gc_local(struct repo *r, const struct gc_args *a)
+{
+	struct strbuf err = STRBUF_INIT, s1 = STRBUF_INIT, s2 = STRBUF_INIT;
+	struct gc_roots roots;
+	struct gc_mark m;
+	struct gc_opts o;
+	struct gc_result res;
+	struct odb_thread t;
+	int64_t threshold;
+	int ret = 0, have_mark = 0;
+	const char *verb = a->dry_run ? "would be " : "";
+
+	memset(&roots, 0, sizeof(roots));
+	if (config_get_int(r->cfg, "gc.repackThreshold", GC_THRESHOLD_DEFAULT, &threshold, &err) ||
+	    threshold < 1 || threshold > 100) {
+		if (!err.len)
+			strbuf_addf(&err,
+				    "config gc.repackThreshold = %lld is not a percentage from 1 to 100",
+				    (long long)threshold);
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	if (repo_open_store(r, 0, &err)) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	/* from before the roots are read until the last file is gone: no
+	 * writer may store or name an object meanwhile */
+	if (!a->dry_run &&
+	    odb_lock(r->odb, ODB_LOCK_EXCLUSIVE, a->wait ? -1 : GC_LOCK_WAIT_MS, &err)) {
+		ret = error("%s; try again, or use --wait", err.buf);
+		goto out;
+	}
+	ret = collect_roots(r, a, &roots);
+	if (ret)
+		goto out;
+	if (a->scope == GC_SCOPE_WORKSPACE && !a->quiet)
+		warning("--workspace: data that only older commits need %sremoved; it comes back "
+			"only from a remote that has it", a->dry_run ? "would be " : "is ");
+	odb_thread_init(&t, r->odb);
+	ret = gc_mark(&t, &roots, NULL, &m, &err);
+	odb_thread_release(&t);
+	if (ret) {
+		ret = error("%s; gc stops (run 'cairn fsck')", err.buf);
+		goto out;
+	}
+	have_mark = 1;
+	memset(&o, 0, sizeof(o));
+	o.dry_run = a->dry_run;
+	o.threshold = (int)threshold;
+	o.orphan_age = GC_ORPHAN_AGE_DEFAULT;
+	o.progress = progress_start("Repacking", 0, 0, !a->quiet && !a->json && progress_default());
+	ret = gc_sweep(r, &m, &o, &res, &err);
+	progress_stop(o.progress);
+	if (ret) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	if (a->json) {
+		printf("{\"dry_run\":%s,\"scope\":\"%s\",\"commits\":%llu,\"pointer_versions\":%zu,"
+		       "\"worktree_pointers\":%llu,\"absent_versions\":%llu,\"skipped_blobs\":%llu,"
+		       "\"objects\":%llu,\"live_objects\":%llu,\"dead_objects\":%llu,"
+		       "\"live_bytes\":%llu,\"dead_bytes\":%llu,\"packs\":%llu,\"packs_deleted\":%llu,"
+		       "\"packs_repacked\":%llu,\"packs_written\":%llu,\"left_objects\":%llu,"
+		       "\"left_bytes\":%llu,\"orphan_files\":%llu,\"orphan_bytes\":%llu,"
+		       "\"bytes_before\":%llu,\"bytes_after\":%llu,\"bytes_freed\":%llu}\n",
+		       a->dry_run ? "true" : "false", scope_name(a->scope),
+		       (unsigned long long)roots.commits, roots.n, (unsigned long long)roots.worktree,
+		       (unsigned long long)m.absent_roots, (unsigned long long)skipped(&roots),
+		       (unsigned long long)res.objects, (unsigned long long)res.live_objects,
+		       (unsigned long long)res.dead_objects, (unsigned long long)res.live_bytes,
+		       (unsigned long long)res.dead_bytes, (unsigned long long)res.packs,
+		       (unsigned long long)res.packs_deleted, (unsigned long long)res.packs_repacked,
+		       (unsigned long long)res.packs_written, (unsigned long long)res.left_objects,
+		       (unsigned long long)res.left_bytes, (unsigned long long)res.orphan_files,
+		       (unsigned long long)res.orphan_bytes, (unsigned long long)res.bytes_before,
+		       (unsigned long long)res.bytes_after, (unsigned long long)res.bytes_freed);
+		goto out;
+	}
+	if (a->quiet)
+		goto out;
+	print_roots(a, &roots, &m);
+	human(&s1, res.dead_bytes);
+	printf("objects: %llu reachable, %llu unreachable (%s) %sremoved\n",
+	       (unsigned long long)res.live_objects, (unsigned long long)res.dead_objects, s1.buf,
+	       verb);
+	printf("packs: %llu; %llu %sdeleted, %llu %srepacked", (unsigned long long)res.packs,
+	       (unsigned long long)res.packs_deleted, verb, (unsigned long long)res.packs_repacked,
+	       verb);
+	if (!a->dry_run && res.packs_repacked)
+		printf(" into %llu", (unsigned long long)res.packs_written);
+	printf(", %llu kept\n",
+	       (unsigned long long)(res.packs - res.packs_deleted - res.packs_repacked));
+	if (res.orphan_files) {
+		human(&s1, res.orphan_bytes);
+		printf("orphan pack files: %llu (%s) %sremoved\n", (unsigned long long)res.orphan_files,
+		       s1.buf, verb);
+	}
+	human(&s1, res.bytes_before);
+	human(&s2, res.bytes_after);
+	printf("packs before: %s, after: %s%s\n", s1.buf, s2.buf, a->dry_run ? " (about)" : "");
+	human(&s1, res.bytes_freed);
+	printf("%s %llu bytes (%s)\n", a->dry_run ? "would free" : "freed",
+	       (unsigned long long)res.bytes_freed, s1.buf);
+	printf("kept: %llu objects reachable from %zu pointer versions (%llu commits)\n",
+	       (unsigned long long)res.live_objects, roots.n, (unsigned long long)roots.commits);
+	if (res.left_objects || res.left_bytes) {
+		human(&s1, res.left_bytes);
+		printf("left: %s of garbage in packs under the repack threshold (%lld%%)\n", s1.buf,
+		       (long long)threshold);
+	}
+out:
+	if (have_mark)
+		gc_mark_release(&m);
+	gc_roots_release(&roots);
+	strbuf_release(&err);
+	strbuf_release(&s1);
+	strbuf_release(&s2);
+	return ret;
+}
+
+/*
+ * The mark for a remote: trees and manifests that the local store lacks
+ * are fetched from the remote (what they name is otherwise unknown), and
+ * the walk done again, until nothing more can be learned.
+ */
+static int mark_with_remote(struct repo *r, struct remote *rem, const struct gc_roots *roots,
+			    struct gc_mark *m, uint64_t *fetched, struct strbuf *err)
+{
+	struct odb_thread t;
+	int ret, round;
+
+	*fetched = 0;
+	for (round = 0; round < 1000; round++) {
+		struct sync_object *v;
+		size_t i, n = 0, stored = 0;
+		odb_thread_init(&t, r->odb);
+		ret = gc_mark(&t, roots, NULL, m, err);
+		odb_thread_release(&t);
+		if (ret || !m->nabsent)
+			return ret;
+		v = xcalloc(m->nabsent, sizeof(*v));
+		for (i = 0; i < m->nabsent; i++) {
+			v[n].id = m->absent[i].id;
+			v[n].type = m->absent[i].type;
+			n++;
+		}
+		ret = sync_fetch_objects(r, rem, v, n, 0, &stored, err);
+		free(v);
+		if (ret || !stored)
+			return ret;
+		*fetched += stored;
+		gc_mark_release(m);
+	}
+	return 0;
+}
+
+static int gc_remote(struct repo *r, const struct gc_args *a)
+{
+	struct strbuf err = STRBUF_INIT, s1 = STRBUF_INIT;
+	struct transfer tr;
+	struct gc_roots roots;
+	struct gc_mark m;
+	struct sync_rpack *packs = NULL;
+	size_t np = 0, i;
+	uint64_t fetched = 0, deleted = 0, freed = 0, live = 0, young = 0;
+	int64_t grace = a->grace, now = (int64_t)time(NULL);
+	int ret = 0, have_mark = 0;
+
+	memset(&tr, 0, sizeof(tr));
+	memset(&roots, 0, sizeof(roots));
+	tr.remote = a->remote;
+	if (!a->have_grace &&
+	    config_get_int(r->cfg, "gc.remoteGrace", GC_REMOTE_GRACE_DEFAULT, &grace, &err)) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	if (grace < 0) {
+		ret = error("config gc.remoteGrace = %lld is negative", (long long)grace);
+		goto out;
+	}
+	if (transfer_open(&tr, r, &err) || sync_refresh(r, tr.rem, NULL, &err)) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	ret = collect_roots(r, a, &roots);
+	if (ret)
+		goto out;
+	ret = mark_with_remote(r, tr.rem, &roots, &m, &fetched, &err);
+	have_mark = 1; /* gc_mark() initialised it, whatever it returned */
+	if (ret) {
+		ret = error("%s; gc stops (run 'cairn fsck')", err.buf);
+		goto out;
+	}
+	if (sync_remote_packs(r, tr.name, &m.reached, &packs, &np, &err)) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	for (i = 0; i < np && !ret; i++) {
+		char hex[OID_HEXSZ + 1];
+		if (packs[i].live) {
+			live++;
+			continue;
+		}
+		if (now - packs[i].first_seen < grace) {
+			young++;
+			continue;
+		}
+		if (!a->dry_run && sync_remove_pack(r, tr.rem, &packs[i].id, &err)) {
+			ret = error("cannot remove pack %s from '%s': %s", oid_to_hex(&packs[i].id, hex),
+				    tr.name, err.buf);
+			break;
+		}
+		deleted++;
+		freed += packs[i].size;
+	}
+	/* one listing tells the cache what is gone */
+	if (deleted && !a->dry_run && sync_refresh(r, tr.rem, NULL, &err) && !ret)
+		ret = error("%s", err.buf);
+	if (a->json) {
+		printf("{\"remote\":");
+		{
+			struct strbuf js = STRBUF_INIT;
+			strbuf_add_json_str(&js, tr.name, strlen(tr.name));
+			fputs(js.buf, stdout);
+			strbuf_release(&js);
+		}
+		printf(",\"dry_run\":%s,\"commits\":%llu,\"pointer_versions\":%zu,"
+		       "\"fetched_objects\":%llu,\"packs\":%zu,\"packs_deleted\":%llu,"
+		       "\"packs_live\":%llu,\"packs_young\":%llu,\"grace\":%lld,\"bytes_freed\":%llu}\n",
+		       a->dry_run ? "true" : "false", (unsigned long long)roots.commits, roots.n,
+		       (unsigned long long)fetched, np, (unsigned long long)deleted,
+		       (unsigned long long)live, (unsigned long long)young, (long long)grace,
+		       (unsigned long long)freed);
+	} else if (!a->quiet) {
+		print_roots(a, &roots, &m);
+		if (fetched)
+			printf("fetched %llu trees and manifests to learn what they name\n",
+			       (unsigned long long)fetched);
+		human(&s1, freed);
+		printf("remote '%s': %zu packs; %llu %sdeleted (%s), %llu kept with reachable objects, "
+		       "%llu kept as younger than the grace period (%lld s)\n",
+		       tr.name, np, (unsigned long long)deleted, a->dry_run ? "would be " : "", s1.buf,
+		       (unsigned long long)live, (unsigned long long)young, (long long)grace);
+	}
+out:
+	free(packs);
+	if (have_mark)
+		gc_mark_release(&m);
+	gc_roots_release(&roots);
+	transfer_release(&tr);
+	strbuf_release(&err);
+	strbuf_release(&s1);
+	return ret;
+}
+
+int cmd_gc(int argc, const char **argv, struct repo *r)
+{
+	struct gc_args a;
+	int ret = parse(&a, argc, argv);
+	if (ret)
+		return ret;
+	return a.remote ? gc_remote(r, &a) : gc_local(r, &a);
+}
