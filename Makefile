@@ -163,3 +163,6 @@ clean:
 	rm -rf t/trash.* build
 
 .PHONY: all deps-check test-deps build-tests test test-sanitize demo clean fuzz
+
+# make bench: cairn against DVC, restic, borg and git-lfs (t/perf/README)
+include t/perf/Makefile.inc
