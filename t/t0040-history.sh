@@ -181,4 +181,41 @@ test_expect_success 'log of an untracked path, and bad usage' '
 	test_must_fail cairn log a b 2>err && test_grep "^usage: cairn log" err
 '
 
+test_expect_success 'a longer history: 50 commits, tags, a branch merged back with --no-ff' '
+	cd repo &&
+	git checkout -q -b long &&
+	for n in $(test_seq 31 50)
+	do
+		commit_version $n &&
+		if test $((n % 5)) = 0; then git tag long-$n; fi || return 1
+	done &&
+	git checkout -q main &&
+	git merge -q --no-ff --no-edit long &&
+	test "$(git rev-list --count HEAD)" -ge 52 &&
+	cairn checkout -q -f && diff -r data ../saved/50 &&
+	head=$(git rev-parse HEAD) &&
+	for n in $(test_seq 1 50)
+	do
+		cairn checkout -q -f --rev "$(cat ../saved/$n.commit)" data &&
+		diff -r data ../saved/$n || return 1
+	done &&
+	for t in 35 40 45 50
+	do
+		cairn checkout -q -f --rev long-$t && diff -r data ../saved/$t || return 1
+	done &&
+	test "$(git rev-parse HEAD)" = "$head" &&
+	cairn checkout -q -f &&
+	# the same commits as git log of the pointer (which, like git, leaves
+	# out the side branch that the "-s ours" merge discarded)
+	cairn log --json data >log.json &&
+	git log --format=%H -- data.cairn >git-log &&
+	test $(wc -l <git-log) -ge 45 &&
+	python3 -c "
+import json, sys
+got = [c[\"commit\"] for c in json.load(open(\"log.json\"))[\"commits\"]]
+want = open(\"git-log\").read().split()
+assert got == want, (len(got), len(want))
+"
+'
+
 test_done
