@@ -4,6 +4,7 @@
 #   make test            build and run every test (TAP, via prove)
 #   make test SANITIZE=address,undefined    the same under ASan+UBSan
 #   make demo            build and run a short demo on generated data
+#   make stress          the reliability suites at full counts (up to an hour)
 #   make DEVELOPER=0     build without -Werror (other compilers)
 
 CC ?= cc
@@ -42,6 +43,10 @@ FUZZ_NAMES = pointer tree manifest packidx config url
 FUZZ_REPLAY = $(patsubst %,t/fuzz/replay-%,$(FUZZ_NAMES))
 HELPER_SRCS = $(wildcard t/helper/*.c)
 HELPER_BINS = $(patsubst %.c,%,$(HELPER_SRCS))
+# LD_PRELOAD shims for the reliability tests: plain C, never sanitized
+# (they sit under the sanitizer's own interceptors).
+SHIM_SRCS = $(wildcard t/shim/*.c)
+SHIMS = $(patsubst %.c,%.so,$(SHIM_SRCS))
 
 # Build flavour stamp: a change of flags (e.g. SANITIZE) rebuilds everything.
 FLAVOUR := $(shell echo '$(CC) $(ALL_CFLAGS) $(LDFLAGS)' | cksum | cut -d' ' -f1)
@@ -74,6 +79,9 @@ t/unit/%: t/unit/%.c t/unit/tap.h libcairn.a
 t/fuzz/replay-%: t/fuzz/fuzz-%.c t/fuzz/replay.c libcairn.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ t/fuzz/fuzz-$*.c t/fuzz/replay.c libcairn.a $(LIBS)
 
+t/shim/%.so: t/shim/%.c
+	$(CC) -O2 -g -Wall -Wextra -D_GNU_SOURCE -shared -fPIC -o $@ $< -ldl -lpthread
+
 t/helper/%: t/helper/%.c libcairn.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcairn.a $(LIBS)
 
@@ -104,7 +112,7 @@ test-deps:
 		fi; \
 	fi
 
-build-tests: cairn $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY)
+build-tests: cairn $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY) $(SHIMS)
 
 # libFuzzer (clang): make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGETS="tree url"]
 # runs each target from its seed corpus; new inputs go to build/fuzz/NAME,
@@ -149,9 +157,20 @@ test-sanitize:
 	rm -rf build/sanitize && mkdir -p build/sanitize
 	cp Makefile build/sanitize/ && for d in core remote cmd t Documentation; do \
 		if [ -d $$d ]; then cp -r $$d build/sanitize/; fi; done
-	rm -rf build/sanitize/t/trash.* build/sanitize/*/*.o build/sanitize/t/unit/*-test build/sanitize/t/fuzz/replay-*
+	rm -rf build/sanitize/t/trash.* build/sanitize/*/*.o build/sanitize/t/unit/*-test build/sanitize/t/fuzz/replay-* build/sanitize/t/shim/*.so
 	$(MAKE) --no-print-directory -C build/sanitize build-tests SANITIZE=address,undefined
 	cd build/sanitize && prove $(PROVE_OPTS) $(UNIT_BINS) t/t[0-9]*.sh
+
+# make stress: the reliability suites at their full counts (up to an hour
+# on 2 cores; Documentation/technical/reliability.md). Not part of make test.
+STRESS_TESTS = t/t0008-concurrency.sh t/t0011-crash.sh t/t0022-remote-failures.sh \
+	t/t0042-gc.sh t/t0091-power-loss.sh t/t0092-io-errors.sh t/t0093-bitrot.sh
+stress: deps-check test-deps
+	@$(MAKE) --no-print-directory build-tests
+	CAIRN_TEST_CRASH_ITER=50 CAIRN_TEST_CONC_RUNS=100 CAIRN_TEST_BITROT=1000 \
+		prove -v $(STRESS_TESTS) >t/stress.log 2>&1; st=$$?; \
+		grep -E "^(not ok|# [a-z].*(iterations|runs|flips|sync points|faults|failures))|^Result" t/stress.log; \
+		echo "full log: t/stress.log"; exit $$st
 
 demo: all
 	@command -v python3 >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq python3 >/dev/null; } || \
@@ -159,10 +178,10 @@ demo: all
 	./contrib/demo.sh
 
 clean:
-	rm -f cairn libcairn.a core/*.o remote/*.o cmd/*.o cmd/help-text.c .flavour-* $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY)
+	rm -f cairn libcairn.a core/*.o remote/*.o cmd/*.o cmd/help-text.c .flavour-* $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY) $(SHIMS)
 	rm -rf t/trash.* build
 
-.PHONY: all deps-check test-deps build-tests test test-sanitize demo clean fuzz
+.PHONY: all deps-check test-deps build-tests test test-sanitize demo clean fuzz stress
 
 # make bench: cairn against DVC, restic, borg and git-lfs (t/perf/README)
 include t/perf/Makefile.inc

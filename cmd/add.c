@@ -94,13 +94,17 @@ static int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err
 		strbuf_addch(&cur, '\n');
 	strbuf_add(&cur, line.buf, line.len);
 	strbuf_addch(&cur, '\n');
-	if (write_all(fd, cur.buf, cur.len) < 0)
+	/* durable like the pointer beside it: a power loss must not leave
+	 * an empty .gitignore that lets git add the data itself */
+	if (write_all(fd, cur.buf, cur.len) < 0 || fsync(fd) < 0)
 		ret = cerr_errno(err, "cannot write '%s'", lock);
 	else if (close(fd) < 0)
 		ret = cerr_errno(err, "cannot write '%s'", lock);
 	fd = -1;
 	if (!ret && rename(lock, abs) < 0)
 		ret = cerr_errno(err, "cannot rename '%s'", lock);
+	else if (!ret && fsync_dir_of(abs, 0) < 0)
+		ret = cerr_errno(err, "cannot fsync the directory of '%s'", abs);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -241,8 +245,13 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 		ret = error("%s", err.buf);
 		goto out;
 	}
-	if (wt_stat_cache_save(r, roots, (size_t)nt, &err))
-		warning("%s", err.buf);
+	/* an I/O error here means a failing disk: stop before any pointer
+	 * changes (what was stored is durable; a re-run finds it) */
+	if (wt_stat_cache_save(r, roots, (size_t)nt, &err)) {
+		free(roots);
+		ret = error("%s", err.buf);
+		goto out;
+	}
 	free(roots);
 	for (i = 0; i < nt; i++) {
 		struct wt_node *n = tg[i].node;
@@ -258,14 +267,19 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 		ptr.mode = n->mode;
 		same = !ptr_read(&old, pabs, NULL) && old.is_dir == ptr.is_dir &&
 		       oid_eq(&old.id, &ptr.id) && sha256_eq(&old.sha, &ptr.sha) && old.mode == ptr.mode;
+		/* the .gitignore first: git must never see the data itself
+		 * beside a pointer that names it */
+		if (gitignore && ensure_gitignored(r, tg[i].data.buf, &err)) {
+			ret = error("cannot update .gitignore for '%s': %s", tg[i].data.buf, err.buf);
+			free(pabs);
+			break;
+		}
 		if (!same && ptr_write(&ptr, pabs, &err)) {
 			ret = error("%s", err.buf);
 			free(pabs);
 			break;
 		}
 		free(pabs);
-		if (gitignore && ensure_gitignored(r, tg[i].data.buf, &err))
-			warning("cannot update .gitignore for '%s': %s", tg[i].data.buf, err.buf);
 		total_bytes += n->size;
 		total_files += ptr.files;
 		if (!quiet) {

@@ -13,7 +13,7 @@
 #define REPAIR_ROUNDS 32
 
 struct fsck_args {
-	int json, quiet, repair, read_data;
+	int json, quiet, repair, read_data, rebuild_index;
 	const char *remote;
 };
 
@@ -31,11 +31,15 @@ static int parse(struct fsck_args *a, int argc, const char **argv)
 			a->repair = 1;
 		else if (!strcmp(s, "--read-data"))
 			a->read_data = 1;
+		else if (!strcmp(s, "--rebuild-index"))
+			a->rebuild_index = 1;
 		else if ((!strcmp(s, "-r") || !strcmp(s, "--remote")) && i + 1 < argc)
 			a->remote = argv[++i];
 		else
 			return usage_error("fsck", "unknown argument '%s'", s);
 	}
+	if (a->rebuild_index && a->remote && !a->repair)
+		return usage_error("fsck", "--rebuild-index works on the local store, not with -r");
 	if (a->read_data && (!a->remote || a->repair))
 		return usage_error("fsck",
 				   "--read-data checks a remote: give -r REMOTE, without --repair");
@@ -228,6 +232,31 @@ static int fsck_local(struct repo *r, const struct fsck_args *a)
 
 	memset(&roots, 0, sizeof(roots));
 	memset(&tr, 0, sizeof(tr));
+	if (a->rebuild_index) {
+		/* before anything opens the (damaged) index */
+		struct odb_rebuild_stats st;
+		if (odb_rebuild_index(r->store_dir, &st, &err)) {
+			ret = error("cannot rebuild the index: %s", err.buf);
+			strbuf_release(&st.notes);
+			goto out;
+		}
+		{
+			const char *line = st.notes.buf, *nl;
+			for (; line && *line; line = nl ? nl + 1 : NULL) {
+				nl = strchr(line, '\n');
+				fprintf(stderr, "warning: %.*s\n",
+					(int)(nl ? (size_t)(nl - line) : strlen(line)), line);
+			}
+		}
+		if (!a->quiet && !a->json)
+			printf("rebuilt the index from %llu packs (%llu objects; %llu packs read whole, "
+			       "%llu left out); the old one is in %s\n",
+			       (unsigned long long)st.packs, (unsigned long long)st.objects,
+			       (unsigned long long)st.reindexed, (unsigned long long)st.skipped,
+			       st.aside);
+		free(st.aside);
+		strbuf_release(&st.notes);
+	}
 	if (a->repair) {
 		tr.remote = a->remote;
 		if (transfer_open(&tr, r, &err) || sync_refresh(r, tr.rem, NULL, &err)) {
@@ -276,12 +305,13 @@ static int fsck_local(struct repo *r, const struct fsck_args *a)
 			show(&js, &res.v[i]);
 		strbuf_addf(&js, "],\"packs\":%llu,\"objects\":%llu,\"bytes\":%llu,\"files\":%llu,"
 			    "\"trees\":%llu,\"pointer_versions\":%zu,\"absent_versions\":%llu,"
-			    "\"orphan_files\":%llu}\n",
+			    "\"orphan_files\":%llu,\"incomplete\":%llu}\n",
 			    (unsigned long long)res.packs, (unsigned long long)res.objects,
 			    (unsigned long long)res.bytes, (unsigned long long)res.files,
 			    (unsigned long long)res.mark.trees, roots.n,
 			    (unsigned long long)res.mark.absent_roots,
-			    (unsigned long long)res.orphan_files);
+			    (unsigned long long)res.orphan_files,
+			    (unsigned long long)res.incomplete);
 		fwrite(js.buf, 1, js.len, stdout);
 	} else {
 		for (i = 0; i < res.n; i++)
@@ -300,6 +330,10 @@ static int fsck_local(struct repo *r, const struct fsck_args *a)
 			if (res.mark.absent_roots)
 				printf("not in this store: %llu pointer versions (never fetched here)\n",
 				       (unsigned long long)res.mark.absent_roots);
+			if (res.incomplete)
+				printf("incomplete: %llu objects below versions that are here are not "
+				       "(a fetch or pull was interrupted; 'cairn pull' completes it)\n",
+				       (unsigned long long)res.incomplete);
 			if (res.orphan_files)
 				printf("garbage: %llu pack files that no index names "
 				       "('cairn gc' removes them)\n",

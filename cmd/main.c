@@ -44,7 +44,7 @@ const struct cmd_struct commands[] = {
 	  "cairn gc [-n|--dry-run] [-q] [--json] [--wait] [--workspace | --rev REV]\ncairn gc -r REMOTE [-n|--dry-run] [-q] [--json] [--grace SECONDS]",
 	  "remove what no branch, tag or pointer file needs from the store" },
 	{ "fsck", cmd_fsck, NEED_REPO,
-	  "cairn fsck [--json] [-q]\ncairn fsck --repair [-r REMOTE] [--json] [-q]\ncairn fsck -r REMOTE [--read-data] [--json] [-q]",
+	  "cairn fsck [--json] [-q] [--rebuild-index]\ncairn fsck --repair [-r REMOTE] [--json] [-q]\ncairn fsck -r REMOTE [--read-data] [--json] [-q]",
 	  "verify every pack, chunk, manifest and tree; repair from a remote" },
 	{ "config", cmd_config, NEED_REPO,
 	  "cairn config [--local|--user] KEY [VALUE]\ncairn config [--local|--user] --unset KEY\ncairn config --list",

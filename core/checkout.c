@@ -529,8 +529,9 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 			for (i = 0; i < nw; i++)
 				if (!w[i].failed && w[i].done.known)
 					roots[nr++] = &w[i].done;
-			if (wt_stat_cache_save(r, roots, nr, &e2))
-				fprintf(stderr, "warning: %s\n", e2.buf);
+			/* the files are right, but a failing disk must not go unsaid */
+			if (wt_stat_cache_save(r, roots, nr, &e2) && !ret)
+				ret = cerr(err, CAIRN_ELMDB, "%s", e2.buf);
 			strbuf_release(&e2);
 			free(roots);
 		}

@@ -100,6 +100,7 @@ struct fsck {
 	struct file_job *files;
 	size_t nfiles, afiles;
 	struct odb_thread t; /* the main thread's */
+	int incomplete_ok;   /* a fetch was interrupted: absent objects are expected */
 };
 
 #define NONE ((size_t)-1)
@@ -491,6 +492,12 @@ static int on_problem(int absent, const struct oid *id, int type, const char *pa
 
 	if (absent && top)
 		return 0; /* this version was never fetched here */
+	if (absent && f->incomplete_ok) {
+		pthread_mutex_lock(&f->lock);
+		f->res->incomplete++;
+		pthread_mutex_unlock(&f->lock);
+		return 0;
+	}
 	if (absent) {
 		strbuf_addf(&m, "%s %s is not in the store", type == OBJ_TREE ? "tree" : "file",
 			    oid_to_hex(id, hex));
@@ -527,6 +534,13 @@ static int check_file(size_t k, struct par_thread *pt, void *data, struct strbuf
 		if (!r && buf.len != m.chunks[i].len)
 			r = cerr(&e2, CAIRN_ECORRUPT, "chunk %zu of '%s' has the wrong length", i,
 				 j->path);
+		if (r == CAIRN_ENOTFOUND && f->incomplete_ok) {
+			pthread_mutex_lock(&f->lock);
+			f->res->incomplete++;
+			pthread_mutex_unlock(&f->lock);
+			bad = 1;
+			continue;
+		}
 		if (r) {
 			char hex[OID_HEXSZ + 1];
 			struct strbuf msg = STRBUF_INIT;
@@ -625,6 +639,7 @@ int fsck_run(struct repo *r, const struct gc_roots *roots, const struct fsck_opt
 	memset(res, 0, sizeof(*res));
 	memset(&f, 0, sizeof(f));
 	f.r = r;
+	f.incomplete_ok = odb_is_incomplete(r->odb);
 	f.res = res;
 	f.o = o;
 	pthread_mutex_init(&f.lock, NULL);

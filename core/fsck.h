@@ -67,6 +67,8 @@ struct fsck_result {
 	uint64_t files, file_bytes;     /* files streamed whole */
 	uint64_t orphan_files;  /* files in packs/ that no index entry names */
 	uint64_t skipped;       /* blobs named *.cairn in history that are not pointers */
+	uint64_t incomplete;    /* objects missing below present ones after an
+				 * interrupted fetch (odb_is_incomplete) */
 };
 
 struct fsck_opts {

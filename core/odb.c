@@ -387,6 +387,36 @@ void odb_clean_tmp(struct odb *odb)
 	closedir(d);
 }
 
+static char *incomplete_path(struct odb *odb)
+{
+	return xstrfmt("%s/fetch-incomplete", odb->dir);
+}
+
+int odb_set_incomplete(struct odb *odb, struct strbuf *err)
+{
+	char *p = incomplete_path(odb);
+	int r = 0;
+	if (access(p, F_OK))
+		r = write_file_atomic(p, "a fetch has not completed\n", 26, 1, err);
+	free(p);
+	return r;
+}
+
+void odb_clear_incomplete(struct odb *odb)
+{
+	char *p = incomplete_path(odb);
+	unlink(p);
+	free(p);
+}
+
+int odb_is_incomplete(struct odb *odb)
+{
+	char *p = incomplete_path(odb);
+	int r = !access(p, F_OK);
+	free(p);
+	return r;
+}
+
 int odb_batch_begin(struct odb *odb, struct odb_batch **out, struct strbuf *err)
 {
 	struct odb_batch *b;
@@ -1063,5 +1093,196 @@ int odb_rewrite(struct odb *odb, struct odb_rewrite *rw, struct strbuf *err)
 		pthread_mutex_unlock(&odb->fd_lock);
 	}
 	free(c.drop_packs);
+	return r;
+}
+
+/* --- rebuilding the index from the packs --- */
+
+/*
+ * Reads the entries of a pack by walking it (for a pack whose .idx is
+ * missing or damaged): header after header to the end. The pack must hash
+ * to its name. Then writes a fresh .idx beside it.
+ */
+static int scan_pack(const char *pack_path, const char *idx_path, const struct oid *name,
+		     struct pack_entry **out, size_t *nout, uint64_t *size, struct strbuf *err)
+{
+	struct strbuf data = STRBUF_INIT, enc = STRBUF_INIT;
+	struct pack_entry *e = NULL;
+	size_t n = 0, alloc = 0;
+	uint64_t off = PACK_HDR_SZ;
+	struct oid got;
+	int r;
+
+	r = read_file(pack_path, (size_t)16 << 30, &data, err);
+	if (r)
+		goto out;
+	oid_hash(&got, data.buf, data.len);
+	if (!oid_eq(&got, name)) {
+		r = cerr(err, CAIRN_ECORRUPT, "pack '%s' does not match its name", pack_path);
+		goto out;
+	}
+	if (data.len < PACK_HDR_SZ || pack_header_check((const uint8_t *)data.buf)) {
+		r = cerr(err, CAIRN_ECORRUPT, "pack '%s' has a bad header", pack_path);
+		goto out;
+	}
+	while (off < data.len) {
+		struct pack_entry pe;
+		if (data.len - off < PACK_ENTRY_HDR_SZ ||
+		    pack_entry_header_decode((const uint8_t *)data.buf + off, &pe) ||
+		    data.len - off - PACK_ENTRY_HDR_SZ < pe.stored_len) {
+			r = cerr(err, CAIRN_ECORRUPT, "pack '%s': a bad entry at offset %llu", pack_path,
+				 (unsigned long long)off);
+			goto out;
+		}
+		pe.offset = off;
+		ALLOC_GROW(e, n + 1, alloc);
+		e[n++] = pe;
+		off += PACK_ENTRY_HDR_SZ + pe.stored_len;
+	}
+	pack_idx_encode(&enc, name, data.len, e, n);
+	r = write_file_atomic(idx_path, enc.buf, enc.len, 1, err);
+	*size = data.len;
+out:
+	if (r) {
+		free(e);
+		e = NULL;
+		n = 0;
+	}
+	*out = e;
+	*nout = n;
+	strbuf_release(&data);
+	strbuf_release(&enc);
+	return r;
+}
+
+struct rebuild_ctx {
+	struct idx *idx;
+	uint32_t no;
+	const struct oid *id;
+	uint64_t size, raw;
+	const struct pack_entry *e;
+	size_t n;
+	uint64_t dups;
+};
+
+static int rebuild_txn(MDB_txn *txn, void *data, struct strbuf *err)
+{
+	struct rebuild_ctx *c = data;
+	int r = put_pack_row(c->idx, txn, c->no, c->id, c->size, c->n, c->raw, err);
+	if (!r)
+		r = put_obj_rows(c->idx, txn, c->no, c->e, c->n, MDB_NOOVERWRITE, &c->dups, err);
+	if (!r)
+		r = set_pack_next(c->idx, txn, c->no + 1, err);
+	return r;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int odb_rebuild_index(const char *dir, struct odb_rebuild_stats *st, struct strbuf *err)
+{
+	struct odb lk;
+	struct idx *idx = NULL;
+	char *ipath = xstrfmt("%s/index", dir), *packdir = xstrfmt("%s/packs", dir), *aside = NULL;
+	char **names = NULL;
+	size_t nn = 0, an = 0, i;
+	DIR *d;
+	struct dirent *de;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	strbuf_init(&st->notes, 0);
+	memset(&lk, 0, sizeof(lk));
+	lk.dir = (char *)dir;
+	lk.lock_fd = -1;
+	pthread_mutex_init(&lk.fd_lock, NULL);
+	r = odb_lock(&lk, ODB_LOCK_EXCLUSIVE, 2000, err);
+	if (r)
+		goto out;
+	d = opendir(packdir);
+	if (!d) {
+		r = cerr_errno(err, "cannot read '%s'", packdir);
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (len == OID_HEXSZ + 5 && !strcmp(de->d_name + OID_HEXSZ, ".pack")) {
+			ALLOC_GROW(names, nn + 1, an);
+			names[nn++] = xstrndup(de->d_name, OID_HEXSZ);
+		}
+	}
+	closedir(d);
+	sort_array(names, nn, sizeof(*names), cmp_name);
+	/* the old index is kept aside, not deleted: it may help a post-mortem */
+	aside = xstrfmt("%s.damaged-%ld", ipath, (long)time(NULL));
+	if (!access(ipath, F_OK) && rename(ipath, aside) < 0) {
+		r = cerr_errno(err, "cannot move '%s' aside", ipath);
+		goto out;
+	}
+	r = idx_open(&idx, ipath, 0, err);
+	for (i = 0; i < nn && !r; i++) {
+		char *pp = xstrfmt("%s/%s.pack", packdir, names[i]);
+		char *ip = xstrfmt("%s/%s.idx", packdir, names[i]);
+		struct strbuf data = STRBUF_INIT, e2 = STRBUF_INIT;
+		struct pack_entry *e = NULL;
+		size_t n = 0, k;
+		struct oid name, pid;
+		uint64_t psize = 0;
+		struct stat sb;
+		int bad = oid_from_hex(&name, names[i], OID_HEXSZ) || stat(pp, &sb) < 0;
+		if (!bad && (read_file(ip, (size_t)1 << 30, &data, &e2) ||
+			     pack_idx_decode(data.buf, data.len, ip, &pid, &psize, &e, &n, &e2) ||
+			     !oid_eq(&pid, &name) || psize != (uint64_t)sb.st_size)) {
+			/* no usable .idx: read the pack itself */
+			free(e);
+			e = NULL;
+			strbuf_reset(&e2);
+			if (scan_pack(pp, ip, &name, &e, &n, &psize, &e2)) {
+				strbuf_addf(&st->notes, "%s; left out of the index\n", e2.buf);
+				st->skipped++;
+				bad = 1;
+			} else {
+				st->reindexed++;
+			}
+		}
+		if (!bad) {
+			struct rebuild_ctx c;
+			memset(&c, 0, sizeof(c));
+			c.idx = idx;
+			c.no = (uint32_t)(st->packs + 1);
+			c.id = &name;
+			c.size = psize;
+			c.e = e;
+			c.n = n;
+			for (k = 0; k < n; k++)
+				c.raw += e[k].raw_len;
+			r = idx_write(idx, rebuild_txn, &c, err);
+			if (!r) {
+				st->packs++;
+				st->objects += n - c.dups;
+				st->dups += c.dups;
+			}
+		}
+		free(e);
+		free(pp);
+		free(ip);
+		strbuf_release(&data);
+		strbuf_release(&e2);
+	}
+	if (!r)
+		st->aside = aside, aside = NULL;
+out:
+	if (idx)
+		idx_close(idx);
+	odb_unlock(&lk);
+	pthread_mutex_destroy(&lk.fd_lock);
+	for (i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
+	free(ipath);
+	free(packdir);
+	free(aside);
 	return r;
 }

@@ -95,6 +95,38 @@ void odb_unlock(struct odb *odb);
 /* Removes temp files left in DIR/tmp by processes that no longer run. */
 void odb_clean_tmp(struct odb *odb);
 
+/*
+ * A fetch stores trees first, then manifests, then chunks (it must read a
+ * tree to know what lies below it), so an interrupted fetch leaves trees
+ * whose files are not all here: incomplete, not damaged. The file
+ * "fetch-incomplete" in the store says so: set (durably) before a fetch
+ * stores anything, cleared when a fetch completes. fsck reports objects
+ * missing below present ones as incomplete while it is set, and as
+ * problems when it is not.
+ */
+int odb_set_incomplete(struct odb *odb, struct strbuf *err);
+void odb_clear_incomplete(struct odb *odb);
+int odb_is_incomplete(struct odb *odb);
+
+/*
+ * Rebuilds the LMDB index of the store in `dir` from its packs, for an
+ * index that is damaged (LMDB keeps no checksums; a flipped byte can make
+ * it fail or crash). Takes the store lock exclusively, moves the old index
+ * aside (st->aside, kept for a post-mortem), and indexes every pack from
+ * its .idx, or, when that is missing or damaged, by walking the pack
+ * (which must hash to its name) and writing a new .idx. The stat cache
+ * and the cache of what remotes hold start empty and fill again on use.
+ * Run fsck after it to verify the objects themselves.
+ */
+struct odb_rebuild_stats {
+	uint64_t packs, objects, dups; /* indexed; copies of an object already indexed */
+	uint64_t reindexed;            /* packs read whole, their .idx rewritten */
+	uint64_t skipped;              /* packs left out (unreadable, wrong name) */
+	char *aside;                   /* where the old index went (caller frees) */
+	struct strbuf notes;           /* a line per pack left out, and why (caller releases) */
+};
+int odb_rebuild_index(const char *dir, struct odb_rebuild_stats *st, struct strbuf *err);
+
 struct odb_batch;
 int odb_batch_begin(struct odb *odb, struct odb_batch **out, struct strbuf *err);
 /*

@@ -1259,6 +1259,8 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 	if (ret)
 		goto out;
 	ret = sync_refresh(r, rem, st, err);
+	if (!ret)
+		ret = odb_set_incomplete(r->odb, err);
 	for (i = 0; i < n && !ret; i++) {
 		if (tg[i].ptr.is_dir) {
 			want_add(&level, &tg[i].ptr.id, OBJ_TREE, tg[i].path);
@@ -1369,6 +1371,8 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 		progress_set_totals(o->progress, missing.n, 0);
 		ret = fetch_list(&f, &missing, err);
 	}
+	if (!ret)
+		odb_clear_incomplete(r->odb);
 out:
 	free(level.v);
 	free(next.v);

@@ -468,6 +468,23 @@ test_expect_success "kill -9 during push of whole local packs, $ITER times: re-r
 	test_must_be_empty remote-leftovers
 '
 
+test_expect_success "kill -9 during pull, $ITER times: fsck clean, re-run completes" '
+	(cd K && cairn push -q) &&
+	kills=0 &&
+	for i in $(test_seq 1 $ITER)
+	do
+		rm -rf K2/big K2/.cairn/store &&
+		{ (cd K2 && exec cairn pull -q -j 4 big) >/dev/null 2>&1 & pid=$!; } &&
+		sleep $(random_delay 0.1) &&
+		{ kill -9 $pid 2>/dev/null && kills=$((kills + 1)) || :; } &&
+		{ wait $pid || :; } &&
+		(cd K2 && cairn fsck -q && cairn pull -q -f -j 4 big && cairn fsck -q) &&
+		same_tree big.copy K2/big &&
+		ls -A K2/.cairn/store/tmp >leftover && test_must_be_empty leftover || return 1
+	done &&
+	echo "pull: $ITER iterations, $kills killed mid-run, 0 losses" >>"$TRASH_DIRECTORY/figures"
+'
+
 test_expect_success 'a killed push leaves nothing in .cairn/store/tmp once push and add ran again' '
 	rm -rf kremote K/.cairn/store/tmp/push-* &&
 	{ (cd K && exec cairn push -q) >/dev/null 2>&1 & pid=$!; } &&

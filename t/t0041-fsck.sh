@@ -237,6 +237,12 @@ test_expect_success 'an object a pointer needs that the store lacks: missing-obj
 	cairn remote add --local meta "$TRASH_DIRECTORY/meta-remote" &&
 	test_must_fail cairn fetch -q -r meta 2>err &&
 	test_grep "does not have chunk" err &&
+	# an interrupted fetch leaves the store incomplete, not damaged
+	test_path_is_file .cairn/store/fetch-incomplete &&
+	cairn fsck >out &&
+	test_grep "^incomplete: [1-9][0-9]* objects" out &&
+	# without that mark, an object the store lacks is a problem
+	rm .cairn/store/fetch-incomplete &&
 	expect_code 1 cairn fsck >out &&
 	test_grep "^missing-object: .* is not in the store; affects .data/" out &&
 	cairn fsck --repair >out &&

@@ -1,0 +1,141 @@
+#!/bin/sh
+
+test_description='bit rot: one flipped bit at a random place of a pack, a pack index or the LMDB index
+
+Each round restores a good store, flips one bit at a random offset of a
+random file among the packs, their .idx files and LMDB data.mdb, and then:
+fsck and checkout never crash (a damaged LMDB index is reported as such,
+exit 3); checkout never writes a wrong byte (a file is right or absent);
+when checkout cannot restore everything, fsck reports a problem too; and
+fsck --rebuild-index, fsck --repair (from a remote) bring every byte back.
+CAIRN_TEST_BITROT sets the number of rounds (make stress: 1000).'
+
+. "$(dirname "$0")/lib.sh"
+. "$TEST_DIRECTORY/lib-cairn.sh"
+
+ROUNDS=${CAIRN_TEST_BITROT:-40}
+
+test_expect_success 'setup: a dataset, pushed to a remote; a copy of the good store' '
+	git init -q repo && cd repo &&
+	cairn init --chunk-size 4K:16K:64K &&
+	mkdir -p data/sub &&
+	for i in 1 2 3 4; do make_random data/f$i $((60000 * i)) $i; done &&
+	for i in $(test_seq 1 30); do echo "line $i" >data/sub/s$i; done &&
+	cairn add -q data && git add -A && git commit -qm v1 &&
+	mkdir ../remote && cairn remote add -d origin ../remote && cairn push -q &&
+	cp -r data ../orig && cp -a .cairn/store ../good-store
+'
+
+# flip FILE SEED: flips one bit at a random offset; prints the offset
+flip () {
+	python3 -c "
+import random, sys
+p, seed = sys.argv[1], int(sys.argv[2])
+r = random.Random(seed)
+b = bytearray(open(p, \"rb\").read())
+o = r.randrange(len(b))
+b[o] ^= 1 << r.randrange(8)
+open(p, \"wb\").write(b)
+print(o)
+" "$1" "$2"
+}
+
+test_expect_success "bit rot, $ROUNDS rounds: no crash, no wrong byte, everything recovered" '
+	cd repo &&
+	seed=$(od -An -N4 -tu4 /dev/urandom | tr -d " ") &&
+	echo "# seed $seed (CAIRN_TEST_BITROT_SEED to replay)" &&
+	seed=${CAIRN_TEST_BITROT_SEED:-$seed} &&
+	detected=0 harmless=0 rebuilt=0 repaired=0 &&
+	for i in $(test_seq 1 $ROUNDS)
+	do
+		rm -rf .cairn/store && cp -a ../good-store .cairn/store &&
+		ls .cairn/store/packs/*.pack .cairn/store/packs/*.idx .cairn/store/index/data.mdb >files &&
+		n=$(wc -l <files) &&
+		pick=$(( (seed + i * 7919) % n + 1 )) &&
+		target=$(sed -n ${pick}p files) &&
+		off=$(flip $target $((seed + i))) &&
+		{ cairn fsck -q >/dev/null 2>fsck.err; f=$?; } &&
+		rm -rf data &&
+		{ cairn checkout -q >/dev/null 2>co.err; c=$?; } &&
+		if test $f -gt 3 || test $c -gt 3
+		then
+			echo "round $i: $target at $off: fsck $f, checkout $c" && cat fsck.err co.err && return 1
+		fi &&
+		for x in $(cd ../orig && find . -type f)
+		do
+			test ! -e data/$x || cmp -s data/$x ../orig/$x || {
+				echo "round $i: $target at $off: a wrong byte in $x" && return 1
+			}
+		done &&
+		if test $c != 0 && test $f = 0
+		then
+			echo "round $i: $target at $off: checkout failed, fsck saw nothing" && cat co.err && return 1
+		fi &&
+		if test $f = 0 && test $c = 0
+		then
+			diff -r data ../orig >/dev/null || { echo "round $i: incomplete checkout"; return 1; }
+			harmless=$((harmless + 1))
+		else
+			detected=$((detected + 1)) &&
+			# the way back: rebuild a damaged index, then fetch damaged objects again
+			if test $f = 3 || test $c = 3 || case $target in *data.mdb) true;; *) false;; esac
+			then
+				cairn fsck -q --rebuild-index >/dev/null 2>&1 || :
+				rebuilt=$((rebuilt + 1))
+			fi &&
+			{ cairn fsck -q >/dev/null 2>&1 || { cairn fsck -q --repair >/dev/null 2>&1 &&
+				repaired=$((repaired + 1)); }; } &&
+			cairn fsck -q && rm -rf data && cairn checkout -q && diff -r data ../orig ||
+			{ echo "round $i: $target at $off: not recovered"; return 1; }
+		fi
+	done &&
+	echo "bit rot: $ROUNDS flips, $detected detected, $harmless harmless, $rebuilt index rebuilds, $repaired repairs, 0 wrong bytes" >>"$TRASH_DIRECTORY/figures"
+'
+
+test_expect_success 'a damaged LMDB index: fsck --rebuild-index, from the packs alone' '
+	cd repo &&
+	rm -rf .cairn/store && cp -a ../good-store .cairn/store &&
+	dd if=/dev/urandom of=.cairn/store/index/data.mdb bs=4096 seek=1 count=4 conv=notrunc 2>/dev/null &&
+	cairn fsck --rebuild-index >out &&
+	test_grep "^rebuilt the index from [1-9][0-9]* packs" out &&
+	test_grep "no problems" out &&
+	ls -d .cairn/store/index.damaged-* &&
+	rm -rf data && cairn checkout -q && diff -r data ../orig
+'
+
+test_expect_success 'rebuild-index with a pack index gone: the pack is read whole' '
+	cd repo &&
+	rm -rf .cairn/store && cp -a ../good-store .cairn/store &&
+	idx=$(ls .cairn/store/packs/*.idx | head -n 1) &&
+	rm "$idx" &&
+	cairn fsck --rebuild-index >out &&
+	test_grep "1 packs read whole, 0 left out" out &&
+	test_path_is_file "$idx" &&
+	rm -rf data && cairn checkout -q && diff -r data ../orig
+'
+
+test_expect_success 'rebuild-index with a damaged pack: left out, named, repaired from the remote' '
+	cd repo &&
+	rm -rf .cairn/store && cp -a ../good-store .cairn/store &&
+	pack=$(ls -S .cairn/store/packs/*.pack | head -n 1) &&
+	rm "${pack%.pack}.idx" &&
+	flip "$pack" 7 >/dev/null &&
+	expect_code 1 cairn fsck --rebuild-index >out 2>err &&
+	test_grep "1 left out" out &&
+	test_grep "^warning: pack .* does not match its name; left out of the index" err &&
+	test_must_fail cairn fsck -q &&
+	cairn fsck -q --repair &&
+	rm -rf data && cairn checkout -q && diff -r data ../orig
+'
+
+test_expect_success 'rebuild-index: bad usage' '
+	cd repo &&
+	expect_code 129 cairn fsck --rebuild-index -r origin 2>err &&
+	test_grep "local store" err
+'
+
+test_expect_success 'figures' '
+	sed "s/^/# /" "$TRASH_DIRECTORY/figures"
+'
+
+test_done
