@@ -241,6 +241,7 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 		ret = error("%s", err.buf);
 		goto out;
 	}
+	audit_bytes(os.stored_new, 0, 0);
 	if (wt_stat_cache_save(r, roots, (size_t)nt, &err))
 		warning("%s", err.buf);
 	free(roots);
@@ -250,6 +251,7 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 		char *pabs = repo_abspath(r, tg[i].ptr.buf);
 		int same;
 		memset(&ptr, 0, sizeof(ptr));
+		memset(&old, 0, sizeof(old));
 		ptr.is_dir = n->mode == MODE_DIR;
 		ptr.id = n->id;
 		ptr.sha = n->sha;
@@ -264,6 +266,12 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 			break;
 		}
 		free(pabs);
+		{
+			char oh[OID_HEXSZ + 1], nh[OID_HEXSZ + 1];
+			int had = old.size || old.files || !oid_is_zero(&old.id);
+			audit_path(tg[i].data.buf, had ? oid_to_hex(&old.id, oh) : "",
+				   oid_to_hex(&ptr.id, nh));
+		}
 		if (gitignore && ensure_gitignored(r, tg[i].data.buf, &err))
 			warning("cannot update .gitignore for '%s': %s", tg[i].data.buf, err.buf);
 		total_bytes += n->size;

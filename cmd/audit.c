@@ -245,10 +245,15 @@ static int audit_list(int argc, const char **argv, struct repo *r)
 		int more = i + 1 < argc;
 		if (!strcmp(a, "--json")) {
 			json = 1;
-		} else if (!strcmp(a, "-n") && more) {
+		} else if ((!strcmp(a, "-n") || !strcmp(a, "--max-count")) && more) {
 			char *end;
 			max = strtol(argv[++i], &end, 10);
 			if (*end || max < 0 || !*argv[i])
+				return usage_error("audit", "-n wants a number (0 or more)");
+		} else if (!strncmp(a, "-n", 2) && a[2]) {
+			char *end;
+			max = strtol(a + 2, &end, 10);
+			if (*end || max < 0)
 				return usage_error("audit", "-n wants a number (0 or more)");
 		} else if (!strcmp(a, "--path") && more) {
 			f.path = argv[++i];

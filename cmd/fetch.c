@@ -4,6 +4,7 @@
  */
 #include "cmd/builtin.h"
 #include "cmd/common.h"
+#include "remote/audit-sync.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,11 @@ int fetch_targets(struct transfer *tr, struct repo *r, const char *title)
 		ret = error("%s", err.buf);
 	else
 		transfer_report(tr, "fetched", &st);
+	if (!ret) {
+		uint64_t entries;
+		if (audit_sync_fetch(r, tr->rem, &entries, &err))
+			ret = error("audit trail: %s", err.buf);
+	}
 	strbuf_release(&err);
 	return ret;
 }
