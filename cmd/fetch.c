@@ -29,10 +29,11 @@ int fetch_targets(struct transfer *tr, struct repo *r, const char *title)
 		ret = error("%s", err.buf);
 	else
 		transfer_report(tr, "fetched", &st);
+	/* the data is good even when a chain is refused: pull goes on */
 	if (!ret) {
 		uint64_t entries;
 		if (audit_sync_fetch(r, tr->rem, &entries, &err))
-			ret = error("audit trail: %s", err.buf);
+			tr->audit_failed = error("audit trail: %s", err.buf);
 	}
 	strbuf_release(&err);
 	return ret;
@@ -51,6 +52,8 @@ int cmd_fetch(int argc, const char **argv, struct repo *r)
 		ret = transfer_targets(&tr, r);
 	if (!ret)
 		ret = fetch_targets(&tr, r, "Fetching");
+	if (!ret && tr.audit_failed)
+		ret = 1;
 	transfer_release(&tr);
 	strbuf_release(&err);
 	return ret;

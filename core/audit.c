@@ -83,6 +83,35 @@ static char *git_value(const char *top, const char *const *argv)
 	return strbuf_detach(&out, NULL);
 }
 
+/*
+ * Who git would name as the author: GIT_AUTHOR_NAME/EMAIL when set,
+ * else user.name and user.email (one quiet `git config` for both).
+ */
+static void set_user(struct audit_entry *e, const char *top)
+{
+	static const char *const argv[] = { "git", "config", "--get-regexp",
+					    "^user\\.(name|email)$", NULL };
+	const char *name = getenv("GIT_AUTHOR_NAME"), *email = getenv("GIT_AUTHOR_EMAIL");
+	char *cfg = NULL, *line;
+	if (!name || !email)
+		cfg = git_value(top, argv);
+	for (line = cfg; line && *line;) {
+		size_t n = strcspn(line, "\n");
+		if (!name && !strncmp(line, "user.name ", 10))
+			e->user = xstrndup(line + 10, n - 10);
+		else if (!email && !strncmp(line, "user.email ", 11))
+			e->email = xstrndup(line + 11, n - 11);
+		line += n;
+		if (*line)
+			line++;
+	}
+	if (!e->user)
+		e->user = xstrdup(name ? name : "");
+	if (!e->email)
+		e->email = xstrdup(email ? email : "");
+	free(cfg);
+}
+
 static void set_time(struct audit_entry *e)
 {
 	struct timespec ts;
@@ -103,8 +132,6 @@ static void add_secret(struct audit_entry *e, const char *v)
 void audit_entry_start(struct audit_entry *e, const char *top, const char *version,
 		       const char *op, int argc, const char **argv)
 {
-	static const char *const user_argv[] = { "git", "config", "--get", "user.name", NULL };
-	static const char *const email_argv[] = { "git", "config", "--get", "user.email", NULL };
 	static const char *const head_argv[] = { "git", "rev-parse", "--verify", "-q", "HEAD", NULL };
 	char host[256];
 	int i;
@@ -113,8 +140,7 @@ void audit_entry_start(struct audit_entry *e, const char *top, const char *versi
 	e->v = AUDIT_FORMAT;
 	memcpy(e->prev, zero_id, sizeof(e->prev));
 	set_time(e);
-	e->user = git_value(top, user_argv);
-	e->email = git_value(top, email_argv);
+	set_user(e, top);
 	if (gethostname(host, sizeof(host)) < 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
@@ -735,8 +761,17 @@ int audit_chain_check(const struct audit_log *log, uint64_t *bad, struct strbuf 
 			/* a changed entry whose id was recomputed shows up as a
 			 * wrong prev in the next one: name the changed one */
 			*bad = i + 1;
-			if (starts_with(msg->buf, "it names previous entry") && i > 0)
-				*bad = i;
+			if (starts_with(msg->buf, "it names previous entry") && i > 0) {
+				struct audit_entry e;
+				char nid[AUDIT_ID_HEXSZ + 1];
+				if (!audit_entry_parse(&e, nid, log->lines[i].p, log->lines[i].len, NULL)) {
+					*bad = i;
+					cerr(msg, CAIRN_ECORRUPT,
+					     "changed: entry %zu records its id as %.12s (or entries after it were removed)",
+					     i + 1, e.prev);
+					audit_entry_release(&e);
+				}
+			}
 			return CAIRN_ECORRUPT;
 		}
 		memcpy(prev, id, sizeof(prev));
