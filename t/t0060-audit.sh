@@ -250,6 +250,27 @@ assert v[0][\"time\"] >= v[-1][\"time\"]
 " "$(wc -l <list)"
 '
 
+test_expect_success 'fetch, gc, install and fsck --repair are recorded; their read-only forms are not' '
+	cd b &&
+	n=$(entries .) &&
+	rm -rf .cairn/store && cairn fetch -q &&
+	test "$(last_field . op)" = fetch &&
+	test "$(last_field . remote)" = origin &&
+	test "$(last_field . received)" -gt 100000 &&
+	test "$(last_field . paths)" = "[{\"new\": \"$(ptr_val data.cairn id)\", \"old\": \"\", \"path\": \"data\"}]" &&
+	cairn gc -n -q >/dev/null && cairn fsck -q >/dev/null &&
+	test "$(entries .)" = $((n + 1)) &&
+	cairn gc -q >/dev/null &&
+	test "$(last_field . op)" = gc &&
+	cairn install >/dev/null &&
+	test "$(last_field . op)" = install &&
+	cairn fsck --repair -q >/dev/null &&
+	test "$(last_field . op)" = fsck &&
+	test "$(last_field . args)" = "[\"--repair\", \"-q\"]" &&
+	test "$(entries .)" = $((n + 4)) &&
+	cairn audit verify
+'
+
 test_expect_success 'show prints one entry in full, by id or unique prefix' '
 	cd a &&
 	id=$(last_field . prev) &&
