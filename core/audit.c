@@ -151,7 +151,10 @@ void audit_entry_start(struct audit_entry *e, const char *top, const char *versi
 	for (i = 0; i < argc; i++) {
 		struct strbuf a = STRBUF_INIT;
 		const char *eq = strchr(argv[i], '=');
-		if (i > 0 && secret_name(argv[i - 1]) && !(argv[i][0] == '-' && argv[i][1])) {
+		/* the value after a secret-looking option, or config key: not
+		 * after any word (`cairn add tokens data` keeps "data") */
+		if (i > 0 && secret_name(argv[i - 1]) && !(argv[i][0] == '-' && argv[i][1]) &&
+		    ((argv[i - 1][0] == '-' && !strchr(argv[i - 1], '=')) || !strcmp(op, "config"))) {
 			strbuf_addstr(&a, "***"); /* the value after a secret key */
 			add_secret(e, argv[i]);
 		} else if (eq && secret_name(argv[i])) {
@@ -389,7 +392,7 @@ static char *read_str(struct rd *r)
 			} else if (x == 'u' && r->end - r->p >= 4 && !strncmp(r->p, "00", 2) &&
 				   isxdigit((unsigned char)r->p[2]) && isxdigit((unsigned char)r->p[3])) {
 				uint8_t b;
-				if (hex_decode(&b, r->p + 2, 2))
+				if (hex_decode(&b, r->p + 2, 1))
 					r->bad = 1;
 				strbuf_addch(&s, b);
 				r->p += 4;
@@ -406,9 +409,12 @@ static uint64_t read_u64(struct rd *r)
 	uint64_t v = 0;
 	int digits = 0;
 	while (!r->bad && r->p < r->end && *r->p >= '0' && *r->p <= '9') {
-		if (v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*r->p++ - '0');
+		if (v > (UINT64_MAX - d) / 10) {
 			r->bad = 1;
-		v = v * 10 + (uint64_t)(*r->p++ - '0');
+			break;
+		}
+		v = v * 10 + d;
 		digits++;
 	}
 	if (!digits)

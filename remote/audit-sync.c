@@ -205,17 +205,17 @@ int audit_sync_fetch(struct repo *r, struct remote *rem, uint64_t *added, struct
 		ret = rem->ops->read(rem, s->name, 0, REMOTE_ALL, &seg, err);
 		if (ret)
 			break;
-		r2 = audit_log_merge(dir, s->clone, seg.buf, seg.len, &n, &bad, &e1);
-		if (!r2) {
-			const char *nl = memchr(seg.buf, '\n', seg.len);
+		{
 			size_t lines = 0, k;
 			for (k = 0; k < seg.len; k++)
 				lines += seg.buf[k] == '\n';
 			/* the name must tell the truth about what the segment holds */
-			if (!nl || lines != s->last - s->first + 1)
+			if (lines != s->last - s->first + 1)
 				r2 = cerr(&e1, CAIRN_ECORRUPT,
 					  "audit chain %s: segment '%s' holds %zu entries, its name says %" PRIu64,
 					  s->clone, s->name, lines, s->last - s->first + 1);
+			else
+				r2 = audit_log_merge(dir, s->clone, seg.buf, seg.len, &n, &bad, &e1);
 		}
 		*added += n;
 		if (r2) {
