@@ -161,6 +161,16 @@ test_expect_success 'a failed command is recorded with its error; a usage error 
 	test "$(entries .)" = $((n + 1))
 '
 
+test_expect_success 'a command that dies (fatal:) is recorded too' '
+	git init -q dies && cd dies &&
+	cairn init >/dev/null &&
+	echo garbage >.git/index &&
+	expect_code 128 cairn checkout 2>err &&
+	test "$(last_field . op)" = checkout &&
+	test "$(last_field . outcome)" = error &&
+	test "$(last_field . error)" = "$(sed -n "s/^fatal: //p" err | tail -n 1)"
+'
+
 test_expect_success 'secrets never reach an entry: URL passwords, secret config values' '
 	cd a &&
 	test_must_fail cairn remote add bad "ssh://alice:pw-SEKRIT1@example.com/srv" 2>err &&
