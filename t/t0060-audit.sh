@@ -312,6 +312,13 @@ test_expect_success 'tampering: an edited field names that entry' '
 	cp good "$log" && edit_entry "$log" 5 outcome fine &&
 	expect_code 1 cairn audit verify 2>err &&
 	test_grep "entry 5 (.*): not an audit entry" err &&
+	n=$(wc -l <good) &&
+	cp good "$log" && edit_entry "$log" $n user Mallory &&
+	cairn config core.y 1 &&
+	expect_code 1 cairn audit verify 2>err &&
+	test_grep "entry $n (.*): its content does not hash to its id" err &&
+	test "$(last_field . seq)" = $((n + 1)) &&
+	cairn config --unset core.y &&
 	cp good "$log" &&
 	cairn audit verify
 '
