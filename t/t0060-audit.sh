@@ -368,6 +368,18 @@ test_expect_success 'a torn last line (a killed append) is set aside, never exte
 	cairn config --unset core.x
 '
 
+test_expect_success 'entries cut off the end of a pushed chain are caught by the next push' '
+	cd a &&
+	log=$(chain_log .) && cp "$log" good &&
+	test_when_finished "cp good \"$log\"" &&
+	clone=$(cat .cairn/audit/clone-id) &&
+	pushed=$(ls "$REMOTE/audit" | sed -n "s/^$clone-[0-9]*-0*\([0-9][0-9]*\)\.log\$/\1/p" | sort -n | tail -n 1) &&
+	head -n $((pushed - 1)) good >"$log" &&
+	cairn audit verify &&
+	test_must_fail cairn push -q 2>err &&
+	test_grep "the remote holds entries up to $pushed of this clone.s audit chain" err
+'
+
 test_expect_success 'four commands at once append four whole entries' '
 	cd a &&
 	n=$(entries .) &&
