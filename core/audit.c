@@ -422,17 +422,6 @@ static uint64_t read_u64(struct rd *r)
 	return v;
 }
 
-static int is_hex(const char *s, size_t n)
-{
-	size_t i;
-	if (strlen(s) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 static int is_hex_n(const char *s, size_t n)
 {
 	size_t i;
@@ -440,6 +429,12 @@ static int is_hex_n(const char *s, size_t n)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
+}
+
+/* Exactly n lowercase hex digits. */
+static int is_hex(const char *s, size_t n)
+{
+	return strlen(s) == n && is_hex_n(s, n);
 }
 
 static void read_fixed(struct rd *r, char *out, size_t n)
