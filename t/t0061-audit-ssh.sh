@@ -13,7 +13,15 @@ rewritten on the server is refused by the clone that holds the chain.'
 if ! test_have_prereq PYTHON3
 then
 	skip_all='python3 (>= 3.9) not found'
-	test_done
+	test_expect_success 'a remote without audit/ (pushed by an older cairn) still pulls' '
+	chmod -R u+w "$SSH_ROOT/proj/audit" && rm -rf "$SSH_ROOT/proj/audit" &&
+	git clone -q a c && cd c &&
+	cairn pull -q &&
+	cmp data/f ../a/data/f &&
+	test "$(ls .cairn/audit/*.log)" = ".cairn/audit/$(cat .cairn/audit/clone-id).log"
+'
+
+test_done
 fi
 
 start_sshd
@@ -69,6 +77,14 @@ test_expect_success 'a segment rewritten on the server is refused by b' '
 	test_cmp held b/.cairn/audit/$a_clone.log &&
 	(cd b && expect_code 1 cairn audit verify 2>../err) &&
 	test_grep "audit chain $a_clone" err
+'
+
+test_expect_success 'a remote without audit/ (pushed by an older cairn) still pulls' '
+	chmod -R u+w "$SSH_ROOT/proj/audit" && rm -rf "$SSH_ROOT/proj/audit" &&
+	git clone -q a c && cd c &&
+	cairn pull -q &&
+	cmp data/f ../a/data/f &&
+	test "$(ls .cairn/audit/*.log)" = ".cairn/audit/$(cat .cairn/audit/clone-id).log"
 '
 
 test_done
