@@ -7,15 +7,26 @@
 #include "core/pointer.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * An entry as listed: found and sorted by its time without parsing it,
+ * parsed only when it is about to be shown (or filtered), so that
+ * `cairn audit -n 10` over a long trail parses about ten entries.
+ */
 struct row {
-	struct audit_entry e;
+	struct audit_entry e;  /* valid while parsed */
+	int parsed;
 	char id[AUDIT_ID_HEXSZ + 1];
-	const char *line; /* "ID JSON" in its log's buffer */
+	const char *line;      /* "ID JSON" in its log's buffer */
 	size_t len;
+	const char *time;      /* the "time" value inside line */
+	size_t tlen;
+	const char *clone;     /* the chain, for messages and order */
+	size_t idx;            /* 1-based line in its log */
 };
 
 struct filter {
@@ -69,12 +80,42 @@ static int keep(const struct filter *f, const struct audit_entry *e)
 static int cmp_row(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
-	int c = strcmp(y->e.time, x->e.time); /* newest first */
+	size_t n = x->tlen < y->tlen ? x->tlen : y->tlen;
+	int c = memcmp(y->time, x->time, n); /* newest first */
 	if (!c)
-		c = strcmp(y->e.clone, x->e.clone);
+		c = y->tlen < x->tlen ? -1 : y->tlen > x->tlen;
 	if (!c)
-		c = y->e.seq < x->e.seq ? -1 : y->e.seq > x->e.seq;
+		c = strcmp(y->clone, x->clone);
+	if (!c)
+		c = y->idx < x->idx ? -1 : y->idx > x->idx;
 	return c;
+}
+
+/* Parses a row's entry (once); 0, or -1 after a warning. */
+static int row_parse(struct row *row)
+{
+	struct strbuf msg = STRBUF_INIT;
+	char id[AUDIT_ID_HEXSZ + 1];
+	int ret = 0;
+	if (row->parsed)
+		return 0;
+	/* listing reads; `verify` is what checks */
+	if (audit_entry_read(&row->e, id, row->line, row->len, &msg)) {
+		warning("audit chain %s: entry %zu: %s (see 'cairn audit verify')", row->clone,
+			row->idx, msg.buf);
+		ret = -1;
+	} else {
+		row->parsed = 1;
+	}
+	strbuf_release(&msg);
+	return ret;
+}
+
+static void row_unparse(struct row *row)
+{
+	if (row->parsed)
+		audit_entry_release(&row->e);
+	row->parsed = 0;
 }
 
 struct trail {
@@ -90,7 +131,7 @@ static void trail_release(struct trail *t)
 {
 	size_t i;
 	for (i = 0; i < t->n; i++)
-		audit_entry_release(&t->rows[i].e);
+		row_unparse(&t->rows[i]);
 	free(t->rows);
 	for (i = 0; i < t->nchains; i++)
 		audit_log_release(&t->logs[i]);
@@ -139,7 +180,10 @@ static int report_side_files(const char *dir, int as_error)
 	return bad;
 }
 
-/* Reads every chain; entries f rejects (when f is not NULL) are left out. */
+/*
+ * Reads every chain and sorts its entries by time, unparsed; with f, an
+ * entry whose text cannot name a path under f->path is left out.
+ */
 static int trail_load(struct trail *t, struct repo *r, const struct filter *f)
 {
 	struct strbuf err = STRBUF_INIT, msg = STRBUF_INIT;
@@ -159,26 +203,32 @@ static int trail_load(struct trail *t, struct repo *r, const struct filter *f)
 			break;
 		}
 		for (i = 0; i < log->n; i++) {
+			static const char tkey[] = ",\"time\":\"";
 			struct row *row;
 			const struct audit_line *l = &log->lines[i];
+			const char *tp, *te;
 			/* most entries name no path under P: skip them unparsed */
 			if (f && f->path && !memmem(l->p, l->len, f->needle.buf, f->needle.len))
 				continue;
+			tp = memmem(l->p, l->len, tkey, sizeof(tkey) - 1);
+			te = tp ? memchr(tp + sizeof(tkey) - 1, '"',
+					 l->len - (size_t)(tp + sizeof(tkey) - 1 - l->p))
+				: NULL;
+			if (l->len <= AUDIT_ID_HEXSZ || !te) {
+				warning("audit chain %s: entry %zu: not an audit entry (see 'cairn audit verify')",
+					t->chains[c], i + 1);
+				continue;
+			}
 			ALLOC_GROW(t->rows, t->n + 1, t->alloc);
-			row = &t->rows[t->n];
-			/* listing reads; `verify` is what checks */
-			if (audit_entry_read(&row->e, row->id, l->p, l->len, &msg)) {
-				warning("audit chain %s: entry %zu: %s (see 'cairn audit verify')",
-					t->chains[c], i + 1, msg.buf);
-				continue;
-			}
-			if (f && !keep(f, &row->e)) {
-				audit_entry_release(&row->e);
-				continue;
-			}
+			row = &t->rows[t->n++];
+			memset(row, 0, sizeof(*row));
+			memcpy(row->id, l->p, AUDIT_ID_HEXSZ);
 			row->line = l->p;
 			row->len = l->len;
-			t->n++;
+			row->time = tp + sizeof(tkey) - 1;
+			row->tlen = (size_t)(te - row->time);
+			row->clone = t->chains[c];
+			row->idx = i + 1;
 		}
 		if (log->torn)
 			warning("audit chain %s: the log ends inside an entry (see 'cairn audit verify')",
@@ -293,26 +343,36 @@ static int audit_list(int argc, const char **argv, struct repo *r)
 	}
 	ret = trail_load(&t, r, &f);
 	if (!ret) {
-		size_t n = max >= 0 && (size_t)max < t.n ? (size_t)max : t.n;
+		size_t n = max >= 0 ? (size_t)max : SIZE_MAX;
 		report_side_files(t.dir, 0);
-		if (json) {
-			struct strbuf out = STRBUF_INIT;
+		struct strbuf out = STRBUF_INIT;
+		size_t shown = 0;
+		if (json)
 			strbuf_addch(&out, '[');
-			for (k = 0; k < n; k++) {
-				strbuf_addstr(&out, k ? ",\n" : "\n");
-				add_entry_json(&out, &t.rows[k]);
-				if (out.len > (1 << 20)) {
-					fwrite(out.buf, 1, out.len, stdout);
-					strbuf_reset(&out);
+		for (k = 0; k < t.n && shown < n; k++) {
+			struct row *row = &t.rows[k];
+			if (row_parse(row))
+				continue;
+			if (keep(&f, &row->e)) {
+				if (json) {
+					strbuf_addstr(&out, shown ? ",\n" : "\n");
+					add_entry_json(&out, row);
+					if (out.len > (1 << 20)) {
+						fwrite(out.buf, 1, out.len, stdout);
+						strbuf_reset(&out);
+					}
+				} else {
+					print_row(row);
 				}
+				shown++;
 			}
+			row_unparse(row);
+		}
+		if (json) {
 			strbuf_addstr(&out, "\n]\n");
 			fwrite(out.buf, 1, out.len, stdout);
-			strbuf_release(&out);
-		} else {
-			for (k = 0; k < n; k++)
-				print_row(&t.rows[k]);
 		}
+		strbuf_release(&out);
 	}
 	trail_release(&t);
 	if (f.path)
@@ -384,6 +444,8 @@ static int audit_show(int argc, const char **argv, struct repo *r)
 		ret = error("no audit entry '%s'", want);
 	else if (!ret && hits > 1)
 		ret = error("'%s' names %zu audit entries; give more digits", want, hits);
+	else if (!ret && row_parse(&t.rows[found]))
+		ret = error("audit entry '%s' cannot be read", want);
 	else if (!ret && json) {
 		struct strbuf out = STRBUF_INIT;
 		add_entry_json(&out, &t.rows[found]);
