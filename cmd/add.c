@@ -245,6 +245,7 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 		ret = error("%s", err.buf);
 		goto out;
 	}
+	audit_bytes(os.stored_new, 0, 0);
 	/* an I/O error here means a failing disk: stop before any pointer
 	 * changes (what was stored is durable; a re-run finds it) */
 	if (wt_stat_cache_save(r, roots, (size_t)nt, &err)) {
@@ -259,6 +260,7 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 		char *pabs = repo_abspath(r, tg[i].ptr.buf);
 		int same;
 		memset(&ptr, 0, sizeof(ptr));
+		memset(&old, 0, sizeof(old));
 		ptr.is_dir = n->mode == MODE_DIR;
 		ptr.id = n->id;
 		ptr.sha = n->sha;
@@ -280,6 +282,12 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 			break;
 		}
 		free(pabs);
+		{
+			char oh[OID_HEXSZ + 1], nh[OID_HEXSZ + 1];
+			int had = old.size || old.files || !oid_is_zero(&old.id);
+			audit_path(tg[i].data.buf, had ? oid_to_hex(&old.id, oh) : "",
+				   oid_to_hex(&ptr.id, nh));
+		}
 		total_bytes += n->size;
 		total_files += ptr.files;
 		if (!quiet) {

@@ -21,7 +21,27 @@ struct cmd_struct {
 	int flags;
 	const char *usage;   /* one or more SYNOPSIS lines, '\n'-separated */
 	const char *summary; /* one line for `cairn help` */
+	/*
+	 * Whether this run changes state and so gets an audit entry (see
+	 * core/audit.h): audit_always, or a test of the arguments for a
+	 * command whose read-only forms are not recorded. NULL: never.
+	 */
+	int (*audited)(int argc, const char **argv);
 };
+
+int audit_always(int argc, const char **argv);
+
+/*
+ * Details for the audit entry of the command running now (no-ops when
+ * it is not audited). Call them where the command knows the fact:
+ *   audit_path(path, old, new)  a tracked path and its object ids (hex;
+ *                               NULL or "" when none or unknown)
+ *   audit_bytes(stored, sent, received)  added to the entry's totals
+ *   audit_remote(name, url)     the remote used (credentials removed)
+ */
+void audit_path(const char *path, const char *old_id, const char *new_id);
+void audit_bytes(uint64_t stored, uint64_t sent, uint64_t received);
+void audit_remote(const char *name, const char *url);
 
 const struct cmd_struct *find_cmd(const char *name);
 extern const struct cmd_struct commands[];
@@ -77,6 +97,7 @@ int cmd_pull(int argc, const char **argv, struct repo *r);
 int cmd_help(int argc, const char **argv, struct repo *r);
 int cmd_install(int argc, const char **argv, struct repo *r);
 int cmd_merge_driver(int argc, const char **argv, struct repo *r);
+int cmd_audit(int argc, const char **argv, struct repo *r);
 int cmd_version(int argc, const char **argv, struct repo *r);
 
 #endif

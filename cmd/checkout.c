@@ -81,6 +81,10 @@ int cmd_checkout(int argc, const char **argv, struct repo *r)
 				ret = error("%s", err.buf);
 			} else {
 				progress_stop(o.progress);
+				if (res.written || res.removed) {
+					char nh[OID_HEXSZ + 1];
+					audit_path(rel, "", oid_to_hex(&p.id, nh));
+				}
 				if (!quiet && (res.written || res.removed))
 					printf(o.dry_run ? "%s: would write %llu, remove %llu\n"
 							 : "%s: %llu written, %llu removed\n",

@@ -68,6 +68,7 @@ int transfer_open(struct transfer *tr, struct repo *r, struct strbuf *err)
 	}
 	tr->name = xstrdup(name);
 	tr->url = xstrdup(url);
+	audit_remote(name, url);
 	strbuf_reset(&key);
 	strbuf_addf(&key, "remote.%s.jobs", name);
 	ret = config_get_int(r->cfg, key.buf, 4, &jobs, err);
@@ -182,6 +183,13 @@ void transfer_release(struct transfer *tr)
 void transfer_report(const struct transfer *tr, const char *verb, const struct sync_stats *st)
 {
 	struct strbuf b = STRBUF_INIT, u = STRBUF_INIT;
+	int push = !strcmp(verb, "pushed");
+	size_t i;
+	for (i = 0; i < tr->n; i++) {
+		char h[OID_HEXSZ + 1];
+		audit_path(tr->t[i].path, "", oid_to_hex(&tr->t[i].ptr.id, h));
+	}
+	audit_bytes(0, push ? st->bytes : 0, push ? 0 : st->bytes);
 	if (tr->quiet)
 		return;
 	strbuf_add_human_size(&b, st->bytes);

@@ -10,6 +10,7 @@ struct transfer {
 	const char *rev;    /* --rev REV: pointers as committed there */
 	int all_commits;    /* --all-commits: every pointer in history */
 	int jobs, quiet, force;
+	int audit_failed;   /* the audit trail could not be synced (reported) */
 	const char **args;  /* argv[0] and the path arguments */
 	int nargs;
 	char *name, *url;

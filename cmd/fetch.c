@@ -4,6 +4,7 @@
  */
 #include "cmd/builtin.h"
 #include "cmd/common.h"
+#include "remote/audit-sync.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,12 @@ int fetch_targets(struct transfer *tr, struct repo *r, const char *title)
 		ret = error("%s", err.buf);
 	else
 		transfer_report(tr, "fetched", &st);
+	/* the data is good even when a chain is refused: pull goes on */
+	if (!ret) {
+		uint64_t entries;
+		if (audit_sync_fetch(r, tr->rem, &entries, &err))
+			tr->audit_failed = error("audit trail: %s", err.buf);
+	}
 	strbuf_release(&err);
 	return ret;
 }
@@ -45,6 +52,8 @@ int cmd_fetch(int argc, const char **argv, struct repo *r)
 		ret = transfer_targets(&tr, r);
 	if (!ret)
 		ret = fetch_targets(&tr, r, "Fetching");
+	if (!ret && tr.audit_failed)
+		ret = 1;
 	transfer_release(&tr);
 	strbuf_release(&err);
 	return ret;

@@ -2,6 +2,7 @@
  * cairn: the command table and the dispatcher.
  */
 #include "cmd/builtin.h"
+#include "core/audit.h"
 #include "core/git.h"
 #include "core/pointer.h"
 
@@ -10,51 +11,95 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* Which runs of commands with read-only forms change state. */
+static int audit_remote_writes(int argc, const char **argv)
+{
+	return argc > 1 && strcmp(argv[1], "list") && strcmp(argv[1], "-v") &&
+	       !(!strcmp(argv[1], "default") && argc == 2);
+}
+
+static int audit_config_writes(int argc, const char **argv)
+{
+	int i, pos = 0;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--unset"))
+			return 1;
+		if (!strcmp(argv[i], "--list") || !strcmp(argv[i], "-l"))
+			return 0;
+		if (argv[i][0] != '-' || !argv[i][1])
+			pos++;
+	}
+	return pos >= 2;
+}
+
+static int audit_unless_dry_run(int argc, const char **argv)
+{
+	int i;
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--dry-run"))
+			return 0;
+	return 1;
+}
+
+/* fsck changes the store only when it repairs or rebuilds the index */
+static int audit_fsck_repair(int argc, const char **argv)
+{
+	int i;
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--repair") || !strcmp(argv[i], "--rebuild-index"))
+			return 1;
+	return 0;
+}
 
 const struct cmd_struct commands[] = {
 	{ "init", cmd_init, NEED_WORKTREE,
 	  "cairn init [--chunk-size MIN:AVG:MAX] [--compress-level N]",
-	  "set up cairn in the current git repository" },
+	  "set up cairn in the current git repository", audit_always },
 	{ "add", cmd_add, NEED_REPO, "cairn add [-q] [--no-gitignore] PATH...",
-	  "store files or directories and write their pointer files" },
+	  "store files or directories and write their pointer files", audit_always },
 	{ "status", cmd_status, NEED_REPO, "cairn status [--json] [PATH...]",
-	  "show which tracked paths differ from their pointers" },
+	  "show which tracked paths differ from their pointers", NULL },
 	{ "checkout", cmd_checkout, NEED_REPO, "cairn checkout [-f|--force] [-q] [--dry-run] [--rev REV] [PATH...]",
-	  "make tracked paths match their pointer files" },
+	  "make tracked paths match their pointer files", audit_unless_dry_run },
 	{ "diff", cmd_diff, NEED_REPO,
 	  "cairn diff [--json] [--stat] [REV [REV2]] [--] [PATH...]\ncairn diff [--json] [--stat] A.cairn B.cairn",
-	  "show which files changed between versions of tracked data" },
+	  "show which files changed between versions of tracked data", NULL },
 	{ "log", cmd_log, NEED_REPO, "cairn log [--json] [-n N] PATH[.cairn]",
-	  "show the commits that changed a tracked path, with its versions" },
+	  "show the commits that changed a tracked path, with its versions", NULL },
 	{ "ls", cmd_ls, NEED_REPO, "cairn ls [--json] [-r|--recursive] PATH[.cairn]",
-	  "list the files of the version a pointer names" },
+	  "list the files of the version a pointer names", NULL },
 	{ "stats", cmd_stats, NEED_REPO, "cairn stats [--json]",
-	  "show store statistics: chunks, packs, bytes, ratios" },
+	  "show store statistics: chunks, packs, bytes, ratios", NULL },
 	{ "remote", cmd_remote, NEED_REPO,
 	  "cairn remote [list] [-v]\ncairn remote add [-d] [--local] NAME URL\ncairn remote remove NAME\ncairn remote rename OLD NEW\ncairn remote default [NAME]",
-	  "manage the remotes data is pushed to and pulled from" },
+	  "manage the remotes data is pushed to and pulled from", audit_remote_writes },
 	{ "push", cmd_push, NEED_REPO, "cairn push [-r REMOTE] [-j N] [-q] [--rev REV | --all-commits] [PATH...]",
-	  "send a remote what it lacks for the current pointers" },
+	  "send a remote what it lacks for the current pointers", audit_always },
 	{ "fetch", cmd_fetch, NEED_REPO, "cairn fetch [-r REMOTE] [-j N] [-q] [--rev REV] [PATH...]",
-	  "get what the pointers need from a remote into the local store" },
+	  "get what the pointers need from a remote into the local store", audit_always },
 	{ "pull", cmd_pull, NEED_REPO, "cairn pull [-r REMOTE] [-j N] [-q] [-f] [--rev REV] [PATH...]",
-	  "fetch, then checkout" },
+	  "fetch, then checkout", audit_always },
 	{ "gc", cmd_gc, NEED_REPO,
 	  "cairn gc [-n|--dry-run] [-q] [--json] [--wait] [--workspace | --rev REV]\ncairn gc -r REMOTE [-n|--dry-run] [-q] [--json] [--grace SECONDS]",
-	  "remove what no branch, tag or pointer file needs from the store" },
+	  "remove what no branch, tag or pointer file needs from the store", audit_unless_dry_run },
 	{ "fsck", cmd_fsck, NEED_REPO,
 	  "cairn fsck [--json] [-q] [--rebuild-index]\ncairn fsck --repair [-r REMOTE] [--json] [-q]\ncairn fsck -r REMOTE [--read-data] [--json] [-q]",
-	  "verify every pack, chunk, manifest and tree; repair from a remote" },
+	  "verify every pack, chunk, manifest and tree; repair from a remote", audit_fsck_repair },
 	{ "config", cmd_config, NEED_REPO,
 	  "cairn config [--local|--user] KEY [VALUE]\ncairn config [--local|--user] --unset KEY\ncairn config --list",
-	  "get and set repository options" },
+	  "get and set repository options", audit_config_writes },
 	{ "install", cmd_install, NEED_REPO, "cairn install [--uninstall]",
-	  "set up git hooks and the merge driver for pointer files" },
+	  "set up git hooks and the merge driver for pointer files", audit_always },
 	{ "merge-driver", cmd_merge_driver, NEED_REPO, "cairn merge-driver BASE OURS THEIRS PATH",
-	  "merge pointer files (called by git, set up by cairn install)" },
-	{ "help", cmd_help, 0, "cairn help [COMMAND]", "show help for cairn or a command" },
-	{ "version", cmd_version, 0, "cairn version", "show the version" },
+	  "merge pointer files (called by git, set up by cairn install)", NULL },
+	{ "audit", cmd_audit, NEED_REPO,
+	  "cairn audit [--json] [-n N] [--path P] [--since DATE] [--until DATE] [--user U] [--op OP]\ncairn audit verify\ncairn audit show [--json] ID",
+	  "show and verify the tamper-evident record of who changed what", NULL },
+	{ "help", cmd_help, 0, "cairn help [COMMAND]", "show help for cairn or a command", NULL },
+	{ "version", cmd_version, 0, "cairn version", "show the version", NULL },
 };
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 
@@ -67,11 +112,78 @@ const struct cmd_struct *find_cmd(const char *name)
 	return NULL;
 }
 
+/*
+ * The audit entry of the command running now: started before it runs,
+ * appended when it returns (or dies). The one piece of global state of
+ * the program, since every command and the error printer feed it.
+ */
+static struct audit_entry cur_audit;
+static int cur_audit_live;
+static char *cur_audit_cairn_dir;
+
+int audit_always(int argc, const char **argv)
+{
+	return 1;
+}
+
+void audit_path(const char *path, const char *old_id, const char *new_id)
+{
+	if (cur_audit_live)
+		audit_entry_add_path(&cur_audit, path, old_id, new_id);
+}
+
+void audit_bytes(uint64_t stored, uint64_t sent, uint64_t received)
+{
+	if (cur_audit_live)
+		audit_entry_add_bytes(&cur_audit, stored, sent, received);
+}
+
+void audit_remote(const char *name, const char *url)
+{
+	if (cur_audit_live)
+		audit_entry_set_remote(&cur_audit, name, url);
+}
+
+static void audit_begin(const struct cmd_struct *c, struct repo *r, int argc, const char **argv)
+{
+	if (!c->audited || !r || !c->audited(argc, argv))
+		return;
+	audit_entry_start(&cur_audit, r->top, CAIRN_VERSION, c->name, argc - 1, argv + 1);
+	cur_audit_cairn_dir = xstrdup(r->cairn_dir);
+	cur_audit_live = 1;
+}
+
+/* Appends the entry; returns the exit status, made 1 if that fails. */
+static int audit_end(int status)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct stat st;
+	if (!cur_audit_live)
+		return status;
+	cur_audit_live = 0;
+	if (status)
+		audit_entry_set_outcome(&cur_audit, 0, "");
+	/* a usage error changed nothing; init that failed made no .cairn */
+	if (status != 129 && !stat(cur_audit_cairn_dir, &st) &&
+	    audit_append(cur_audit_cairn_dir, &cur_audit, NULL, &err)) {
+		error("cannot record the audit entry: %s", err.buf);
+		if (!status)
+			status = 1;
+	}
+	audit_entry_release(&cur_audit);
+	free(cur_audit_cairn_dir);
+	cur_audit_cairn_dir = NULL;
+	strbuf_release(&err);
+	return status;
+}
+
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, prefix);
 	strbuf_vaddf(&sb, fmt, ap);
+	if (cur_audit_live && strcmp(prefix, "warning: "))
+		audit_entry_set_outcome(&cur_audit, 0, sb.buf + strlen(prefix));
 	strbuf_addch(&sb, '\n');
 	fflush(stdout);
 	(void)!write(2, sb.buf, sb.len);
@@ -101,6 +213,7 @@ void die(const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport("fatal: ", fmt, ap);
 	va_end(ap);
+	audit_end(128);
 	exit(128);
 }
 
@@ -231,7 +344,9 @@ static int run(const struct cmd_struct *c, int argc, const char **argv)
 			return 128;
 		}
 	}
+	audit_begin(c, r, argc, argv);
 	status = c->fn(argc, argv, r);
+	status = audit_end(status);
 	repo_free(r);
 	strbuf_release(&err);
 flush:

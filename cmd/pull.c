@@ -40,6 +40,8 @@ int cmd_pull(int argc, const char **argv, struct repo *r)
 			printf("%s: %llu written, %llu removed\n", tr.t[i].path,
 			       (unsigned long long)res.written, (unsigned long long)res.removed);
 	}
+	if (!ret && tr.audit_failed)
+		ret = 1;
 	transfer_release(&tr);
 	strbuf_release(&err);
 	return ret;

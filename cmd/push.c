@@ -3,6 +3,7 @@
  */
 #include "cmd/builtin.h"
 #include "cmd/common.h"
+#include "remote/audit-sync.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,11 @@ int cmd_push(int argc, const char **argv, struct repo *r)
 		ret = error("%s", err.buf);
 	else
 		transfer_report(&tr, "pushed", &st);
+	if (!ret) {
+		uint64_t entries;
+		if (audit_sync_push(r, tr.rem, &entries, &err))
+			ret = error("cannot push the audit trail: %s", err.buf);
+	}
 out:
 	transfer_release(&tr);
 	strbuf_release(&err);

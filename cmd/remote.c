@@ -121,6 +121,7 @@ int cmd_remote(int argc, const char **argv, struct repo *r)
 			free(path);
 			return usage_error("remote", "remote add wants NAME URL");
 		}
+		audit_remote(pos[0], pos[1]);
 		if (!name_ok(pos[0]))
 			ret = error("bad remote name '%s' (letters, digits, '-' and '_')", pos[0]);
 		else if (remote_exists(r, pos[0]))

@@ -407,9 +407,9 @@ kill_push_loop () {
 		{ wait $pid || :; } &&
 		(cd "$klp_repo" && cairn push -q "$@") &&
 		(cd "$klp_remote" && find . -type f | sed "s|^\./||" | LC_ALL=C sort) >files &&
-		{ grep -v -E "^(cairn-remote|packs/[0-9a-f]{32}\.(pack|idx))\$" files >other || :; } &&
-		{ grep -v -E "^(packs/)?\.tmp-" other >>remote-leftovers || :; } &&
-		{ grep -E "^(packs/)?\.tmp-" other >>tmp-leftovers || :; } &&
+		{ grep -v -E "^(cairn-remote|packs/[0-9a-f]{32}\.(pack|idx)|audit/[0-9a-f]{32}-[0-9]{12}-[0-9]{12}\.log)\$" files >other || :; } &&
+		{ grep -v -E "^(packs/|audit/)?\.tmp-" other >>remote-leftovers || :; } &&
+		{ grep -E "^(packs/|audit/)?\.tmp-" other >>tmp-leftovers || :; } &&
 		sed -n "s|^packs/\(.*\)\.pack\$|\1|p" files >packs &&
 		sed -n "s|^packs/\(.*\)\.idx\$|\1|p" files >idx &&
 		test_cmp packs idx &&
@@ -547,7 +547,7 @@ test_expect_success 'two pushes from two clones at once both succeed; a third cl
 		same_tree x.copy Z/dx/x &&
 		same_tree y.copy Z/dy/y &&
 		(cd shared && find . -type f | sed "s|^\./||" | LC_ALL=C sort) >files &&
-		{ grep -v -E "^(cairn-remote|packs/[0-9a-f]{32}\.(pack|idx))\$" files >other || :; } &&
+		{ grep -v -E "^(cairn-remote|packs/[0-9a-f]{32}\.(pack|idx)|audit/[0-9a-f]{32}-[0-9]{12}-[0-9]{12}\.log)\$" files >other || :; } &&
 		test_must_be_empty other &&
 		sed -n "s|^packs/\(.*\)\.pack\$|\1|p" files >packs &&
 		sed -n "s|^packs/\(.*\)\.idx\$|\1|p" files >idx &&
