@@ -312,6 +312,8 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 			ret = cerr(err, CAIRN_EEXIST, "remote '%s': %s already exists", s->base.name,
 				   where.buf);
 		} else {
+			if (!code.len && (q->status == 403 || q->status == 401))
+				strbuf_addstr(&code, "(wrong credentials or no permission)");
 			*retry = q->status >= 500 || q->status == 429 || q->status == 408 ||
 				 !strcmp(code.buf, "SlowDown") || !strcmp(code.buf, "RequestTimeout") ||
 				 !strcmp(code.buf, "OperationAborted") ||
