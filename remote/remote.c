@@ -85,7 +85,7 @@ static int parse_s3(struct remote_url *u, const char *s, struct strbuf *err)
 				    "s3 URL '%s': a bucket name holds only a-z, 0-9, '.' and '-'", s);
 	}
 	p = slash ? slash + 1 : "";
-	if (strstr(p, "//") || !strcmp(p, ".") || !strcmp(p, "..") || starts_with(p, "./") ||
+	if (*p == '/' || strstr(p, "//") || !strcmp(p, ".") || !strcmp(p, "..") || starts_with(p, "./") ||
 	    starts_with(p, "../") || strstr(p, "/./") || strstr(p, "/../") || ends_with(p, "/.") ||
 	    ends_with(p, "/..") || strchr(p, '?') || strchr(p, '#'))
 		return cerr(err, CAIRN_EINVAL, "s3 URL '%s' has a bad prefix", s);

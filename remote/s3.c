@@ -106,6 +106,9 @@ static size_t on_header(char *d, size_t size, size_t n, void *data)
 	} else if (len > 15 && !strncasecmp(d, "content-length:", 15)) {
 		q->length = strtoull(d + 15, NULL, 10);
 		q->has_length = 1;
+		/* one allocation for the whole body, not a doubling per callback */
+		if (q->out && q->status >= 200 && q->status < 300 && q->length < (1ull << 32))
+			strbuf_grow(q->out, (size_t)q->length);
 	} else if (len > 5 && !strncasecmp(d, "etag:", 5)) {
 		const char *v = d + 5, *e = d + len;
 		while (v < e && (*v == ' ' || *v == '\t'))
@@ -247,6 +250,9 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	curl_easy_setopt(h, CURLOPT_USERNAME, s->access_key);
 	curl_easy_setopt(h, CURLOPT_PASSWORD, s->secret_key);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* fewer, larger callbacks for packs of many MiB */
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s->timeout);
