@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 top=$(cd "$here/.." && pwd)
 data=${1:-/tmp/bench}
 work=${2:-$(mktemp -d /tmp/cairn-s3-perf.XXXXXX)}
-cairn="$top/cairn"
+cairn=${CAIRN:-$top/cairn}
 aws=$(command -v /usr/bin/aws || command -v aws)
 sets=${SETS:-model images}
 
