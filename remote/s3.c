@@ -14,8 +14,9 @@
  *    (s3_query: sorted, %XX in uppercase, "uploads=" for "uploads").
  *
  * Objects are never overwritten: a PUT carries If-None-Match: * (412 ->
- * CAIRN_EEXIST); with remote.NAME.conditional-writes false, or for a
- * multipart upload, a HEAD comes first. Directories do not exist in S3:
+ * CAIRN_EEXIST); with remote.NAME.conditional-writes false, for a
+ * multipart upload and before any body of 1 MiB or more, a HEAD comes
+ * first. Directories do not exist in S3:
  * prepare() writes an empty "DIR/" key, so that an empty directory lists
  * as empty and a missing one as not found, as for the other backends.
  *
@@ -41,6 +42,7 @@
 #define S3_DEFAULT_THRESHOLD (64ull << 20)
 #define S3_DEFAULT_PART (16ull << 20)
 #define S3_MIN_PART (5ull << 20)
+#define S3_HEAD_FIRST (1ull << 20)
 
 struct s3_remote {
 	struct remote base;
@@ -1019,8 +1021,12 @@ static int s3_write(struct remote *r, const char *path, int fd, uint64_t size, s
 	struct s3_remote *s = (struct s3_remote *)r;
 	uint64_t have;
 	int ret;
-	/* where If-None-Match cannot guard the write, a HEAD does */
-	if (!s->conditional || size >= s->threshold) {
+	/*
+	 * Where If-None-Match cannot guard the write, a HEAD does; and before
+	 * a body of a MiB or more too, as servers read the whole body before
+	 * answering 412 (a pack left by a killed push is not sent again).
+	 */
+	if (!s->conditional || size >= s->threshold || size >= S3_HEAD_FIRST) {
 		ret = s3_stat(r, path, &have, err);
 		if (!ret) {
 			struct strbuf where = STRBUF_INIT;
