@@ -485,6 +485,13 @@ static int s3_credentials(struct s3_remote *s, const struct config *cfg, const c
 			   name, c.bad_key, c.bad_file);
 		goto out;
 	}
+	if (!c.ak != !c.sk) {
+		ret = cerr(err, CAIRN_EINVAL,
+			   "remote '%s': .cairn/config.local sets only one of remote.%s.access-key-id "
+			   "and remote.%s.secret-access-key",
+			   name, name, name);
+		goto out;
+	}
 	if (c.ak && c.sk) {
 		strbuf_addstr(&ak, c.ak);
 		strbuf_addstr(&sk, c.sk);

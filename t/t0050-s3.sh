@@ -172,6 +172,8 @@ test_expect_success 'no credentials anywhere: a clear error' '
 test_expect_success 'credentials from .cairn/config.local, hidden by cairn config' '
 	cd c &&
 	cairn config --local remote.origin.access-key-id "$S3_ACCESS_KEY" &&
+	test_must_fail cairn pull model.bin 2>err && log_out err &&
+	test_grep "only one of" err &&
 	cairn config --local remote.origin.secret-access-key "$S3_SECRET_KEY" &&
 	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY cairn pull -q model.bin &&
 	cmp model.bin ../a/model.bin &&

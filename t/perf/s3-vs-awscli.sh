@@ -56,6 +56,11 @@ for s in $sets; do
 	git clone -q "$repo" "$work/clone-$s"
 	measure "cairn pull $s" sh -c "cd '$work/clone-$s' && '$cairn' pull -q"
 	diff -r "$data/$s" "$work/clone-$s/$s" >/dev/null && echo "   (pulled tree identical)"
+	# where pull's time goes: fetch (transfer and verification) vs checkout
+	rm -rf "$work/clone-$s"
+	git clone -q "$repo" "$work/clone-$s"
+	measure "  of which cairn fetch" sh -c "cd '$work/clone-$s' && '$cairn' fetch -q"
+	measure "  and cairn checkout" sh -c "cd '$work/clone-$s' && '$cairn' checkout -q"
 	measure "aws s3 cp up $s" $aws --endpoint-url "$S3_ENDPOINT" s3 cp --recursive --only-show-errors \
 		"$data/$s" "s3://awscli/$s"
 	measure "aws s3 cp down $s" $aws --endpoint-url "$S3_ENDPOINT" s3 cp --recursive --only-show-errors \
