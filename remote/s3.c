@@ -59,6 +59,7 @@ struct s3_remote {
 	int conditional;  /* the server honours If-None-Match */
 	long timeout;     /* seconds without progress before a transfer is dropped */
 	uint64_t threshold, part_size;
+	int list_max;     /* keys per ListObjectsV2 page */
 	unsigned seed;    /* jitter */
 };
 
@@ -685,6 +686,9 @@ static int s3_open(struct remote **out, const struct remote_url *u, const struct
 		ret = setting_int(cfg, name, "part-size", (int64_t)S3_DEFAULT_PART, 1 << 20,
 				  5ll << 30, &n, err);
 	s->part_size = (uint64_t)n;
+	if (!ret)
+		ret = setting_int(cfg, name, "list-max-keys", 1000, 1, 1000, &n, err);
+	s->list_max = (int)n;
 	b = 1;
 	if (!ret && cfg) {
 		char *key = xstrfmt("remote.%s.conditional-writes", name);
@@ -763,7 +767,8 @@ static int s3_list(struct remote *r, const char *dir,
 
 	for (;;) {
 		struct s3_req q;
-		const char *v[10], *in;
+		const char *v[12], *in;
+		char max[16];
 		size_t nv = 0, pos = 0, il;
 		if (token.len) {
 			v[nv++] = "continuation-token";
@@ -773,6 +778,11 @@ static int s3_list(struct remote *r, const char *dir,
 		v[nv++] = "/";
 		v[nv++] = "list-type";
 		v[nv++] = "2";
+		if (s->list_max != 1000) {
+			snprintf(max, sizeof(max), "%d", s->list_max);
+			v[nv++] = "max-keys";
+			v[nv++] = max;
+		}
 		v[nv++] = "prefix";
 		v[nv++] = prefix;
 		v[nv] = NULL;

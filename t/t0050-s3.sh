@@ -133,6 +133,16 @@ test_expect_success 'a pack already there without its index (a killed push) is n
 	(cd ../b && git pull -q ../a HEAD && cairn pull -q data && cmp data/f8 ../a/data/f8)
 '
 
+test_expect_success 'listings are paged (ListObjectsV2 continuation tokens)' '
+	git clone -q a e && cd e &&
+	cairn config --local remote.origin.list-max-keys 2 &&
+	cairn pull -q model.bin &&
+	cmp model.bin ../a/model.bin &&
+	grep "beast: " "$S3_LOG" >../reqs &&
+	test_grep "GET /$S3_BUCKET?continuation-token=[^ ]*&delimiter=%2F&list-type=2&max-keys=2&prefix=proj%2Fchurn%2Fpacks%2F HTTP/1.1\" 200" ../reqs &&
+	test_grep "GET /$S3_BUCKET/proj/churn/packs/[0-9a-f]*\.pack HTTP/1.1\" 206 [0-9]* - - bytes=" ../reqs
+'
+
 test_expect_success 'credentials from a profile in ~/.aws/credentials (AWS_PROFILE)' '
 	git clone -q a c && cd c &&
 	mkdir -p "$HOME/.aws" &&
