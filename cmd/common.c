@@ -71,7 +71,7 @@ int transfer_open(struct transfer *tr, struct repo *r, struct strbuf *err)
 	audit_remote(name, url);
 	strbuf_reset(&key);
 	strbuf_addf(&key, "remote.%s.jobs", name);
-	ret = config_get_int(r->cfg, key.buf, 4, &jobs, err);
+	ret = config_get_int(r->cfg, key.buf, remote_default_jobs(url), &jobs, err);
 	strbuf_release(&key);
 	if (ret)
 		return ret;

@@ -8,9 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* S3 credentials (remote/s3.c): never printed, never in committed files */
+static int is_secret(const char *key)
+{
+	return starts_with(key, "remote.") &&
+	       (ends_with(key, ".secret-access-key") || ends_with(key, ".session-token") ||
+		ends_with(key, ".access-key-id"));
+}
+
 static int print_one(const char *key, const char *value, const char *file, void *data)
 {
-	printf("%s=%s\n", key, value);
+	printf("%s=%s\n", key, is_secret(key) ? "(hidden)" : value);
 	return 0;
 }
 
@@ -56,9 +64,12 @@ int cmd_config(int argc, const char **argv, struct repo *r)
 		const char *v = config_get(r->cfg, key);
 		if (!v)
 			return 1; /* like git: absent key, exit 1, no message */
-		printf("%s\n", v);
+		printf("%s\n", is_secret(key) ? "(hidden)" : v);
 		return 0;
 	}
+	if (is_secret(key) && !unset && strcmp(which, "local"))
+		return error("'%s' is a credential: it goes in .cairn/config.local, which is not "
+			     "committed (cairn config --local %s VALUE)", key, key);
 	if (!strncmp(key, "chunker.", 8) || !strcmp(key, "core.format"))
 		return error("'%s' is fixed when the repository is created", key);
 	path = repo_config_path(r, which);

@@ -61,6 +61,40 @@ static int parse_authority(struct remote_url *u, const char *s, size_t n, int al
 	return 0;
 }
 
+/*
+ * s3://bucket[/prefix]: bucket names are 3 to 63 of [a-z0-9.-] (what every
+ * S3 server accepts); the prefix may be empty. Credentials never belong in
+ * the URL, so '@' and ':' before the first '/' are refused unseen.
+ */
+static int parse_s3(struct remote_url *u, const char *s, struct strbuf *err)
+{
+	const char *b = s + 5, *slash = strchr(b, '/');
+	size_t bl = slash ? (size_t)(slash - b) : strlen(b), i;
+	const char *p;
+	if (memchr(b, '@', bl) || memchr(b, ':', bl))
+		return cerr(err, CAIRN_EINVAL,
+			    "remote URL '%s' holds credentials or a port: give the bucket only, and "
+			    "credentials in the environment, ~/.aws or .cairn/config.local",
+			    "(hidden)");
+	if (bl < 3 || bl > 63)
+		return cerr(err, CAIRN_EINVAL, "s3 URL '%s': a bucket name has 3 to 63 characters", s);
+	for (i = 0; i < bl; i++) {
+		char c = b[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
+			return cerr(err, CAIRN_EINVAL,
+				    "s3 URL '%s': a bucket name holds only a-z, 0-9, '.' and '-'", s);
+	}
+	p = slash ? slash + 1 : "";
+	if (*p == '/' || strstr(p, "//") || !strcmp(p, ".") || !strcmp(p, "..") || starts_with(p, "./") ||
+	    starts_with(p, "../") || strstr(p, "/./") || strstr(p, "/../") || ends_with(p, "/.") ||
+	    ends_with(p, "/..") || strchr(p, '?') || strchr(p, '#'))
+		return cerr(err, CAIRN_EINVAL, "s3 URL '%s' has a bad prefix", s);
+	u->scheme = xstrdup("s3");
+	u->host = xstrndup(b, bl);
+	u->path = xstrdup(p);
+	return 0;
+}
+
 int remote_url_parse(struct remote_url *u, const char *s, const char *base, struct strbuf *err)
 {
 	int r = 0;
@@ -86,10 +120,12 @@ int remote_url_parse(struct remote_url *u, const char *s, const char *base, stru
 		/* ssh://host/~/dir: relative to the login directory */
 		if (!r)
 			u->path = xstrdup(starts_with(slash, "/~/") ? slash + 3 : slash);
+	} else if (starts_with(s, "s3://")) {
+		r = parse_s3(u, s, err);
 	} else if (strstr(s, "://")) {
 		/* the scheme only: the rest may hold a password */
 		return cerr(err, CAIRN_EINVAL,
-			    "unsupported remote URL scheme '%.*s://' (use a path, file://, ssh:// or host:path)",
+			    "unsupported remote URL scheme '%.*s://' (use a path, file://, ssh://, host:path or s3://)",
 			    (int)(strstr(s, "://") - s > 16 ? 16 : strstr(s, "://") - s), s);
 	} else {
 		const char *colon = strchr(s, ':'), *slash = strchr(s, '/');
@@ -133,6 +169,10 @@ void remote_url_display(const struct remote_url *u, struct strbuf *out)
 		strbuf_addstr(out, u->path);
 		return;
 	}
+	if (!strcmp(u->scheme, "s3")) {
+		strbuf_addf(out, "s3://%s/%s", u->host, u->path);
+		return;
+	}
 	strbuf_addf(out, "%s://", u->scheme);
 	if (u->user)
 		strbuf_addf(out, "%s@", u->user);
@@ -150,7 +190,23 @@ const struct remote_ops *remote_ops_for(const struct remote_url *u)
 		return &remote_dir_ops;
 	if (!strcmp(u->scheme, "ssh"))
 		return &remote_ssh_ops;
+	if (!strcmp(u->scheme, "s3"))
+		return &remote_s3_ops;
 	return NULL;
+}
+
+int remote_default_jobs(const char *url)
+{
+	struct remote_url u;
+	const struct remote_ops *ops;
+	int jobs = 4;
+	if (remote_url_parse(&u, url, NULL, NULL))
+		return jobs;
+	ops = remote_ops_for(&u);
+	if (ops && ops->default_jobs)
+		jobs = ops->default_jobs;
+	remote_url_release(&u);
+	return jobs;
 }
 
 int remote_open_url(struct remote **out, const char *url, const char *base,

@@ -24,9 +24,9 @@
 #include "core/util.h"
 
 struct remote_url {
-	char *scheme; /* "file", "ssh" (later "s3") */
+	char *scheme; /* "file", "ssh", "s3" */
 	char *user;   /* ssh: may be NULL (then ~/.ssh/config or $USER) */
-	char *host;   /* ssh, s3 */
+	char *host;   /* ssh: the host; s3: the bucket */
 	int port;     /* 0: the default */
 	char *path;   /* file/ssh: directory; s3: prefix (may be "") */
 };
@@ -34,7 +34,7 @@ struct remote_url {
 /*
  * Parses a remote URL: /abs/path, file:///abs/path, ssh://[user@]host[:port]/path,
  * [user@]host:path (scp style; a relative path is relative to the login
- * directory). A relative local path is resolved against `base` (the
+ * directory), s3://bucket[/prefix]. A relative local path is resolved against `base` (the
  * repository top) when base is not NULL. Passwords in URLs are refused.
  */
 int remote_url_parse(struct remote_url *u, const char *s, const char *base, struct strbuf *err);
@@ -48,6 +48,8 @@ struct remote;
 
 struct remote_ops {
 	const char *scheme;
+	/* Parallel connections when remote.NAME.jobs and -j say nothing. */
+	int default_jobs;
 	/* Connects; `name` is the remote's name for messages, cfg its settings. */
 	int (*open)(struct remote **out, const struct remote_url *u, const struct config *cfg,
 		    const char *name, struct strbuf *err);
@@ -79,6 +81,8 @@ struct remote {
 
 /* The backend for a URL's scheme, or NULL. */
 const struct remote_ops *remote_ops_for(const struct remote_url *u);
+/* Parallel transfers for url when nothing says how many (4, 8 for s3). */
+int remote_default_jobs(const char *url);
 /* Parses, picks the backend and opens; *out owns a copy of the URL. */
 int remote_open_url(struct remote **out, const char *url, const char *base,
 		    const struct config *cfg, const char *name, struct strbuf *err);
@@ -86,5 +90,6 @@ void remote_close(struct remote *r);
 
 extern const struct remote_ops remote_dir_ops;
 extern const struct remote_ops remote_ssh_ops;
+extern const struct remote_ops remote_s3_ops;
 
 #endif

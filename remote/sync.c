@@ -25,8 +25,9 @@ static int require_marker(struct remote *rem, struct strbuf *err)
 	struct strbuf u = STRBUF_INIT;
 	uint64_t size;
 	int ret;
-	if (!rem->ops->stat(rem, MARKER, &size, err))
-		return 0;
+	ret = rem->ops->stat(rem, MARKER, &size, err);
+	if (ret != CAIRN_ENOTFOUND)
+		return ret; /* there, or a refusal that must be told as it is */
 	remote_url_display(&rem->url, &u);
 	ret = cerr(err, CAIRN_ENOTFOUND,
 		   "remote '%s' (%s) holds no cairn data yet (nothing pushed, or a wrong path)",

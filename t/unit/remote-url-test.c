@@ -57,6 +57,17 @@ int main(void)
 	good("host:/abs/x", "ssh", NULL, "host", 0, "/abs/x");
 	good("127.0.0.1:/tmp/r", "ssh", NULL, "127.0.0.1", 0, "/tmp/r");
 
+	good("s3://ml-data/projects/churn", "s3", NULL, "ml-data", 0, "projects/churn");
+	good("s3://ml-data/projects/churn/", "s3", NULL, "ml-data", 0, "projects/churn");
+	good("s3://ml-data", "s3", NULL, "ml-data", 0, "");
+	good("s3://ml-data/", "s3", NULL, "ml-data", 0, "");
+	good("s3://a.b-c/x y/z", "s3", NULL, "a.b-c", 0, "x y/z");
+	bad("s3://AKIA:hunter2@bucket/x", "credentials");
+	bad("s3://Upper/x", "a-z");
+	bad("s3://ab/x", "3 to 63");
+	bad("s3://bucket//x", "bad prefix");
+	bad("s3://bucket/a/../b", "bad prefix");
+	bad("s3://bucket/a?x=1", "bad prefix");
 	bad("", "empty");
 	bad("ssh://alice:hunter2@host/x", "password");
 	bad("alice:hunter2@host:x", "");
@@ -80,6 +91,13 @@ int main(void)
 	remote_url_parse(&u, "h:rel/x", NULL, &err);
 	remote_url_display(&u, &sb);
 	ok(!strcmp(sb.buf, "ssh://h/~/rel/x"), "display of a login-relative path: %s", sb.buf);
+	remote_url_release(&u);
+	strbuf_reset(&sb);
+	remote_url_parse(&u, "s3://b-1/p/q/", NULL, &err);
+	remote_url_display(&u, &sb);
+	ok(!strcmp(sb.buf, "s3://b-1/p/q"), "display of an s3 URL: %s", sb.buf);
+	ok(remote_default_jobs("s3://b-1/p") == 8 && remote_default_jobs("/srv/x") == 4,
+	   "s3 remotes default to 8 jobs, others to 4");
 	remote_url_release(&u);
 	strbuf_release(&sb);
 	strbuf_release(&err);

@@ -1,0 +1,232 @@
+/*
+ * SigV4 encoding, XML and AWS INI files for the S3 backend (remote/s3.h).
+ */
+#include "remote/s3.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static int unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+void s3_uri_encode(struct strbuf *out, const char *s, size_t n, int keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (unreserved(c) || (keep_slash && c == '/')) {
+			strbuf_addch(out, c);
+		} else {
+			strbuf_addch(out, '%');
+			strbuf_addch(out, hex[c >> 4]);
+			strbuf_addch(out, hex[c & 15]);
+		}
+	}
+}
+
+struct qpair {
+	char *name, *value; /* encoded */
+};
+
+static int qpair_cmp(const void *a, const void *b)
+{
+	const struct qpair *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->value, y->value);
+}
+
+void s3_query(struct strbuf *out, const char *const *v)
+{
+	struct qpair *p;
+	size_t n = 0, i;
+	while (v[2 * n])
+		n++;
+	p = xcalloc(n + 1, sizeof(*p));
+	for (i = 0; i < n; i++) {
+		struct strbuf sb = STRBUF_INIT;
+		const char *val = v[2 * i + 1] ? v[2 * i + 1] : "";
+		s3_uri_encode(&sb, v[2 * i], strlen(v[2 * i]), 0);
+		p[i].name = strbuf_detach(&sb, NULL);
+		s3_uri_encode(&sb, val, strlen(val), 0);
+		p[i].value = strbuf_detach(&sb, NULL);
+	}
+	sort_array(p, n, sizeof(*p), qpair_cmp);
+	for (i = 0; i < n; i++) {
+		if (i)
+			strbuf_addch(out, '&');
+		strbuf_addf(out, "%s=%s", p[i].name, p[i].value);
+		free(p[i].name);
+		free(p[i].value);
+	}
+	free(p);
+}
+
+static void xml_decode(struct strbuf *out, const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		const char *semi;
+		if (s[i] != '&' || !(semi = memchr(s + i, ';', n - i)) || semi - (s + i) > 10) {
+			strbuf_addch(out, s[i++]);
+			continue;
+		}
+		{
+			size_t l = (size_t)(semi - (s + i)) + 1;
+			const char *e = s + i;
+			if (l == 5 && !memcmp(e, "&amp;", 5))
+				strbuf_addch(out, '&');
+			else if (l == 4 && !memcmp(e, "&lt;", 4))
+				strbuf_addch(out, '<');
+			else if (l == 4 && !memcmp(e, "&gt;", 4))
+				strbuf_addch(out, '>');
+			else if (l == 6 && !memcmp(e, "&quot;", 6))
+				strbuf_addch(out, '"');
+			else if (l == 6 && !memcmp(e, "&apos;", 6))
+				strbuf_addch(out, '\'');
+			else if (l > 3 && e[1] == '#') {
+				/* numeric: only ASCII matters in keys cairn writes */
+				unsigned long c = e[2] == 'x' ? strtoul(e + 3, NULL, 16) : strtoul(e + 2, NULL, 10);
+				strbuf_addch(out, c < 128 ? (int)c : '?');
+			} else
+				strbuf_add(out, e, l);
+			i += l;
+		}
+	}
+}
+
+int s3_xml_next_raw(const char *xml, size_t n, size_t *pos, const char *tag,
+		    const char **inner, size_t *inner_len)
+{
+	size_t tl = strlen(tag), i = *pos;
+	while (i + tl + 2 <= n) {
+		const char *lt = memchr(xml + i, '<', n - i);
+		const char *gt, *end;
+		size_t j;
+		if (!lt)
+			return 0;
+		j = (size_t)(lt - xml);
+		if (j + 1 + tl >= n)
+			return 0;
+		if (memcmp(lt + 1, tag, tl) || (lt[1 + tl] != '>' && lt[1 + tl] != ' ' && lt[1 + tl] != '/')) {
+			i = j + 1;
+			continue;
+		}
+		gt = memchr(lt, '>', n - j);
+		if (!gt)
+			return 0;
+		if (gt[-1] == '/') { /* <Tag/>: empty */
+			*inner = gt + 1;
+			*inner_len = 0;
+			*pos = (size_t)(gt + 1 - xml);
+			return 1;
+		}
+		/* the closing tag; S3's elements of interest do not nest in themselves */
+		for (end = gt + 1; end + tl + 3 <= xml + n; end++) {
+			end = memchr(end, '<', (size_t)(xml + n - end));
+			if (!end)
+				return 0;
+			if (end + tl + 3 <= xml + n && end[1] == '/' && !memcmp(end + 2, tag, tl) &&
+			    end[2 + tl] == '>') {
+				*inner = gt + 1;
+				*inner_len = (size_t)(end - (gt + 1));
+				*pos = (size_t)(end + tl + 3 - xml);
+				return 1;
+			}
+		}
+		return 0;
+	}
+	return 0;
+}
+
+int s3_xml_next(const char *xml, size_t n, size_t *pos, const char *tag, struct strbuf *out)
+{
+	const char *in;
+	size_t il;
+	if (!s3_xml_next_raw(xml, n, pos, tag, &in, &il))
+		return 0;
+	strbuf_reset(out);
+	xml_decode(out, in, il);
+	return 1;
+}
+
+void s3_xml_escape(struct strbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': strbuf_addstr(out, "&amp;"); break;
+		case '<': strbuf_addstr(out, "&lt;"); break;
+		case '>': strbuf_addstr(out, "&gt;"); break;
+		case '"': strbuf_addstr(out, "&quot;"); break;
+		case '\'': strbuf_addstr(out, "&apos;"); break;
+		default: strbuf_addch(out, *s);
+		}
+	}
+}
+
+static void trim(const char **s, size_t *n)
+{
+	while (*n && isspace((unsigned char)**s)) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && isspace((unsigned char)(*s)[*n - 1]))
+		(*n)--;
+}
+
+int s3_ini_get(const char *path, const char *section, const char *key, struct strbuf *out,
+	       struct strbuf *err)
+{
+	struct strbuf file = STRBUF_INIT;
+	const char *p, *end;
+	int in = 0, found = 0, r = read_file(path, 1 << 20, &file, err);
+	if (r == CAIRN_ENOTFOUND || (r && errno == ENOENT)) {
+		strbuf_release(&file);
+		return 0;
+	}
+	if (r) {
+		strbuf_release(&file);
+		return r;
+	}
+	p = file.buf;
+	end = file.buf + file.len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *line = p, *eq;
+		size_t n = (size_t)((nl ? nl : end) - p);
+		p = nl ? nl + 1 : end;
+		trim(&line, &n);
+		if (!n || line[0] == '#' || line[0] == ';')
+			continue;
+		if (line[0] == '[') {
+			const char *s = line + 1;
+			size_t sl = n - 1;
+			if (sl && s[sl - 1] == ']')
+				sl--;
+			trim(&s, &sl);
+			in = sl == strlen(section) && !memcmp(s, section, sl);
+			continue;
+		}
+		eq = memchr(line, '=', n);
+		if (!in || !eq)
+			continue;
+		{
+			const char *k = line, *v = eq + 1;
+			size_t kl = (size_t)(eq - line), vl = n - kl - 1;
+			trim(&k, &kl);
+			trim(&v, &vl);
+			if (kl == strlen(key) && !strncasecmp(k, key, kl)) {
+				strbuf_reset(out);
+				strbuf_add(out, v, vl);
+				found = 1; /* the last one wins, as in botocore */
+			}
+		}
+	}
+	strbuf_release(&file);
+	return found;
+}

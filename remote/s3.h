@@ -1,0 +1,49 @@
+#ifndef CAIRN_REMOTE_S3_H
+#define CAIRN_REMOTE_S3_H
+/*
+ * The pure parts of the S3 backend (remote/s3.c), apart so that the unit
+ * tests reach them without a server: SigV4 percent-encoding and query
+ * canonicalisation, the few XML answers S3 gives, and the AWS shared
+ * credentials/config files.
+ */
+#include "core/util.h"
+
+/*
+ * Appends s[0..n) percent-encoded as SigV4 wants: A-Z a-z 0-9 - . _ ~ as
+ * they are, every other byte as %XX with uppercase hex; '/' is kept when
+ * keep_slash (object keys in paths), encoded otherwise (query values).
+ */
+void s3_uri_encode(struct strbuf *out, const char *s, size_t n, int keep_slash);
+
+/*
+ * A query string as SigV4 canonicalises it, which libcurl 7.88 does not do
+ * for us (it signs the query as written): the NULL-terminated name/value
+ * pairs v[0], v[1], v[2], v[3], ... are encoded, sorted by name (then
+ * value) and joined "a=1&b=2". A NULL value is written "name=" (libcurl
+ * 7.88 signs a bare "uploads" wrongly; "uploads=" is the same request).
+ */
+void s3_query(struct strbuf *out, const char *const *v);
+
+/*
+ * The text of the first <tag>...</tag> in xml[0..n) at or after *pos,
+ * entity-decoded into out; *pos moves past the closing tag. Returns 1 if
+ * found, 0 if not. Enough for S3's flat answers; attributes on the tag
+ * are allowed, CDATA and comments are not expected.
+ */
+int s3_xml_next(const char *xml, size_t n, size_t *pos, const char *tag, struct strbuf *out);
+/* The same within the element at xml[0..n): the raw (not decoded) inner text. */
+int s3_xml_next_raw(const char *xml, size_t n, size_t *pos, const char *tag,
+		    const char **inner, size_t *inner_len);
+/* Appends s with & < > " ' escaped. */
+void s3_xml_escape(struct strbuf *out, const char *s);
+
+/*
+ * The value of `key` in section [section] of an AWS-style INI file
+ * (~/.aws/credentials: [NAME]; ~/.aws/config: [default] or [profile
+ * NAME]). Returns 1 and fills out, 0 if absent (or the file is), or a
+ * CAIRN_E* code when the file cannot be read.
+ */
+int s3_ini_get(const char *path, const char *section, const char *key, struct strbuf *out,
+	       struct strbuf *err);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * The server-free parts of the S3 backend: SigV4 percent-encoding and
+ * query canonicalisation, the XML of S3's answers, AWS INI files.
+ */
+#include "remote/s3.h"
+#include "t/unit/tap.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void enc(const char *in, int keep_slash, const char *want)
+{
+	struct strbuf sb = STRBUF_INIT;
+	s3_uri_encode(&sb, in, strlen(in), keep_slash);
+	ok(!strcmp(sb.buf, want), "encode '%s' -> '%s' (%s)", in, want, sb.buf);
+	strbuf_release(&sb);
+}
+
+static void query(const char *const *v, const char *want)
+{
+	struct strbuf sb = STRBUF_INIT;
+	s3_query(&sb, v);
+	ok(!strcmp(sb.buf, want), "query '%s' (%s)", want, sb.buf);
+	strbuf_release(&sb);
+}
+
+int main(void)
+{
+	static const char list_xml[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+		"<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		"<Name>b</Name><Prefix>p/packs/</Prefix><IsTruncated>true</IsTruncated>"
+		"<Contents><Key>p/packs/a&amp;b.idx</Key><Size>12</Size></Contents>"
+		"<Contents><Key>p/packs/c.pack</Key><LastModified>x</LastModified><Size>3456</Size></Contents>"
+		"<NextContinuationToken>1/a+b=</NextContinuationToken></ListBucketResult>";
+	static const char err_xml[] =
+		"<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code><RequestId>r</RequestId></Error>";
+	const char *const q1[] = { "prefix", "p/packs/", "list-type", "2", "delimiter", "/", NULL };
+	const char *const q2[] = { "uploads", NULL, NULL };
+	const char *const q3[] = { "uploadId", "2~Ab+/=", "partNumber", "10", NULL };
+	const char *const q4[] = { "continuation-token", "1/a+b=", "list-type", "2", NULL };
+	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
+	char path[] = "/tmp/cairn-s3-test-XXXXXX";
+	const char *in;
+	size_t pos = 0, il, n = 0;
+	FILE *f;
+	int fd;
+
+	enc("packs/0123abcd.pack", 1, "packs/0123abcd.pack");
+	enc("packs/0123abcd.pack", 0, "packs%2F0123abcd.pack");
+	enc("a b+c~d_e-f.g", 1, "a%20b%2Bc~d_e-f.g");
+	enc("\xc3\xa9=&?", 0, "%C3%A9%3D%26%3F");
+	query(q1, "delimiter=%2F&list-type=2&prefix=p%2Fpacks%2F");
+	query(q2, "uploads=");
+	query(q3, "partNumber=10&uploadId=2~Ab%2B%2F%3D");
+	query(q4, "continuation-token=1%2Fa%2Bb%3D&list-type=2");
+
+	while (s3_xml_next_raw(list_xml, sizeof(list_xml) - 1, &pos, "Contents", &in, &il)) {
+		size_t p2 = 0, p3 = 0;
+		struct strbuf k = STRBUF_INIT, s = STRBUF_INIT;
+		s3_xml_next(in, il, &p2, "Key", &k);
+		s3_xml_next(in, il, &p3, "Size", &s);
+		if (n == 0)
+			ok(!strcmp(k.buf, "p/packs/a&b.idx") && !strcmp(s.buf, "12"),
+			   "first Contents: key entity-decoded, size (%s %s)", k.buf, s.buf);
+		else
+			ok(!strcmp(k.buf, "p/packs/c.pack") && !strcmp(s.buf, "3456"),
+			   "second Contents (%s %s)", k.buf, s.buf);
+		n++;
+		strbuf_release(&k);
+		strbuf_release(&s);
+	}
+	ok(n == 2, "two Contents elements");
+	pos = 0;
+	ok(s3_xml_next(list_xml, sizeof(list_xml) - 1, &pos, "IsTruncated", &sb) && !strcmp(sb.buf, "true"),
+	   "IsTruncated");
+	pos = 0;
+	ok(s3_xml_next(list_xml, sizeof(list_xml) - 1, &pos, "NextContinuationToken", &sb) &&
+	   !strcmp(sb.buf, "1/a+b="), "NextContinuationToken");
+	pos = 0;
+	ok(!s3_xml_next(list_xml, sizeof(list_xml) - 1, &pos, "Key2", &sb), "a missing tag");
+	pos = 0;
+	ok(!s3_xml_next(list_xml, 60, &pos, "Name", &sb), "a truncated document");
+	pos = 0;
+	ok(s3_xml_next(err_xml, sizeof(err_xml) - 1, &pos, "Code", &sb) &&
+	   !strcmp(sb.buf, "SignatureDoesNotMatch"), "an error's Code");
+	pos = 0;
+	ok(!s3_xml_next("<Code", 5, &pos, "Code", &sb) && !s3_xml_next("", 0, &pos, "Code", &sb),
+	   "garbage is not a Code");
+	strbuf_reset(&sb);
+	s3_xml_escape(&sb, "\"a\"&<b>");
+	ok(!strcmp(sb.buf, "&quot;a&quot;&amp;&lt;b&gt;"), "xml escape (%s)", sb.buf);
+
+	fd = mkstemp(path);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f)
+		return 1;
+	fputs("# comment\n[default]\naws_access_key_id = AK1\n"
+	      "[profile dev]\r\n  aws_access_key_id=AK2\r\nregion = eu-west-1 \r\n"
+	      "[dev]\naws_access_key_id = AK3\n", f);
+	fclose(f);
+	ok(s3_ini_get(path, "default", "aws_access_key_id", &sb, &err) == 1 && !strcmp(sb.buf, "AK1"),
+	   "ini: [default]");
+	ok(s3_ini_get(path, "profile dev", "aws_access_key_id", &sb, &err) == 1 && !strcmp(sb.buf, "AK2"),
+	   "ini: [profile dev], CRLF and blanks");
+	ok(s3_ini_get(path, "profile dev", "region", &sb, &err) == 1 && !strcmp(sb.buf, "eu-west-1"),
+	   "ini: trailing blanks dropped");
+	ok(s3_ini_get(path, "dev", "aws_access_key_id", &sb, &err) == 1 && !strcmp(sb.buf, "AK3"),
+	   "ini: [dev] is another section");
+	ok(s3_ini_get(path, "nope", "aws_access_key_id", &sb, &err) == 0, "ini: a missing section");
+	unlink(path);
+	ok(s3_ini_get(path, "default", "aws_access_key_id", &sb, &err) == 0, "ini: a missing file");
+	strbuf_release(&sb);
+	strbuf_release(&err);
+	return tap_done();
+}
