@@ -53,6 +53,12 @@ const struct cmd_struct commands[] = {
 	  "set up git hooks and the merge driver for pointer files" },
 	{ "merge-driver", cmd_merge_driver, NEED_REPO, "cairn merge-driver BASE OURS THEIRS PATH",
 	  "merge pointer files (called by git, set up by cairn install)" },
+	{ "import", cmd_import, NEED_REPO,
+	  "cairn import [-q] [-f] [--no-checkout] [--no-gitignore] [--on-bad=fail|skip] [--max-bytes N] [--max-ratio N] ARCHIVE PATH",
+	  "store the contents of a tar, zip, 7z or cpio archive as a tracked directory" },
+	{ "export", cmd_export, NEED_REPO,
+	  "cairn export [-q] [--rev REV] [--format FORMAT] [--mtime SECONDS] -o FILE PATH[.cairn]",
+	  "write a stored version as a reproducible tar or zip archive" },
 	{ "help", cmd_help, 0, "cairn help [COMMAND]", "show help for cairn or a command" },
 	{ "version", cmd_version, 0, "cairn version", "show the version" },
 };
