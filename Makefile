@@ -11,8 +11,10 @@ PKGS = libzstd libxxhash lmdb libcrypto libssh2 libarchive libcurl
 DEBS = libzstd-dev libxxhash-dev liblmdb-dev libssl-dev libssh2-1-dev \
        libarchive-dev libcurl4-openssl-dev pkg-config
 # What the test suite needs beyond the build: git, prove, python3 (the
-# dataset generator), cmp/diff, openssh (server and keygen) for remotes.
-TEST_DEBS = git perl python3 diffutils openssh-server openssh-client procps bash util-linux
+# dataset generator), cmp/diff, openssh (server and keygen) for remotes,
+# and the archivers whose archives import and export are tested against.
+TEST_DEBS = git perl python3 diffutils openssh-server openssh-client procps bash util-linux \
+	    tar libarchive-tools zip unzip p7zip-full cpio gzip bzip2 xz-utils zstd
 
 DEVELOPER ?= 1
 OPT ?= -O2
@@ -92,7 +94,8 @@ deps-check:
 	fi
 
 test-deps:
-	@missing=""; for c in git prove python3 cmp sshd:/usr/sbin/sshd ssh-keygen ps; do \
+	@missing=""; for c in git prove python3 cmp sshd:/usr/sbin/sshd ssh-keygen ps \
+		bsdtar zip unzip 7z cpio bzip2 xz zstd; do \
 		b=$${c#*:}; command -v $$b >/dev/null 2>&1 || missing="$$missing $${c%%:*}"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -8,6 +8,7 @@
 #include "core/checkout.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,13 @@ int cmd_export(int argc, const char **argv, struct repo *r)
 
 	memset(&o, 0, sizeof(o));
 	memset(&d, 0, sizeof(d));
+	/*
+	 * libarchive converts names between the archive's charset (UTF-8 in
+	 * pax, zip and 7z) and the locale's: with a UTF-8 locale, names come
+	 * and go as UTF-8 bytes, which is what cairn stores.
+	 */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "");
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {

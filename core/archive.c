@@ -42,7 +42,7 @@ struct imp {
 	size_t tabsz;
 	char *tmprel;         /* the temp dir (relative to the top), or NULL */
 	uint64_t total, archive_bytes, skipped;
-	const char *cur;      /* the entry being read, for messages */
+	struct strbuf cur;    /* the entry being read, quoted for messages */
 };
 
 static uint64_t path_hash(const char *s, size_t len)
@@ -135,6 +135,21 @@ static int utf8_ok(const unsigned char *s)
 	return 1;
 }
 
+/* A name for messages: control bytes, and all high bytes of a name that is
+ * not UTF-8, as \xNN, so a hostile name cannot garble the terminal. */
+static void quote_name(struct strbuf *out, const char *name)
+{
+	int utf8 = utf8_ok((const unsigned char *)name);
+	strbuf_reset(out);
+	for (; *name; name++) {
+		unsigned char c = (unsigned char)*name;
+		if (c < 0x20 || c == 0x7f || c == '\\' || (c >= 0x80 && !utf8))
+			strbuf_addf(out, "\\x%02x", c);
+		else
+			strbuf_addch(out, (char)c);
+	}
+}
+
 /*
  * An archive name as a path below the target: "." and empty components
  * dropped, anything that could leave the target or that cairn never
@@ -174,11 +189,11 @@ static int norm_path(const char *raw, struct strbuf *out, struct strbuf *why)
  * A refused entry: an error, or under --on-bad=skip a warning and 1 (the
  * caller skips the entry).
  */
-static int refuse(struct imp *im, const char *name, struct strbuf *why, struct strbuf *err)
+static int refuse(struct imp *im, struct strbuf *why, struct strbuf *err)
 {
 	if (im->o->on_bad == ARCHIVE_ON_BAD_SKIP) {
 		struct strbuf msg = STRBUF_INIT;
-		strbuf_addf(&msg, "skipping entry '%s' of '%s': %s", name ? name : "?", im->archive,
+		strbuf_addf(&msg, "skipping entry '%s' of '%s': %s", im->cur.buf, im->archive,
 			    why->buf);
 		if (im->o->warn)
 			im->o->warn(msg.buf, im->o->warn_data);
@@ -186,8 +201,8 @@ static int refuse(struct imp *im, const char *name, struct strbuf *why, struct s
 		im->skipped++;
 		return 1;
 	}
-	return cerr(err, CAIRN_EUNSAFE, "refusing entry '%s' of '%s': %s", name ? name : "?",
-		    im->archive, why->buf);
+	return cerr(err, CAIRN_EUNSAFE, "refusing entry '%s' of '%s': %s", im->cur.buf, im->archive,
+		    why->buf);
 }
 
 static int caps_check(struct imp *im, uint64_t more, struct strbuf *err)
@@ -197,18 +212,18 @@ static int caps_check(struct imp *im, uint64_t more, struct strbuf *err)
 	if (t < im->total || t > o->max_bytes)
 		return cerr(err, CAIRN_EUNSAFE,
 			    "refusing entry '%s' of '%s': the archive expands beyond %llu bytes (import.maxBytes)",
-			    im->cur, im->archive, (unsigned long long)o->max_bytes);
+			    im->cur.buf, im->archive, (unsigned long long)o->max_bytes);
 	if (o->max_ratio && t > IMPORT_RATIO_FLOOR && im->archive_bytes &&
 	    t / o->max_ratio > im->archive_bytes)
 		return cerr(err, CAIRN_EUNSAFE,
 			    "refusing entry '%s' of '%s': the archive expands more than %llu times its size (import.maxRatio)",
-			    im->cur, im->archive, (unsigned long long)o->max_ratio);
+			    im->cur.buf, im->archive, (unsigned long long)o->max_ratio);
 	return 0;
 }
 
 static int disk_err(struct imp *im, const char *what, struct strbuf *err)
 {
-	return cerr(err, CAIRN_EIO, "cannot write entry '%s' of '%s' to '%s': %s", im->cur,
+	return cerr(err, CAIRN_EIO, "cannot write entry '%s' of '%s' to '%s': %s", im->cur.buf,
 		    im->archive, what, archive_error_string(im->disk));
 }
 
@@ -221,7 +236,7 @@ static ssize_t read_entry(void *data, void *buf, size_t len, struct strbuf *err)
 	while (have < len) {
 		la_ssize_t got = archive_read_data(im->a, (char *)buf + have, len - have);
 		if (got < 0)
-			return cerr(err, CAIRN_EFORMAT, "cannot read entry '%s' of '%s': %s", im->cur,
+			return cerr(err, CAIRN_EFORMAT, "cannot read entry '%s' of '%s': %s", im->cur.buf,
 				    im->archive, archive_error_string(im->a));
 		if (!got)
 			break;
@@ -326,7 +341,10 @@ static int import_entry(struct imp *im, struct archive_entry *ae, struct strbuf 
 	uint32_t mode = 0;
 	int ret;
 
-	im->cur = raw ? raw : "?";
+	if (raw)
+		quote_name(&im->cur, raw);
+	else
+		quote_name(&im->cur, "?");
 	ret = norm_path(raw, path, &why);
 	if (!ret && hard && archive_entry_size(ae) <= 0) {
 		/* a hard link: a copy of a file already imported */
@@ -376,7 +394,7 @@ static int import_entry(struct imp *im, struct archive_entry *ae, struct strbuf 
 			ret = cerr(&why, CAIRN_EUNSAFE, "a symlink target longer than 4095 bytes");
 	}
 	if (ret) {
-		ret = refuse(im, raw, &why, err);
+		ret = refuse(im, &why, err);
 		if (ret == 1)
 			ret = archive_read_data_skip(im->a) < ARCHIVE_WARN
 				      ? cerr(err, CAIRN_EFORMAT, "cannot read '%s': %s", im->archive,
@@ -523,6 +541,7 @@ int archive_import(struct repo *r, const char *archive, const char *rel,
 
 	memset(res, 0, sizeof(*res));
 	memset(&im, 0, sizeof(im));
+	strbuf_init(&im.cur, 0);
 	im.r = r;
 	im.o = opts;
 	im.archive = opts->name ? opts->name : archive;
@@ -660,6 +679,7 @@ out:
 	free(im.tab);
 	wt_node_free(root);
 	strbuf_release(&path);
+	strbuf_release(&im.cur);
 	return ret;
 }
 
