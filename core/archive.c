@@ -846,6 +846,13 @@ int archive_export(struct repo *r, const struct pointer *p, const char *name, in
 			rc = archive_write_add_filter_zstd(ex.a);
 		}
 	}
+	/*
+	 * No padding of the last block: libarchive pads to 10240 bytes unless
+	 * the fd is a regular file, and the bytes must not depend on where
+	 * they go (a file or a pipe).
+	 */
+	if (rc == ARCHIVE_OK)
+		rc = archive_write_set_bytes_in_last_block(ex.a, 1);
 	if (rc == ARCHIVE_OK)
 		rc = archive_write_open_fd(ex.a, fd);
 	if (rc != ARCHIVE_OK) {
