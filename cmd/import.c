@@ -191,6 +191,16 @@ int cmd_import(int argc, const char **argv, struct repo *r)
 		ret = error("%s", err.buf);
 		goto out;
 	}
+	{
+		/* with --no-checkout nothing made the parent directories yet */
+		char *slash = strrchr(pabs, '/');
+		*slash = '\0';
+		if (mkdir_p(pabs, 0777) < 0) {
+			ret = error("cannot create '%s': %s", pabs, strerror(errno));
+			goto out;
+		}
+		*slash = '/';
+	}
 	if (ptr_write(&d.res.ptr, pabs, &err)) {
 		ret = error("%s", err.buf);
 		goto out;

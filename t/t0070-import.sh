@@ -138,7 +138,10 @@ test_expect_success '--no-checkout stores and writes the pointer only' '
 		test_path_is_file data/nc.cairn &&
 		test_path_is_missing data/nc &&
 		cairn checkout -q data/nc &&
-		same_tree ../src data/nc
+		same_tree ../src data/nc &&
+		cairn import -q --no-checkout ../t.zip new/dir/nc &&
+		test_path_is_file new/dir/nc.cairn &&
+		test_path_is_missing new/dir/nc
 	)
 '
 
