@@ -338,29 +338,41 @@ static int import_entry(struct imp *im, struct archive_entry *ae, struct strbuf 
 	const char *raw = archive_entry_pathname(ae), *hard = archive_entry_hardlink(ae);
 	unsigned ft = archive_entry_filetype(ae);
 	struct imp_entry *old, *src = NULL, *e;
+	size_t src_i = 0;
 	uint32_t mode = 0;
-	int ret;
+	int ret, link_data = 0;
 
 	if (raw)
 		quote_name(&im->cur, raw);
 	else
 		quote_name(&im->cur, "?");
 	ret = norm_path(raw, path, &why);
-	if (!ret && hard && archive_entry_size(ae) <= 0) {
-		/* a hard link: a copy of a file already imported */
+	if (!ret && hard) {
+		/*
+		 * A hard link to a file imported before it: a copy of its
+		 * content. newc cpio puts the data on the last link of a group
+		 * instead (the earlier ones are empty): then the data is this
+		 * entry's, and the file linked to gets it too.
+		 */
+		link_data = archive_entry_size(ae) > 0;
 		ret = norm_path(hard, &hl, &why);
 		if (ret)
 			ret = cerr(&why, CAIRN_EUNSAFE, "a hard link to '%s', outside the target", hard);
-		else if (!(src = imp_find(im, hl.buf, hl.len)))
+		else if (!(src = imp_find(im, hl.buf, hl.len)) && !link_data)
 			ret = cerr(&why, CAIRN_EUNSAFE, "a hard link to '%s', which is not in the archive before it",
 				   hard);
-		else if (src->mode != MODE_FILE && src->mode != MODE_EXEC)
+		else if (src && src->mode != MODE_FILE && src->mode != MODE_EXEC)
 			ret = cerr(&why, CAIRN_EUNSAFE, "a hard link to '%s', which is a %s", hard,
 				   type_name(src->mode));
-		else
+		else if (!link_data)
 			mode = src->mode;
+		else
+			mode = (archive_entry_perm(ae) & 0100) ? MODE_EXEC : MODE_FILE;
+		if (src)
+			src_i = (size_t)(src - im->e); /* im->e may move below */
+		else
+			hard = NULL; /* data, nothing to link to: a plain file */
 	} else if (!ret) {
-		hard = NULL;
 		if (ft == AE_IFREG)
 			mode = (archive_entry_perm(ae) & 0100) ? MODE_EXEC : MODE_FILE;
 		else if (ft == AE_IFDIR)
@@ -408,7 +420,9 @@ static int import_entry(struct imp *im, struct archive_entry *ae, struct strbuf 
 			goto out;
 	}
 	check_parents(im, path->buf, 1, &why);
-	e = old ? old : imp_add(im, path->buf, path->len, mode);
+	e = old ? imp_find(im, path->buf, path->len) : imp_add(im, path->buf, path->len, mode);
+	if (src)
+		src = &im->e[src_i];
 	e->mode = mode;
 	if (mode == MODE_DIR) {
 		ret = disk_header(im, path->buf, mode, 0, NULL, NULL, err);
@@ -420,16 +434,26 @@ static int import_entry(struct imp *im, struct archive_entry *ae, struct strbuf 
 		ret = ingest_stream_put(im->is, OBJ_CHUNK, &e->id, t, e->size, err);
 		if (!ret)
 			ret = disk_header(im, path->buf, mode, 0, t, NULL, err);
-	} else if (src) {
+	} else if (src && !link_data) {
 		e->size = src->size;
 		e->id = src->id;
 		e->sha = src->sha;
 		ret = disk_header(im, path->buf, mode, 0, NULL, hl.buf, err);
 	} else {
+		/* with link_data, write_disk links first, then writes the data
+		 * into the shared inode */
 		la_int64_t sz = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
-		ret = disk_header(im, path->buf, mode, sz > 0 ? (uint64_t)sz : 0, NULL, NULL, err);
+		ret = disk_header(im, path->buf, mode, sz > 0 ? (uint64_t)sz : 0, NULL,
+				  src ? hl.buf : NULL, err);
 		if (!ret)
 			ret = ingest_stream_file(im->is, read_entry, im, &e->id, &e->sha, &e->size, err);
+		if (!ret && src && src != e) {
+			src = &im->e[src_i];
+			src->id = e->id;
+			src->sha = e->sha;
+			src->size = e->size;
+			src->mode = e->mode;
+		}
 	}
 	if (!ret)
 		ret = disk_finish(im, err);

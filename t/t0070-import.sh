@@ -3,7 +3,7 @@
 test_description='cairn import: archives of every format libarchive reads, hostile archives refused
 
 A source tree (files of one and of many chunks, an executable, a symlink,
-an empty directory, UTF-8 names) is archived by the real tools (GNU tar,
+a hard link, an empty directory, UTF-8 names) is archived by the real tools (GNU tar,
 bsdtar, zip, 7z, cpio; gzip, bzip2, xz, zstd), imported, compared with the
 source, removed and checked out again. Hostile archives, crafted here with
 python, are refused naming the entry, with nothing written outside the
@@ -56,6 +56,7 @@ test_expect_success 'setup: a source tree, its pointer from cairn add, a canary'
 	echo café >src/sub/café.txt &&
 	echo space >"src/with space/f" &&
 	ln -s ../a.txt src/sub/link &&
+	ln src/sub/deep/d.txt src/sub/hard &&
 	cp -R src repo/ref &&
 	(cd repo && cairn add -q ref && sed -n "s/^id: //p" ref.cairn >../ref.id) &&
 	echo "do not touch" >canary &&
