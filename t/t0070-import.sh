@@ -180,6 +180,26 @@ test_expect_success 'usage errors exit 129; bad archives are errors' '
 	)
 '
 
+test_expect_success 'import and export: -h is the SYNOPSIS of the manual; cairn help lists them' '
+	(
+		cd repo &&
+		cairn help >list &&
+		test_grep "^   import " list &&
+		test_grep "^   export " list &&
+		for c in import export
+		do
+			cairn $c -h >usage &&
+			test_grep "^usage: cairn $c" usage &&
+			cairn help $c >help &&
+			sed -e "s/^usage: //" usage >synopsis &&
+			while IFS= read -r line
+			do
+				test_grep -F -e "$line" help || return 1
+			done <synopsis || return 1
+		done
+	)
+'
+
 # hostile NAME: craft archive NAME (python tarfile/zipfile): an ok.txt
 # entry, then the hostile one(s) described by NAME.
 hostile () {
