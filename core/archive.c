@@ -480,6 +480,43 @@ static int remove_tree(const char *path)
 	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * The length of the first parent directory of rel (a relative path) that
+ * does not exist, or 0 when they all do: mkdir_p will create it and those
+ * below, and a failed import removes them again.
+ */
+static size_t first_missing_parent(const char *rel)
+{
+	const char *s = rel, *slash;
+	struct stat st;
+	while ((slash = strchr(s, '/'))) {
+		char *p = xstrndup(rel, (size_t)(slash - rel));
+		int missing = lstat(p, &st) < 0;
+		free(p);
+		if (missing)
+			return (size_t)(slash - rel);
+		s = slash + 1;
+	}
+	return 0;
+}
+
+/* rmdir the (empty) parents of rel from its parent up to the one of
+ * length `from` (see first_missing_parent). */
+static void remove_made_parents(const char *rel, size_t from)
+{
+	char *p = xstrdup(rel), *slash;
+	if (!from) {
+		free(p);
+		return;
+	}
+	while ((slash = strrchr(p, '/')) && (size_t)(slash - p) >= from) {
+		*slash = '\0';
+		if (rmdir(p) < 0)
+			break;
+	}
+	free(p);
+}
+
 /* Sort order: a path's descendants right after it, siblings by strcmp. */
 static int entry_path_cmp(const void *a, const void *b)
 {
@@ -561,6 +598,7 @@ int archive_import(struct repo *r, const char *archive, const char *rel,
 	struct stat st;
 	char *old = NULL;
 	int ret = 0, placed = 0;
+	size_t made_from = 0;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
@@ -590,6 +628,7 @@ int archive_import(struct repo *r, const char *archive, const char *rel,
 		im.tmprel = xstrfmt("%.*s%s" WT_TMP_PREFIX "%ld-import", slash ? (int)(slash - rel) : 0,
 				    rel, slash ? "/" : "", (long)getpid());
 		remove_tree(im.tmprel);
+		made_from = first_missing_parent(im.tmprel);
 		if (mkdir_p(im.tmprel, 0777) < 0) {
 			ret = cerr_errno(err, "cannot create '%s'", im.tmprel);
 			free(im.tmprel);
@@ -692,8 +731,10 @@ out:
 	if (im.disk) {
 		archive_write_free(im.disk);
 	}
-	if (im.tmprel && !placed)
+	if (im.tmprel && !placed) {
 		remove_tree(im.tmprel);
+		remove_made_parents(im.tmprel, made_from);
+	}
 	free(im.tmprel);
 	free(old);
 	archive_read_free(im.a);

@@ -172,6 +172,8 @@ test_expect_success 'usage errors exit 129; bad archives are errors' '
 		head -c 30000 ../tar.gz >../cut.tar.gz &&
 		expect_code 1 cairn import ../cut.tar.gz data/x 2>err &&
 		test_grep "error: " err &&
+		expect_code 1 cairn import ../cut.tar.gz new1/new2/x 2>err &&
+		test_path_is_missing new1 &&
 		test_path_is_missing data/x &&
 		test_path_is_missing data/x.cairn &&
 		expect_code 1 cairn import ../gnu.tar .git/x 2>err &&
