@@ -142,7 +142,7 @@ int cmd_export(int argc, const char **argv, struct repo *r)
 			      slash ? "/" : "", (long)getpid());
 		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 		if (fd < 0) {
-			ret = error("cannot create '%s': %s", tmp, strerror(errno));
+			ret = error("cannot create '%s': %s", out, strerror(errno));
 			goto out;
 		}
 	}
