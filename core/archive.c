@@ -398,6 +398,9 @@ static int import_entry(struct imp *im, struct archive_entry *ae, struct strbuf 
 	if (!ret && old && (old->mode == MODE_LINK) != (mode == MODE_LINK))
 		ret = cerr(&why, CAIRN_EUNSAFE, "a %s where the archive already has a %s of that name",
 			   type_name(mode), type_name(old->mode));
+	if (!ret && mode != MODE_DIR && ends_with(path->buf, POINTER_SUFFIX))
+		ret = cerr(&why, CAIRN_EUNSAFE,
+			   "a cairn pointer file name (tracked paths cannot nest, see cairn add)");
 	if (!ret && mode == MODE_LINK) {
 		const char *t = archive_entry_symlink(ae);
 		if (!t || !*t)

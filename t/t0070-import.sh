@@ -246,6 +246,7 @@ hostile () {
 	elif name == "below-file.tar": tar([("x", "f", b"1"), ("x/y", "f", b"2")])
 	elif name == "git.tar": tar([("sub/.git/config", "f", evil)])
 	elif name == "cairn.tar": tar([(".cairn/config", "f", evil)])
+	elif name == "pointer.tar": tar([("sub/x.cairn", "f", evil)])
 	elif name == "badutf8.tar":
 	    tar([(b"bad\xff\xfe".decode("utf-8", "surrogateescape"), "f", evil)], fmt=tarfile.GNU_FORMAT)
 	else: sys.exit("unknown hostile archive " + name)
@@ -271,6 +272,7 @@ for case in \
 	"below-file.tar:x/y:below the file .x." \
 	"git.tar:sub/.git/config:.\.git. is a name cairn never writes" \
 	"cairn.tar:.cairn/config:.\.cairn. is a name cairn never writes" \
+	"pointer.tar:sub/x.cairn:a cairn pointer file name" \
 	"badutf8.tar:bad\\\\xff\\\\xfe:not valid UTF-8"
 do
 	file=${case%%:*}
