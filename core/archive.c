@@ -356,9 +356,13 @@ static int import_entry(struct imp *im, struct archive_entry *ae, struct strbuf 
 		 */
 		link_data = archive_entry_size(ae) > 0;
 		ret = norm_path(hard, &hl, &why);
+		if (!ret)
+			src = imp_find(im, hl.buf, hl.len);
 		if (ret)
 			ret = cerr(&why, CAIRN_EUNSAFE, "a hard link to '%s', outside the target", hard);
-		else if (!(src = imp_find(im, hl.buf, hl.len)) && !link_data)
+		else if (!strcmp(hl.buf, path->buf))
+			ret = cerr(&why, CAIRN_EUNSAFE, "a hard link to itself");
+		else if (!src && !link_data)
 			ret = cerr(&why, CAIRN_EUNSAFE, "a hard link to '%s', which is not in the archive before it",
 				   hard);
 		else if (src && src->mode != MODE_FILE && src->mode != MODE_EXEC)

@@ -237,6 +237,7 @@ hostile () {
 	elif name == "hardlink-out.tar": tar([("h", "h", "../../canary")])
 	elif name == "hardlink-abs.tar": tar([("h", "h", canary)])
 	elif name == "hardlink-missing.tar": tar([("h", "h", "not-there")])
+	elif name == "hardlink-self.tar": tar([("h", "f", b"1"), ("h", "h", "./h")])
 	elif name == "chardev.tar": tar([("null", "c", None)])
 	elif name == "blockdev.tar": tar([("sda", "b", None)])
 	elif name == "fifo.tar": tar([("fifo", "p", None)])
@@ -263,6 +264,7 @@ for case in \
 	"hardlink-out.tar:h:outside the target" \
 	"hardlink-abs.tar:h:outside the target" \
 	"hardlink-missing.tar:h:not in the archive before it" \
+	"hardlink-self.tar:h:a hard link to itself" \
 	"chardev.tar:null:character device" \
 	"blockdev.tar:sda:block device" \
 	"fifo.tar:fifo:a FIFO" \
