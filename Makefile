@@ -13,9 +13,11 @@ DEBS = libzstd-dev libxxhash-dev liblmdb-dev libssl-dev libssh2-1-dev \
        libarchive-dev libcurl4-openssl-dev pkg-config
 # What the test suite needs beyond the build: git, prove, python3 (the
 # dataset generator), cmp/diff, openssh (server and keygen) for remotes,
-# a one-node Ceph cluster with radosgw, awscli and curl for S3 remotes.
+# a one-node Ceph cluster with radosgw, awscli and curl for S3 remotes,
+# and the archivers whose archives import and export are tested against.
 TEST_DEBS = git perl python3 diffutils openssh-server openssh-client procps bash util-linux \
-            ceph-mon ceph-osd radosgw awscli curl uuid-runtime
+            ceph-mon ceph-osd radosgw awscli curl uuid-runtime \
+            tar libarchive-tools zip unzip p7zip-full cpio gzip bzip2 xz-utils zstd
 
 DEVELOPER ?= 1
 OPT ?= -O2
@@ -103,7 +105,8 @@ deps-check:
 
 test-deps:
 	@missing=""; for c in git prove python3 cmp sshd:/usr/sbin/sshd ssh-keygen ps \
-		ceph-mon ceph-osd radosgw awscli:aws curl uuid-runtime:uuidgen; do \
+		ceph-mon ceph-osd radosgw awscli:aws curl uuid-runtime:uuidgen \
+		bsdtar zip unzip 7z cpio bzip2 xz zstd; do \
 		b=$${c#*:}; command -v $$b >/dev/null 2>&1 || missing="$$missing $${c%%:*}"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

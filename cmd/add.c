@@ -56,7 +56,7 @@ static int take_lock(const char *lock, struct strbuf *err)
 }
 
 /* Make sure `parent/.gitignore` has the line "/name"; safe against other adds. */
-static int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err)
+int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err)
 {
 	const char *slash = strrchr(rel, '/');
 	struct strbuf path = STRBUF_INIT, line = STRBUF_INIT, cur = STRBUF_INIT;
@@ -120,7 +120,7 @@ out_nolock:
 }
 
 /* Refuse paths inside an already tracked directory. */
-static int check_not_nested(struct repo *r, const char *rel, struct strbuf *err)
+int check_not_nested(struct repo *r, const char *rel, struct strbuf *err)
 {
 	struct strbuf p = STRBUF_INIT;
 	const char *s = rel, *slash;

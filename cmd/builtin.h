@@ -76,6 +76,11 @@ void free_list(char **list, size_t n);
  */
 int pointers_from_args(struct repo *r, int argc, const char **argv, char ***ptrs, size_t *np);
 
+/* cmd/add.c: put rel in its parent's .gitignore (as "/name"). */
+int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err);
+/* cmd/add.c: CAIRN_EINVAL if rel is inside a tracked directory. */
+int check_not_nested(struct repo *r, const char *rel, struct strbuf *err);
+
 /* Help text of a command (its man page), or NULL. */
 const char *help_text(const char *name);
 
@@ -98,6 +103,8 @@ int cmd_help(int argc, const char **argv, struct repo *r);
 int cmd_install(int argc, const char **argv, struct repo *r);
 int cmd_merge_driver(int argc, const char **argv, struct repo *r);
 int cmd_audit(int argc, const char **argv, struct repo *r);
+int cmd_import(int argc, const char **argv, struct repo *r);
+int cmd_export(int argc, const char **argv, struct repo *r);
 int cmd_version(int argc, const char **argv, struct repo *r);
 
 #endif

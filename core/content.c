@@ -42,8 +42,7 @@ int content_chunks(struct odb_thread *t, const struct oid *id, uint64_t size,
 	return r;
 }
 
-/* Calls fn for each verified chunk; checks the whole at the end. */
-static int content_stream(struct odb_thread *t, const struct oid *id, const struct sha256 *sha,
+int content_foreach(struct odb_thread *t, const struct oid *id, const struct sha256 *sha,
 			  uint64_t size, const char *what,
 			  int (*fn)(const void *p, size_t n, void *data, struct strbuf *err),
 			  void *data, struct strbuf *err)
@@ -106,7 +105,7 @@ int content_write_fd(struct odb_thread *t, const struct oid *id, const struct sh
 		     uint64_t size, int fd, const char *what, struct strbuf *err)
 {
 	struct fd_sink s = { fd, what };
-	return content_stream(t, id, sha, size, what, to_fd, &s, err);
+	return content_foreach(t, id, sha, size, what, to_fd, &s, err);
 }
 
 static int to_buf(const void *p, size_t n, void *data, struct strbuf *err)
@@ -123,7 +122,7 @@ int content_read_small(struct odb_thread *t, const struct oid *id, const struct 
 	if (size > max)
 		return cerr(err, CAIRN_EFORMAT, "'%s' is too large (%llu bytes)", what,
 			    (unsigned long long)size);
-	return content_stream(t, id, sha, size, what, to_buf, out, err);
+	return content_foreach(t, id, sha, size, what, to_buf, out, err);
 }
 
 int content_read_tree(struct odb_thread *t, const struct oid *id, const struct sha256 *sha,

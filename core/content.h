@@ -15,6 +15,15 @@ int content_chunks(struct odb_thread *t, const struct oid *id, uint64_t size,
 /* Streams a file to fd; `what` names it in messages. */
 int content_write_fd(struct odb_thread *t, const struct oid *id, const struct sha256 *sha,
 		     uint64_t size, int fd, const char *what, struct strbuf *err);
+/*
+ * Calls fn for each verified chunk of a file, in order, then checks the
+ * whole against its size, id and sha256 (an error then means what fn was
+ * given must be discarded). A non-zero return of fn stops and is returned.
+ */
+int content_foreach(struct odb_thread *t, const struct oid *id, const struct sha256 *sha,
+		    uint64_t size, const char *what,
+		    int (*fn)(const void *p, size_t n, void *data, struct strbuf *err), void *data,
+		    struct strbuf *err);
 /* Reads a small file (at most `max` bytes) into out, verified. */
 int content_read_small(struct odb_thread *t, const struct oid *id, const struct sha256 *sha,
 		       uint64_t size, size_t max, struct strbuf *out, const char *what,

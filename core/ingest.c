@@ -153,21 +153,126 @@ static int store_chunk(struct ingest *in, struct odb_thread *t, int inline_put,
 	return enqueue(in, id, data, (uint32_t)len, err);
 }
 
-static int ingest_file(size_t i, struct par_thread *pt, void *data, struct strbuf *err)
+/*
+ * Streams one file's bytes from rd through the chunker into the store,
+ * hashing the whole (XXH3-128, SHA-256) as it goes; a file of several
+ * chunks gets a manifest. `buf` is the caller's scratch buffer.
+ */
+static int chunk_stream(struct ingest *in, struct odb_thread *t, int inline_put,
+			ingest_read_fn rd, void *rdata, struct strbuf *buf, struct oid *id,
+			struct sha256 *sha, uint64_t *size, struct strbuf *err)
 {
-	struct ingest *in = data;
-	struct wt_node *n = in->files[i];
 	struct repo *r = in->r;
 	struct chunker ch;
 	struct manifest m;
 	struct oid_ctx oc;
 	struct sha256_ctx sc;
-	struct strbuf *buf = &pt->buf;
 	size_t cap = READ_BLOCK + r->chunk_max, have = 0, start = 0, scan = 0;
+	uint64_t total = 0;
+	int ret = 0, eof = 0;
+
+	chunker_init(&ch, r->chunk_min, r->chunk_avg, r->chunk_max);
+	manifest_init(&m);
+	oid_ctx_init(&oc);
+	sha256_init(&sc);
+	strbuf_grow(buf, cap);
+	while (!ret) {
+		/* fill */
+		if (!eof && have < cap) {
+			size_t want = cap - have;
+			ssize_t got;
+			if (want > READ_BLOCK)
+				want = READ_BLOCK;
+			got = rd(rdata, buf->buf + have, want, err);
+			if (got < 0) {
+				ret = (int)got;
+				break;
+			}
+			if ((size_t)got < want)
+				eof = 1;
+			oid_ctx_update(&oc, buf->buf + have, (size_t)got);
+			sha256_update(&sc, buf->buf + have, (size_t)got);
+			have += (size_t)got;
+			total += (uint64_t)got;
+			progress_add(in->p, 0, (uint64_t)got);
+		}
+		/* cut */
+		while (scan < have) {
+			size_t cut = chunker_scan(&ch, (const uint8_t *)buf->buf + scan, have - scan);
+			struct oid cid;
+			if (!cut) {
+				scan = have;
+				break;
+			}
+			scan += cut;
+			oid_hash(&cid, buf->buf + start, scan - start);
+			manifest_add(&m, &cid, (uint32_t)(scan - start));
+			ret = store_chunk(in, t, inline_put, &cid, (uint8_t *)buf->buf + start,
+					  scan - start, err);
+			if (ret)
+				break;
+			start = scan;
+		}
+		if (ret)
+			break;
+		if (eof) {
+			if (have > start) {
+				struct oid cid;
+				oid_hash(&cid, buf->buf + start, have - start);
+				manifest_add(&m, &cid, (uint32_t)(have - start));
+				ret = store_chunk(in, t, inline_put, &cid,
+						  (uint8_t *)buf->buf + start, have - start, err);
+			}
+			break;
+		}
+		/* keep the unfinished chunk, make room */
+		if (start) {
+			memmove(buf->buf, buf->buf + start, have - start);
+			have -= start;
+			scan -= start;
+			start = 0;
+		}
+	}
+	oid_ctx_final(&oc, id);
+	sha256_final(&sc, sha);
+	*size = total;
+	if (!ret && m.n > 1) {
+		struct strbuf enc = STRBUF_INIT;
+		m.size = total;
+		m.sha = *sha;
+		manifest_encode(&m, &enc);
+		ret = odb_put(in->b, t, OBJ_MANIFEST, id, enc.buf, enc.len, 0, NULL, err);
+		strbuf_release(&enc);
+	}
+	manifest_release(&m);
+	return ret;
+}
+
+struct fd_reader {
+	int fd;
+	const char *path;
+};
+
+static ssize_t read_fd(void *data, void *buf, size_t len, struct strbuf *err)
+{
+	struct fd_reader *fr = data;
+	ssize_t got = read_full(fr->fd, buf, len);
+	if (got < 0)
+		return cerr_errno(err, "cannot read '%s'", fr->path);
+	return got;
+}
+
+static int ingest_file(size_t i, struct par_thread *pt, void *data, struct strbuf *err)
+{
+	struct ingest *in = data;
+	struct wt_node *n = in->files[i];
+	struct repo *r = in->r;
+	struct strbuf *buf = &pt->buf;
 	int inline_put = in->inline_all || n->size < INLINE_LIMIT;
+	struct fd_reader fr;
 	uint64_t total = 0;
 	char *abs;
-	int fd, ret = 0, eof = 0;
+	int fd, ret = 0;
 
 	if (in->failed)
 		return 0;
@@ -196,81 +301,11 @@ static int ingest_file(size_t i, struct par_thread *pt, void *data, struct strbu
 	}
 	free(abs);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	chunker_init(&ch, r->chunk_min, r->chunk_avg, r->chunk_max);
-	manifest_init(&m);
-	oid_ctx_init(&oc);
-	sha256_init(&sc);
-	strbuf_grow(buf, cap);
-	while (!ret) {
-		/* fill */
-		if (!eof && have < cap) {
-			size_t want = cap - have;
-			ssize_t got;
-			if (want > READ_BLOCK)
-				want = READ_BLOCK;
-			got = read_full(fd, buf->buf + have, want);
-			if (got < 0) {
-				ret = cerr_errno(err, "cannot read '%s'", n->path);
-				break;
-			}
-			if ((size_t)got < want)
-				eof = 1;
-			oid_ctx_update(&oc, buf->buf + have, (size_t)got);
-			sha256_update(&sc, buf->buf + have, (size_t)got);
-			have += (size_t)got;
-			total += (uint64_t)got;
-			progress_add(in->p, 0, (uint64_t)got);
-		}
-		/* cut */
-		while (scan < have) {
-			size_t cut = chunker_scan(&ch, (const uint8_t *)buf->buf + scan, have - scan);
-			struct oid cid;
-			if (!cut) {
-				scan = have;
-				break;
-			}
-			scan += cut;
-			oid_hash(&cid, buf->buf + start, scan - start);
-			manifest_add(&m, &cid, (uint32_t)(scan - start));
-			ret = store_chunk(in, &pt->odb, inline_put, &cid, (uint8_t *)buf->buf + start,
-					  scan - start, err);
-			if (ret)
-				break;
-			start = scan;
-		}
-		if (ret)
-			break;
-		if (eof) {
-			if (have > start) {
-				struct oid cid;
-				oid_hash(&cid, buf->buf + start, have - start);
-				manifest_add(&m, &cid, (uint32_t)(have - start));
-				ret = store_chunk(in, &pt->odb, inline_put, &cid,
-						  (uint8_t *)buf->buf + start, have - start, err);
-			}
-			break;
-		}
-		/* keep the unfinished chunk, make room */
-		if (start) {
-			memmove(buf->buf, buf->buf + start, have - start);
-			have -= start;
-			scan -= start;
-			start = 0;
-		}
-	}
+	fr.fd = fd;
+	fr.path = n->path;
+	ret = chunk_stream(in, &pt->odb, inline_put, read_fd, &fr, buf, &n->id, &n->sha, &total, err);
 	close(fd);
-	oid_ctx_final(&oc, &n->id);
-	sha256_final(&sc, &n->sha);
 	n->size = total;
-	if (!ret && m.n > 1) {
-		struct strbuf enc = STRBUF_INIT;
-		m.size = total;
-		m.sha = n->sha;
-		manifest_encode(&m, &enc);
-		ret = odb_put(in->b, &pt->odb, OBJ_MANIFEST, &n->id, enc.buf, enc.len, 0, NULL, err);
-		strbuf_release(&enc);
-	}
-	manifest_release(&m);
 	if (!ret) {
 		n->known = 1;
 		__atomic_add_fetch(&in->files_read, 1, __ATOMIC_RELAXED);
@@ -298,6 +333,68 @@ static int store_tree(struct wt_node *dir, const struct tree *t, const struct st
 {
 	struct tree_store *ts = data;
 	return odb_put(ts->in->b, ts->t, OBJ_TREE, &dir->id, enc->buf, enc->len, 0, NULL, err);
+}
+
+static void ingest_setup(struct ingest *in, struct repo *r, struct odb_batch *b,
+			 struct progress *p)
+{
+	memset(in, 0, sizeof(*in));
+	in->r = r;
+	in->b = b;
+	in->p = p;
+	pthread_mutex_init(&in->lock, NULL);
+	pthread_cond_init(&in->not_empty, NULL);
+	pthread_cond_init(&in->not_full, NULL);
+	in->qcap = 1024;
+	in->q = xcalloc(in->qcap, sizeof(*in->q));
+	strbuf_init(&in->errmsg, 0);
+}
+
+/* Starts up to n compressor threads into comp[]; returns how many run. */
+static int start_compressors(struct ingest *in, struct compressor *comp, int n)
+{
+	int i, started = 0;
+	for (i = 0; i < n; i++) {
+		comp[i].in = in;
+		if (pthread_create(&comp[i].tid, NULL, compress_main, &comp[i]))
+			break;
+		started++;
+	}
+	in->inline_all = !started;
+	return started;
+}
+
+/*
+ * Lets the compressors drain the queue and stop (ret != 0: drop what is
+ * queued), then frees the queue. Returns ret, or a compressor's error.
+ */
+static int ingest_teardown(struct ingest *in, struct compressor *comp, int started, int ret,
+			   struct strbuf *err)
+{
+	int i;
+	pthread_mutex_lock(&in->lock);
+	in->closing = 1;
+	if (ret && !in->failed)
+		in->failed = ret;
+	pthread_cond_broadcast(&in->not_empty);
+	pthread_mutex_unlock(&in->lock);
+	for (i = 0; i < started; i++)
+		pthread_join(comp[i].tid, NULL);
+	/* a failure with nothing started still needs the queue drained */
+	while (in->qlen) {
+		free(in->q[in->qhead].data);
+		in->qhead = (in->qhead + 1) % in->qcap;
+		in->qlen--;
+	}
+	if (!ret && in->failed)
+		ret = cerr(err, in->failed, "%s", in->errmsg.buf);
+	free(in->q);
+	in->q = NULL;
+	strbuf_release(&in->errmsg);
+	pthread_mutex_destroy(&in->lock);
+	pthread_cond_destroy(&in->not_empty);
+	pthread_cond_destroy(&in->not_full);
+	return ret;
 }
 
 int ingest_nodes(struct repo *r, struct odb_batch *b, struct wt_node **roots, size_t nroots,
@@ -331,64 +428,90 @@ int ingest_nodes(struct repo *r, struct odb_batch *b, struct wt_node **roots, si
 	progress_set_totals(p, nt, todo_bytes);
 	sort_array(todo, nt, sizeof(*todo), size_desc);
 
-	memset(&in, 0, sizeof(in));
-	in.r = r;
-	in.b = b;
-	in.p = p;
+	ingest_setup(&in, r, b, p);
 	in.files = todo;
-	pthread_mutex_init(&in.lock, NULL);
-	pthread_cond_init(&in.not_empty, NULL);
-	pthread_cond_init(&in.not_full, NULL);
-	in.qcap = 1024;
-	in.q = xcalloc(in.qcap, sizeof(*in.q));
-	strbuf_init(&in.errmsg, 0);
 	comp = xcalloc((size_t)ncomp, sizeof(*comp));
-	if (!ret && nt && todo_bytes >= INLINE_LIMIT) {
-		for (i = 0; i < (size_t)ncomp; i++) {
-			comp[i].in = &in;
-			if (pthread_create(&comp[i].tid, NULL, compress_main, &comp[i]))
-				break;
-			started++;
-		}
-	}
-	in.inline_all = !started;
+	if (!ret && nt && todo_bytes >= INLINE_LIMIT)
+		started = start_compressors(&in, comp, ncomp);
+	else
+		in.inline_all = 1;
 	if (!ret)
 		ret = par_for(r->threads, nt, r->odb, ingest_file, &in, err);
-	pthread_mutex_lock(&in.lock);
-	in.closing = 1;
-	if (ret && !in.failed)
-		in.failed = ret;
-	pthread_cond_broadcast(&in.not_empty);
-	pthread_mutex_unlock(&in.lock);
-	for (i = 0; i < (size_t)started; i++)
-		pthread_join(comp[i].tid, NULL);
-	/* a failure with nothing started still needs the queue drained */
-	while (in.qlen) {
-		free(in.q[in.qhead].data);
-		in.qhead = (in.qhead + 1) % in.qcap;
-		in.qlen--;
+	if (st) {
+		st->files = n;
+		st->files_read = in.files_read;
+		st->bytes_read = in.bytes_read;
 	}
-	if (!ret && in.failed)
-		ret = cerr(err, in.failed, "%s", in.errmsg.buf);
+	ret = ingest_teardown(&in, comp, started, ret, err);
 	if (!ret) {
 		struct tree_store ts = { &in, &t };
 		for (i = 0; i < nroots && !ret; i++)
 			if (roots[i]->mode == MODE_DIR)
 				ret = wt_compute_trees(roots[i], store_tree, &ts, err);
 	}
-	if (st) {
-		st->files = n;
-		st->files_read = in.files_read;
-		st->bytes_read = in.bytes_read;
-	}
 	free(comp);
-	free(in.q);
-	strbuf_release(&in.errmsg);
-	pthread_mutex_destroy(&in.lock);
-	pthread_cond_destroy(&in.not_empty);
-	pthread_cond_destroy(&in.not_full);
 	free(all);
 	free(todo);
 	odb_thread_release(&t);
+	return ret;
+}
+
+struct ingest_stream {
+	struct ingest in;
+	struct compressor *comp;
+	int started;
+	struct odb_thread t;
+	struct strbuf buf;
+};
+
+struct ingest_stream *ingest_stream_begin(struct repo *r, struct odb_batch *b, struct progress *p)
+{
+	struct ingest_stream *s = xcalloc(1, sizeof(*s));
+	ingest_setup(&s->in, r, b, p);
+	s->comp = xcalloc((size_t)r->threads, sizeof(*s->comp));
+	s->started = start_compressors(&s->in, s->comp, r->threads);
+	odb_thread_init(&s->t, r->odb);
+	strbuf_init(&s->buf, 0);
+	return s;
+}
+
+int ingest_stream_file(struct ingest_stream *s, ingest_read_fn rd, void *data, struct oid *id,
+		       struct sha256 *sha, uint64_t *size, struct strbuf *err)
+{
+	int ret;
+	if (s->in.failed) {
+		pthread_mutex_lock(&s->in.lock);
+		ret = cerr(err, s->in.failed, "%s", s->in.errmsg.buf);
+		pthread_mutex_unlock(&s->in.lock);
+		return ret;
+	}
+	ret = chunk_stream(&s->in, &s->t, s->in.inline_all, rd, data, &s->buf, id, sha, size, err);
+	if (!ret) {
+		s->in.files_read++;
+		s->in.bytes_read += *size;
+		progress_add(s->in.p, 1, 0);
+	}
+	return ret;
+}
+
+int ingest_stream_put(struct ingest_stream *s, int type, const struct oid *id, const void *raw,
+		      size_t len, struct strbuf *err)
+{
+	return odb_put(s->in.b, &s->t, type, id, raw, len, 0, NULL, err);
+}
+
+int ingest_stream_end(struct ingest_stream *s, int ret, struct ingest_stats *st,
+		      struct strbuf *err)
+{
+	if (st) {
+		st->files = s->in.files_read;
+		st->files_read = s->in.files_read;
+		st->bytes_read = s->in.bytes_read;
+	}
+	ret = ingest_teardown(&s->in, s->comp, s->started, ret, err);
+	odb_thread_release(&s->t);
+	strbuf_release(&s->buf);
+	free(s->comp);
+	free(s);
 	return ret;
 }

@@ -431,6 +431,22 @@ test_expect_success 'a whole chain replaced on the remote is refused too; a new 
 	test_line_count = 1 .cairn/audit/$a_clone.log
 '
 
+test_expect_success 'import and export record the path, its ids and bytes' '
+	cd a &&
+	mkdir -p ../arc/in && make_random ../arc/in/x 30000 7 && echo y >../arc/in/y &&
+	(cd ../arc && tar -cf in.tar in) &&
+	cairn import -q ../arc/in.tar imported &&
+	test "$(last_field . op)" = import &&
+	id=$(ptr_val imported.cairn id) &&
+	test "$(last_field . paths)" = "[{\"new\": \"$id\", \"old\": \"\", \"path\": \"imported\"}]" &&
+	test "$(last_field . stored)" -gt 1000 &&
+	cairn export -q -o ../arc/out.tar imported &&
+	test "$(last_field . op)" = export &&
+	test "$(last_field . paths)" = "[{\"new\": \"$id\", \"old\": \"$id\", \"path\": \"imported\"}]" &&
+	test "$(last_field . sent)" = 30002 &&
+	cairn audit verify
+'
+
 test_expect_success 'cairn audit -h and help show the usage' '
 	cd a &&
 	cairn audit -h >out &&
