@@ -69,7 +69,10 @@ test_expect_success 'the AWS CLI sees the documented layout' '
 	grep -c "^proj/churn/packs/[0-9a-f]\{32\}\.pack$" keys >npack &&
 	grep -c "^proj/churn/packs/[0-9a-f]\{32\}\.idx$" keys >nidx &&
 	test "$(cat npack)" -ge 2 && test_cmp npack nidx &&
-	grep -v -e "\.pack$" -e "\.idx$" keys >other &&
+	# audit segments (Documentation/technical/audit-format.md) beside the packs
+	grep "^proj/churn/audit/[0-9a-f]\{32\}-[0-9]\{12\}-[0-9]\{12\}\.log$" keys >segments &&
+	test_line_count -ge 1 segments &&
+	grep -v -e "\.pack$" -e "\.idx$" -e "^proj/churn/audit/" keys >other &&
 	printf "proj/churn/cairn-remote\nproj/churn/packs/\n" >expect &&
 	test_cmp expect other &&
 	s3_aws s3 cp "s3://$S3_BUCKET/proj/churn/cairn-remote" marker >/dev/null &&
