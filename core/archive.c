@@ -3,9 +3,10 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,21 +471,33 @@ out:
 	return ret;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/*
+ * Removes the temp directories that killed imports left in `parent`
+ * (WT_TMP_PREFIX PID "-import", PID no longer running).
+ */
+static void clean_dead_imports(const char *parent)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-/* rm -rf, without following symlinks. */
-static int remove_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	DIR *d = opendir(parent[0] ? parent : ".");
+	struct dirent *de;
+	const size_t pl = sizeof(WT_TMP_PREFIX) - 1;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid;
+		if (strncmp(de->d_name, WT_TMP_PREFIX, pl))
+			continue;
+		pid = strtol(de->d_name + pl, &end, 10);
+		if (pid <= 0 || strcmp(end, "-import") ||
+		    !(kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+			continue;
+		{
+			char *p = parent[0] ? xstrfmt("%s/%s", parent, de->d_name) : xstrdup(de->d_name);
+			remove_tree(p);
+			free(p);
+		}
+	}
+	closedir(d);
 }
 
 /*
@@ -634,11 +647,12 @@ int archive_import(struct repo *r, const char *archive, const char *rel,
 		const char *slash = strrchr(rel, '/');
 		im.tmprel = xstrfmt("%.*s%s" WT_TMP_PREFIX "%ld-import", slash ? (int)(slash - rel) : 0,
 				    rel, slash ? "/" : "", (long)getpid());
-		/*
-		 * NEEDSWORK: a killed import leaves this directory behind;
-		 * scans skip it, but only remove the temp files of dead
-		 * processes, not directories.
-		 */
+		/* what killed imports left beside the target goes first */
+		{
+			char *parent = xstrndup(rel, slash ? (size_t)(slash - rel) : 0);
+			clean_dead_imports(parent);
+			free(parent);
+		}
 		remove_tree(im.tmprel);
 		made_from = first_missing_parent(im.tmprel);
 		if (mkdir_p(im.tmprel, 0777) < 0) {

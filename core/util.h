@@ -138,6 +138,8 @@ ssize_t pread_full(int fd, void *buf, size_t len, off_t off);
 int read_file(const char *path, size_t max, struct strbuf *out, struct strbuf *err);
 /* fsync the directory containing `path` (or `path` itself if is_dir). */
 int fsync_dir_of(const char *path, int is_dir);
+/* rm -rf PATH, without following symlinks; 0 when PATH is gone. */
+int remove_tree(const char *path);
 /*
  * Write `data` to `path` atomically: a temp file beside it, fsync when
  * `durable`, rename over `path`, fsync of the directory when `durable`.

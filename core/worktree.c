@@ -132,10 +132,17 @@ static int read_entries(struct scan_ctx *c, DIR *d, struct wt_node *dir)
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
 		if (!strncmp(name, WT_TMP_PREFIX, sizeof(WT_TMP_PREFIX) - 1)) {
-			/* a checkout's temp file; a dead process's is garbage */
+			/* a checkout's temp file or an import's temp directory;
+			 * a dead process's is garbage */
 			long pid = strtol(name + sizeof(WT_TMP_PREFIX) - 1, NULL, 10);
-			if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-				unlinkat(dirfd(d), name, 0);
+			if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH &&
+			    unlinkat(dirfd(d), name, 0) < 0 && (errno == EISDIR || errno == EPERM)) {
+				char *p = repo_abspath(c->r, dir->path[0] ? dir->path : ".");
+				char *full = xstrfmt("%s/%s", p, name);
+				remove_tree(full);
+				free(full);
+				free(p);
+			}
 			errno = 0; /* readdir's end is told by errno */
 			continue;
 		}

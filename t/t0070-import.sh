@@ -410,4 +410,20 @@ test_expect_success 'bombs: the expansion ratio cap (option, import.maxRatio, de
 	)
 '
 
+
+test_expect_success 'the temp directory of a killed import is removed by the next import' '
+	(
+		cd repo &&
+		{ sh -c "exit 0" & } && dead=$! && wait $dead &&
+		mkdir -p data/.cairn-tmp-$dead-import/sub &&
+		echo half >data/.cairn-tmp-$dead-import/sub/f &&
+		mkdir -p data/.cairn-tmp-$$-import &&
+		cairn import -q ../gnu.tar data/after-kill &&
+		test_path_is_missing data/.cairn-tmp-$dead-import &&
+		test_path_is_dir data/.cairn-tmp-$$-import &&
+		rmdir data/.cairn-tmp-$$-import &&
+		same_tree ../src data/after-kill
+	)
+'
+
 test_done
