@@ -72,3 +72,24 @@ save_version () {
 	mkdir -p ../saved && rm -rf ../saved/$1 && cp -r data ../saved/$1 &&
 	git rev-parse HEAD >../saved/$1.commit
 }
+
+# idx_entries IDX: "oid type offset stored_len" for each entry of a pack index.
+idx_entries () {
+	python3 -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+n = struct.unpack_from("<I", d, 12)[0]
+for i in range(n):
+    e = d[48 + 36 * i:48 + 36 * (i + 1)]
+    print(e[:16].hex(), e[16], struct.unpack_from("<Q", e, 28)[0],
+          struct.unpack_from("<I", e, 24)[0])
+' "$1"
+}
+
+# chunk_pack DIR: the name of the pack in DIR holding the most chunks.
+chunk_pack () {
+	for i in "$1"/*.idx
+	do
+		echo "$(idx_entries "$i" | grep -c " 1 [0-9]* [0-9]*\$") $(basename "$i" .idx)"
+	done | sort -n | tail -n 1 | cut -d" " -f2
+}
