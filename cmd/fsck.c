@@ -263,7 +263,7 @@ static int fsck_local(struct repo *r, const struct fsck_args *a)
 			ret = error("%s", err.buf);
 			goto out;
 		}
-	} else if (repo_open_store(r, 0, &err)) {
+	} else if (a->rebuild_index ? repo_open_store(r, 0, &err) : repo_open_store_reading(r, &err)) {
 		ret = error("%s", err.buf);
 		goto out;
 	}

@@ -61,7 +61,7 @@ int cmd_status(int argc, const char **argv, struct repo *r)
 	}
 	if (pointers_from_args(r, argc, argv, &ptrs, &np))
 		return 1;
-	if (repo_open_store(r, 0, &err)) {
+	if (repo_open_store_reading(r, &err)) {
 		free_list(ptrs, np);
 		error("%s", err.buf);
 		strbuf_release(&err);

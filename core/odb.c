@@ -304,6 +304,11 @@ int odb_lock(struct odb *odb, int mode, int timeout_ms, struct strbuf *err)
 	}
 	path = xstrfmt("%s/gc.lock", odb->dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 && mode == ODB_LOCK_SHARED && odb->idx && odb->idx->readonly &&
+	    (errno == EROFS || errno == EACCES)) {
+		/* a store we cannot write: no gc of ours can run on it either */
+		goto out;
+	}
 	if (fd < 0) {
 		r = cerr_errno(err, "cannot open the store lock '%s'", path);
 		goto out;

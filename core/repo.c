@@ -293,6 +293,17 @@ int repo_open_store(struct repo *r, int readonly, struct strbuf *err)
 	return odb_open(&r->odb, r->store_dir, &o, readonly, err);
 }
 
+int repo_open_store_reading(struct repo *r, struct strbuf *err)
+{
+	struct strbuf e2 = STRBUF_INIT;
+	int ret = repo_open_store(r, 0, err);
+	/* a read-only file system, or a store we may not write: read it as it is */
+	if (ret && is_dir(r->store_dir) && !repo_open_store(r, 1, &e2))
+		ret = 0;
+	strbuf_release(&e2);
+	return ret;
+}
+
 void repo_free(struct repo *r)
 {
 	if (!r)

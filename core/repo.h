@@ -40,6 +40,13 @@ int repo_discover(struct repo **out, int need_cairn, struct strbuf *err);
 int repo_init(struct repo *r, uint32_t min, uint32_t avg, uint32_t max, int zlevel,
 	      struct strbuf *err);
 int repo_open_store(struct repo *r, int readonly, struct strbuf *err);
+/*
+ * For commands that only read but would write a cache if they could
+ * (status, fsck): opens the store for writing, or, when that fails (a
+ * read-only file system, no permission), read-only. Caches are then not
+ * saved (wt_stat_cache_save does nothing).
+ */
+int repo_open_store_reading(struct repo *r, struct strbuf *err);
 void repo_free(struct repo *r);
 /* Reloads configuration (after init or config changes). */
 int repo_load_config(struct repo *r, struct strbuf *err);

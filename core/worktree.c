@@ -575,8 +575,8 @@ int wt_stat_cache_save(struct repo *r, struct wt_node **roots, size_t nroots, st
 	size_t alloc = 0, i;
 	int ret;
 
-	if (!r->odb)
-		return 0;
+	if (!r->odb || r->odb->idx->readonly)
+		return 0; /* a cache: nothing saved when the store cannot be written */
 	memset(&s, 0, sizeof(s));
 	for (i = 0; i < nroots; i++)
 		if (roots[i])

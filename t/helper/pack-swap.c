@@ -110,6 +110,12 @@ int main(int argc, const char **argv)
 	unlink(p);
 	free(p);
 	printf("%s\n", hex);
+	free(e);
+	strbuf_release(&pack);
+	strbuf_release(&idx);
+	strbuf_release(&out);
+	strbuf_release(&enc);
+	strbuf_release(&err);
 	return 0;
 fail:
 	fprintf(stderr, "pack-swap: %s\n", err.buf);

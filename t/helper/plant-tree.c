@@ -57,6 +57,9 @@ int main(int argc, const char **argv)
 	tree_release(&t);
 	odb_thread_release(&th);
 	repo_free(r);
+	strbuf_release(&raw);
+	strbuf_release(&enc);
+	strbuf_release(&err);
 	return 0;
 fail:
 	fprintf(stderr, "plant-tree: %s\n", err.buf);
