@@ -1055,6 +1055,9 @@ out:
 	return ret;
 }
 
+/* The most one request of a fetch asks for (unless one object is bigger). */
+#define FETCH_WINDOW ((uint64_t)8 << 20)
+
 struct fetch_job {
 	struct fetch *f;
 	struct odb_batch *b;
@@ -1090,8 +1093,8 @@ static int fetch_group(size_t k, struct par_thread *pt, void *data, struct strbu
 		need += PACK_ENTRY_HDR_SZ + (uint64_t)v[i].loc.stored_len;
 	if (n == j->pack_counts[k] && j->pack_sizes[k] != UINT64_MAX) {
 		ret = adopt_whole(f, rem, &pt->odb, v, n, j->pack_sizes[k], path.buf, err);
-	} else if (need * 2 >= j->pack_sizes[k]) {
-		/* most of the pack: one request for all of it */
+	} else if (need * 2 >= j->pack_sizes[k] && j->pack_sizes[k] <= FETCH_WINDOW) {
+		/* most of a small pack: one request for all of it */
 		ret = rem->ops->read(rem, path.buf, 0, REMOTE_ALL, &buf, err);
 		__atomic_add_fetch(&f->st->requests, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&f->st->bytes, buf.len, __ATOMIC_RELAXED);
@@ -1106,11 +1109,13 @@ static int fetch_group(size_t k, struct par_thread *pt, void *data, struct strbu
 			progress_add(f->o->progress, 1, v[i].loc.stored_len);
 		}
 	} else {
-		/* ranges: neighbours closer than 256 KiB share one request */
+		/* ranges: neighbours closer than 256 KiB share one request, up
+		 * to FETCH_WINDOW bytes, so memory per job stays bounded */
 		for (a = 0; a < n && !ret;) {
 			uint64_t start = v[a].loc.offset, end = start + PACK_ENTRY_HDR_SZ + v[a].loc.stored_len;
 			size_t z = a + 1;
-			while (z < n && v[z].loc.offset <= end + (256u << 10)) {
+			while (z < n && v[z].loc.offset <= end + (256u << 10) &&
+			       v[z].loc.offset + PACK_ENTRY_HDR_SZ + v[z].loc.stored_len - start <= FETCH_WINDOW) {
 				uint64_t e2 = v[z].loc.offset + PACK_ENTRY_HDR_SZ + v[z].loc.stored_len;
 				if (e2 > end)
 					end = e2;
