@@ -32,15 +32,6 @@ do
 	fi
 done
 
-# same_tree EXPECT ACTUAL: same names, types, bytes, link targets and
-# modes (directory sizes are the file system's business).
-same_tree () {
-	diff -r --no-dereference "$1" "$2" &&
-	(cd "$1" && find . -printf "%y %M %l %p\n" | sort) >same-tree.expect &&
-	(cd "$2" && find . -printf "%y %M %l %p\n" | sort) >same-tree.actual &&
-	test_cmp same-tree.expect same-tree.actual
-}
-
 CANARY=$TRASH_DIRECTORY/canary
 
 test_expect_success 'setup: a source tree, its pointer from cairn add, a canary' '

@@ -30,13 +30,6 @@ do
 	fi
 done
 
-same_tree () {
-	diff -r --no-dereference "$1" "$2" &&
-	(cd "$1" && find . -printf "%y %M %l %p\n" | sort) >same-tree.expect &&
-	(cd "$2" && find . -printf "%y %M %l %p\n" | sort) >same-tree.actual &&
-	test_cmp same-tree.expect same-tree.actual
-}
-
 test_expect_success 'setup: v1 of a directory and a file, committed; then v2' '
 	git init -q repo &&
 	(
