@@ -445,12 +445,13 @@ static void test_rejects(struct zctx *z)
 
 static void test_bytegroup(void)
 {
-	uint8_t src[100], grouped[100], back[100];
+	/* past several 32- and 64-byte SIMD steps, with every tail */
+	uint8_t src[300], grouped[300], back[300];
 	size_t len, i;
 	int w, good = 1, layout = 1;
 
 	for (w = 2; w <= 4; w += 2) {
-		for (len = 0; len <= 100; len++) {
+		for (len = 0; len <= 300; len++) {
 			size_t words = len / (size_t)w;
 			for (i = 0; i < len; i++)
 				src[i] = (uint8_t)rnd();
@@ -468,11 +469,11 @@ static void test_bytegroup(void)
 				if (grouped[i] != src[i])
 					layout = 0;
 			/* nothing written past len */
-			for (i = len; i < 100; i++)
+			for (i = len; i < 300; i++)
 				if (grouped[i] != 0xee || back[i] != 0xdd)
 					good = 0;
 		}
-		ok(good, "byteungroup(bytegroup(x)) == x for lengths 0..100, w=%d", w);
+		ok(good, "byteungroup(bytegroup(x)) == x for lengths 0..300, w=%d", w);
 		ok(layout, "bytegroup layout for w=%d", w);
 	}
 	{
