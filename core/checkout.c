@@ -163,6 +163,7 @@ struct action {
 	char *path;
 	struct tree_entry te; /* A_WRITE: what to write (name unused) */
 	struct wt_node done;  /* A_WRITE: the written file, for the stat cache */
+	int helpers;          /* A_WRITE: threads decoding ahead for it */
 	int failed;
 	char *errmsg;
 };
@@ -281,7 +282,8 @@ static int write_one(size_t i, struct par_thread *pt, void *data, struct strbuf 
 			if (fd < 0)
 				r = cerr_errno(err, "cannot create a temporary file for '%s'", a->path);
 			else
-				r = content_write_fd(&pt->odb, &a->te.id, &a->te.sha, a->te.size, fd,
+				r = content_write_fd(&pt->odb, a->helpers, &a->te.id, &a->te.sha,
+						     a->te.size, fd,
 						     a->path, err);
 		}
 		if (!r && rename(tmp, abs) < 0)
@@ -398,6 +400,27 @@ static int is_write(const struct action *a)
 	return a->kind == A_WRITE;
 }
 
+/* Worth a thread of its own: a few chunks' worth of bytes. */
+#define BIG_FILE (1u << 20)
+
+static int is_big(const struct action *a)
+{
+	return a->te.size >= BIG_FILE;
+}
+
+/* Big files first, largest first; the rest in path order, so each
+ * directory's small files stay together. */
+static int cmp_write_order(const void *pa, const void *pb)
+{
+	const struct action *a = pa, *b = pb;
+	int ba = is_big(a), bb = is_big(b);
+	if (ba != bb)
+		return bb - ba;
+	if (ba && a->te.size != b->te.size)
+		return a->te.size < b->te.size ? 1 : -1;
+	return strcmp(a->path, b->path);
+}
+
 int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 		  const struct checkout_opts *opts, struct checkout_result *res, struct strbuf *err)
 {
@@ -489,14 +512,19 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 		c.n = nw;
 		progress_set_totals(opts->progress, nw, 0);
 		/* one work item per directory: threads writing into the same
-		 * directory would queue on its lock for every create and rename */
+		 * directory would queue on its lock for every create and rename.
+		 * A large file is a work item of its own (its create and rename
+		 * are nothing beside its bytes), and large ones go first, so a
+		 * directory of a few big model shards keeps every thread busy. */
 		{
 			struct dir_groups g;
 			size_t start = 0;
 			memset(&g, 0, sizeof(g));
 			g.c = &c;
+			sort_array(w, nw, sizeof(*w), cmp_write_order);
 			for (i = 1; i <= nw; i++) {
-				if (i < nw && same_parent(w[i - 1].path, w[i].path))
+				if (i < nw && !is_big(&w[i - 1]) && !is_big(&w[i]) &&
+				    same_parent(w[i - 1].path, w[i].path))
 					continue;
 				ALLOC_GROW(g.start, g.n + 1, g.alloc);
 				g.start[g.n++] = start;
@@ -504,6 +532,17 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 			}
 			ALLOC_GROW(g.start, g.n + 1, g.alloc);
 			g.start[g.n] = nw;
+			/* the last big files to start would leave threads idle:
+			 * give them helpers that decode ahead (big ones come first,
+			 * so the big files are w[0 .. nbig-1]) */
+			{
+				size_t nbig = 0;
+				while (nbig < nw && is_big(&w[nbig]))
+					nbig++;
+				for (i = 0; i < nbig; i++)
+					if (nbig - i < (size_t)r->threads)
+						w[i].helpers = r->threads - (int)(nbig - i);
+			}
 			ret = par_for(r->threads, g.n, r->odb, write_group, &g, err);
 			free(g.start);
 		}

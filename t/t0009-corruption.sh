@@ -42,12 +42,15 @@ absent_or_correct () {
 test_expect_success 'setup' '
 	git init -q repo &&
 	mkdir -p repo/d/sub &&
-	make_random repo/d/big 600000 1 &&
+	# big: over 1 MiB and dozens of chunks, so checkout decodes it on
+	# helper threads ahead of the writer (core.threads 4 on any machine)
+	make_random repo/d/big 3000000 1 &&
 	echo small >repo/d/small &&
 	make_random repo/d/sub/mid 50000 2 &&
 	(
 		cd repo &&
 		cairn init >/dev/null &&
+		cairn config core.threads 4 &&
 		cairn add -q d &&
 		git add -A &&
 		git commit -q -m d
