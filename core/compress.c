@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_c_literalCompressionMode */
 #include <zstd.h>
 
 struct zctx {
@@ -298,6 +299,13 @@ static size_t encode_planar(struct zctx *z, const uint8_t *data, size_t len, int
 		ZSTD_CCtx_setParameter(z->cp, ZSTD_c_minMatch, 7);
 		ZSTD_CCtx_setParameter(z->cp, ZSTD_c_hashLog, 6);
 		ZSTD_CCtx_setParameter(z->cp, ZSTD_c_contentSizeFlag, 1);
+		/* and a match finder that skips ahead fast (targetLength is the
+		 * acceleration of the fast strategy): about 1.2x faster on bf16
+		 * exponent planes, same size. That setting turns Huffman coding
+		 * of literals off unless it is forced on, so only with it. */
+		if (!ZSTD_isError(ZSTD_CCtx_setParameter(z->cp, ZSTD_c_literalCompressionMode,
+							 ZSTD_ps_enable)))
+			ZSTD_CCtx_setParameter(z->cp, ZSTD_c_targetLength, 1 << 16);
 	}
 	for (k = 0; k < (size_t)w; k++) {
 		const uint8_t *plane = g + k * words;

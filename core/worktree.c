@@ -581,19 +581,22 @@ int wt_stat_cache_save(struct repo *r, struct wt_node **roots, size_t nroots, st
 	for (i = 0; i < nroots; i++)
 		if (roots[i])
 			wt_collect_files(roots[i], &s.files, &s.n, &alloc);
-	if (s.n)
-		sort_array(s.files, s.n, sizeof(*s.files), path_cmp);
+	/* nothing new: no write transaction (and no fsync), not even a sort */
+	for (i = 0; i < s.n; i++)
+		if (s.files[i]->known && s.files[i]->ino && !s.files[i]->from_cache)
+			break;
+	if (i == s.n) {
+		free(s.files);
+		return 0;
+	}
+	sort_array(s.files, s.n, sizeof(*s.files), path_cmp);
 	s.roots = roots;
 	s.nroots = nroots;
 	s.dbi = r->odb->idx->stat;
 	for (i = 0; i < nroots; i++)
 		if (!roots[i])
 			s.nroots = 0; /* keep it simple: no pruning with holes */
-	/* nothing new: no write transaction (and no fsync) at all */
-	for (i = 0; i < s.n; i++)
-		if (s.files[i]->known && s.files[i]->ino && !s.files[i]->from_cache)
-			break;
-	ret = i < s.n ? idx_write(r->odb->idx, save_txn, &s, err) : 0;
+	ret = idx_write(r->odb->idx, save_txn, &s, err);
 	free(s.files);
 	return ret;
 }
