@@ -225,9 +225,17 @@ static int run_probe(const uint8_t *p, size_t len, struct probe *pr)
 		return 0;
 	memset(pr->hist, 0, sizeof(pr->hist));
 	gap = ((len - 256) / 15) & ~(size_t)3;
-	for (b = 0; b < 16; b++)
-		for (i = 0; i < 256; i++)
-			pr->hist[i & 3][p[b * gap + i]]++;
+	/* a word at a time, each byte position to its own table: no i & 3,
+	 * and four independent increments in flight */
+	for (b = 0; b < 16; b++) {
+		const uint8_t *q = p + b * gap;
+		for (i = 0; i < 256; i += 4) {
+			pr->hist[0][q[i]]++;
+			pr->hist[1][q[i + 1]]++;
+			pr->hist[2][q[i + 2]]++;
+			pr->hist[3][q[i + 3]]++;
+		}
+	}
 	for (i = 0; i < 256; i++)
 		all[i] = pr->hist[0][i] + pr->hist[1][i] + pr->hist[2][i] + pr->hist[3][i];
 	pr->all = entropy(all, 4096);
