@@ -7,6 +7,10 @@
  * connection is kept alive between requests; parallel transfers come from
  * sync.c opening one remote per job.
  *
+ * https: the certificate is always verified, against remote.NAME.ca-bundle
+ * or the CA bundle the environment names (s3_ca_bundle); a failure is
+ * permanent and names the endpoint. remote.NAME.resolve is CURLOPT_RESOLVE.
+ *
  * What libcurl 7.88 leaves to us (Documentation/technical/remote-format.md):
  *  - every request carries x-amz-content-sha256 (we send UNSIGNED-PAYLOAD
  *    and a Content-MD5 the server checks on every upload);
@@ -30,6 +34,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -50,6 +55,10 @@ struct s3_remote {
 	char *bucket;
 	char *prefix;     /* "" or "a/b/" */
 	char *base_url;   /* up to the key: "http://h:p/bucket" or "https://bucket.h" */
+	char *server;     /* what is connected to, for messages: "https://bucket.h:p" */
+	char *ca_bundle;  /* CURLOPT_CAINFO, or NULL: libcurl's default */
+	char *ca_from;    /* where ca_bundle was set, for messages */
+	struct curl_slist *resolve; /* remote.NAME.resolve, CURLOPT_RESOLVE */
 	char *sigv4;      /* "aws:amz:REGION:s3" */
 	char *access_key; /* secret: never in a message */
 	char *secret_key;
@@ -199,6 +208,13 @@ static int transient_curl(CURLcode rc)
 	}
 }
 
+/* TLS failures that retrying cannot mend: the server's certificate or our CA bundle */
+static int tls_trust_error(CURLcode rc)
+{
+	return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_ISSUER_ERROR ||
+	       rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CRL_BADFILE;
+}
+
 static const char *hint(const char *code)
 {
 	if (!strcmp(code, "SignatureDoesNotMatch"))
@@ -220,6 +236,7 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	struct strbuf url = STRBUF_INIT, key = STRBUF_INIT, hdr = STRBUF_INIT, code = STRBUF_INIT;
 	struct strbuf where = STRBUF_INIT;
 	struct curl_slist *hl = NULL;
+	char ebuf[CURL_ERROR_SIZE];
 	CURL *h = s->h;
 	CURLcode rc;
 	size_t pos = 0;
@@ -253,6 +270,15 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	curl_easy_setopt(h, CURLOPT_USERNAME, s->access_key);
 	curl_easy_setopt(h, CURLOPT_PASSWORD, s->secret_key);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* the defaults, said out loud: there is no setting that turns them off */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (s->ca_bundle)
+		curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_bundle);
+	if (s->resolve)
+		curl_easy_setopt(h, CURLOPT_RESOLVE, s->resolve);
+	ebuf[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
 	/* fewer, larger callbacks for packs of many MiB */
 	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
@@ -300,16 +326,35 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	curl_slist_free_all(hl);
 	if (q->out && (q->status < 200 || q->status >= 300))
 		strbuf_setlen(q->out, q->out_start);
+	/* ebuf is about to go out of scope; the handle outlives it */
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 
 	s3_where(s, q->key, &where);
 	if (q->read_failed) {
 		ret = cerr(err, CAIRN_EIO, "remote '%s': cannot read the local file for %s",
 			   s->base.name, where.buf);
+	} else if (rc == CURLE_SSL_CACERT_BADFILE && s->ca_bundle) {
+		ret = cerr(err, CAIRN_EPERMANENT, "remote '%s': %s: cannot use the CA bundle '%s', from %s: %s",
+			   s->base.name, s->server, s->ca_bundle, s->ca_from,
+			   ebuf[0] ? ebuf : curl_easy_strerror(rc));
+	} else if (tls_trust_error(rc)) {
+		/* never retried, and never retried without verification */
+		struct strbuf how = STRBUF_INIT;
+		if (s->ca_bundle)
+			strbuf_addf(&how, "CA bundle '%s', from %s", s->ca_bundle, s->ca_from);
+		else
+			strbuf_addf(&how, "the system's CA certificates; a private CA's certificate "
+				    "goes in remote.%s.ca-bundle or AWS_CA_BUNDLE",
+				    s->base.name);
+		ret = cerr(err, CAIRN_EPERMANENT,
+			   "remote '%s': %s: the server's TLS certificate is not trusted: %s (%s)",
+			   s->base.name, s->server, ebuf[0] ? ebuf : curl_easy_strerror(rc), how.buf);
+		strbuf_release(&how);
 	} else if (rc != CURLE_OK) {
 		*retry = transient_curl(rc);
 		ret = cerr(err, *retry ? CAIRN_ETRANSIENT : CAIRN_EPERMANENT,
-			   "remote '%s': %s %s: %s", s->base.name, q->method, where.buf,
-			   curl_easy_strerror(rc));
+			   "remote '%s': %s %s (%s): %s", s->base.name, q->method, where.buf,
+			   s->server, ebuf[0] ? ebuf : curl_easy_strerror(rc));
 	} else if (q->status >= 200 && q->status < 300) {
 		ret = 0;
 	} else {
@@ -465,10 +510,11 @@ static char *home_file(const char *envname, const char *rel)
  * (remote.NAME.access-key-id, .secret-access-key, .session-token); the
  * profile named by remote.NAME.profile; AWS_ACCESS_KEY_ID /
  * AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN; the profile AWS_PROFILE (or
- * "default") of ~/.aws/credentials and ~/.aws/config.
+ * "default") of ~/.aws/credentials and ~/.aws/config. The region and
+ * ca_bundle of that profile are read too.
  */
 static int s3_credentials(struct s3_remote *s, const struct config *cfg, const char *name,
-			  struct strbuf *region, struct strbuf *err)
+			  struct strbuf *region, struct strbuf *ca_bundle, struct strbuf *err)
 {
 	struct secret_check c;
 	struct strbuf ak = STRBUF_INIT, sk = STRBUF_INIT, tok = STRBUF_INIT, sec = STRBUF_INIT;
@@ -548,6 +594,9 @@ static int s3_credentials(struct s3_remote *s, const struct config *cfg, const c
 	/* the profile's region, when nothing closer names one */
 	if (!region->len && s3_ini_get(conf_file, sec.buf, "region", region, err) < 0)
 		strbuf_reset(region);
+	/* and its ca_bundle, as the AWS CLI reads it */
+	if (s3_ini_get(conf_file, sec.buf, "ca_bundle", ca_bundle, err) < 0)
+		strbuf_reset(ca_bundle);
 	s->access_key = strbuf_detach(&ak, NULL);
 	s->secret_key = strbuf_detach(&sk, NULL);
 	if (tok.len)
@@ -581,6 +630,10 @@ static void s3_close(struct remote *r)
 	free(s->bucket);
 	free(s->prefix);
 	free(s->base_url);
+	free(s->server);
+	free(s->ca_bundle);
+	free(s->ca_from);
+	curl_slist_free_all(s->resolve);
 	free(s->sigv4);
 	wipe(s->access_key);
 	wipe(s->secret_key);
@@ -590,11 +643,85 @@ static void s3_close(struct remote *r)
 	free(s);
 }
 
+/*
+ * The CA certificates the server's certificate is checked against, first
+ * found wins: remote.NAME.ca-bundle (an absolute path, or ~/...),
+ * AWS_CA_BUNDLE, the profile's ca_bundle (both as the AWS CLI), then
+ * CURL_CA_BUNDLE and SSL_CERT_FILE (as curl and OpenSSL); else libcurl's
+ * default, the system's store. The file must be readable: a bundle that
+ * cannot be used is an error, never a reason to check less. The
+ * environment is only looked at for https endpoints.
+ */
+static int s3_ca_bundle(struct s3_remote *s, const struct config *cfg, const char *name, int https,
+			const char *profile_ca, struct strbuf *err)
+{
+	static const char *const envs[] = { "AWS_CA_BUNDLE", NULL, "CURL_CA_BUNDLE", "SSL_CERT_FILE" };
+	const char *v = setting(cfg, name, "ca-bundle");
+	size_t i;
+	int fd;
+	if (v) {
+		const char *home = env("HOME");
+		if (starts_with(v, "~/") && home) {
+			s->ca_bundle = xstrfmt("%s/%s", home, v + 2);
+		} else if (v[0] == '/') {
+			s->ca_bundle = xstrdup(v);
+		} else {
+			return cerr(err, CAIRN_EINVAL,
+				    "remote '%s': remote.%s.ca-bundle '%s' is not an absolute path "
+				    "(or ~/...)", name, name, v);
+		}
+		s->ca_from = xstrfmt("remote.%s.ca-bundle", name);
+	} else if (https) {
+		for (i = 0; i < sizeof(envs) / sizeof(*envs) && !s->ca_bundle; i++) {
+			if (!envs[i] && *profile_ca) {
+				s->ca_bundle = xstrdup(profile_ca);
+				s->ca_from = xstrdup("ca_bundle of the AWS profile");
+			} else if (envs[i] && env(envs[i])) {
+				s->ca_bundle = xstrdup(env(envs[i]));
+				s->ca_from = xstrdup(envs[i]);
+			}
+		}
+	}
+	if (!s->ca_bundle)
+		return 0;
+	fd = open(s->ca_bundle, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cerr(err, CAIRN_EINVAL, "remote '%s': cannot read the CA bundle '%s', from %s: %s",
+			    name, s->ca_bundle, s->ca_from, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+/* remote.NAME.resolve: CURLOPT_RESOLVE, host names given their addresses */
+static int s3_resolve(struct s3_remote *s, const struct config *cfg, const char *name,
+		      struct strbuf *err)
+{
+	const char *v = setting(cfg, name, "resolve");
+	char **e = NULL;
+	size_t n = 0, alloc = 0, i;
+	int ret;
+	if (!v)
+		return 0;
+	ret = s3_resolve_parse(v, &e, &n, &alloc, err);
+	if (ret)
+		ret = cerr_wrap(err, ret, "remote '%s': remote.%s.resolve", name, name);
+	for (i = 0; i < n; i++) {
+		struct curl_slist *l = curl_slist_append(s->resolve, e[i]);
+		if (!l && !ret)
+			ret = cerr(err, CAIRN_ENOMEM, "out of memory");
+		if (l)
+			s->resolve = l;
+		free(e[i]);
+	}
+	free(e);
+	return ret;
+}
+
 static int s3_open(struct remote **out, const struct remote_url *u, const struct config *cfg,
 		   const char *name, struct strbuf *err)
 {
 	struct s3_remote *s = xcalloc(1, sizeof(*s));
-	struct strbuf region = STRBUF_INIT, ep = STRBUF_INIT;
+	struct strbuf region = STRBUF_INIT, ep = STRBUF_INIT, prof_ca = STRBUF_INIT;
 	const char *v, *addressing, *endpoint;
 	int64_t n;
 	int ret = 0, virt, b;
@@ -619,7 +746,7 @@ static int s3_open(struct remote **out, const struct remote_url *u, const struct
 		v = env("AWS_REGION") ? env("AWS_REGION") : env("AWS_DEFAULT_REGION");
 	if (v)
 		strbuf_addstr(&region, v);
-	ret = s3_credentials(s, cfg, name, &region, err);
+	ret = s3_credentials(s, cfg, name, &region, &prof_ca, err);
 	if (ret)
 		goto fail;
 	if (!region.len)
@@ -669,9 +796,16 @@ static int s3_open(struct remote **out, const struct remote_url *u, const struct
 	if (virt) {
 		const char *host = strstr(ep.buf, "://") + 3;
 		s->base_url = xstrfmt("%.*s%s.%s", (int)(host - ep.buf), ep.buf, s->bucket, host);
+		s->server = xstrdup(s->base_url);
 	} else {
 		s->base_url = xstrfmt("%s/%s", ep.buf, s->bucket);
+		s->server = xstrdup(ep.buf);
 	}
+	ret = s3_ca_bundle(s, cfg, name, starts_with(ep.buf, "https://"), prof_ca.buf, err);
+	if (!ret)
+		ret = s3_resolve(s, cfg, name, err);
+	if (ret)
+		goto fail;
 
 	ret = setting_int(cfg, name, "retries", 5, 0, 100, &n, err);
 	s->retries = (int)n;
@@ -705,11 +839,13 @@ static int s3_open(struct remote **out, const struct remote_url *u, const struct
 	}
 	strbuf_release(&region);
 	strbuf_release(&ep);
+	strbuf_release(&prof_ca);
 	*out = &s->base;
 	return 0;
 fail:
 	strbuf_release(&region);
 	strbuf_release(&ep);
+	strbuf_release(&prof_ca);
 	s3_close(&s->base);
 	return ret;
 }
