@@ -5,7 +5,9 @@
  * s3://BUCKET/PREFIX names the remote; object "packs/X.pack" is the key
  * PREFIX/packs/X.pack. One struct remote is one CURL easy handle, so its
  * connection is kept alive between requests; parallel transfers come from
- * sync.c opening one remote per job.
+ * sync.c opening one remote per job. Handles outlive their remote in a
+ * pool, and DNS and TLS sessions are shared ("What the S3 remotes of a
+ * process share" below).
  *
  * https: the certificate is always verified, against remote.NAME.ca-bundle
  * or the CA bundle the environment names (s3_ca_bundle); a failure is
@@ -70,14 +72,106 @@ struct s3_remote {
 	uint64_t threshold, part_size;
 	int list_max;     /* keys per ListObjectsV2 page */
 	unsigned seed;    /* jitter */
+	/* counted for CAIRN_TEST_S3_STATS (s3_close) */
+	unsigned long requests, connects, resumed;
+	int64_t tls_us;   /* spent in TLS handshakes */
+	char *stats_file;
 };
+
+/*
+ * What the S3 remotes of a process share, so that the jobs of a push or
+ * fetch do not each resolve the host and do full TLS handshakes:
+ *
+ *  - one CURLSH with the DNS cache and the TLS session cache, locked by a
+ *    mutex per kind of data, as CURLSHOPT_LOCKFUNC(3) asks for handles
+ *    used by several threads at once. A job's first connection offers
+ *    the TLS session an earlier connection got (an abbreviated handshake:
+ *    no certificate chain to send and verify again);
+ *  - kept-alive connections, in a pool of idle easy handles. libcurl can
+ *    put its connection cache in a share too, but says that sharing it
+ *    between threads that run at once is not supported (CURLSHOPT_SHARE(3)),
+ *    and jobs do run at once. A connection belongs to the easy handle
+ *    that made it, so s3_close puts its handle, reset, into the pool with
+ *    its idle connection, and s3_open takes one from there before making
+ *    a new one. sync.c starts its jobs anew for each batch (fetch: each
+ *    level of trees, the manifests, the chunks), and each batch now
+ *    reuses the connections of the last instead of connecting again.
+ *
+ * Both live until the process exits; a pooled handle holds no setting of
+ * the remote that used it (curl_easy_reset), credentials included.
+ */
+#define S3_POOL_MAX 64
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
+static CURLSH *curl_share;
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static CURL *pool[S3_POOL_MAX];
+static size_t pool_n;
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *p)
+{
+	if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_lock(&share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *p)
+{
+	if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_unlock(&share_locks[data]);
+}
 
 static void curl_init(void)
 {
+	int i;
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (curl_init_rc)
+		return;
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&share_locks[i], NULL);
+	/* without a share every handle keeps its own caches: slower, not wrong */
+	curl_share = curl_share_init();
+	if (curl_share &&
+	    (curl_share_setopt(curl_share, CURLSHOPT_LOCKFUNC, share_lock) ||
+	     curl_share_setopt(curl_share, CURLSHOPT_UNLOCKFUNC, share_unlock) ||
+	     curl_share_setopt(curl_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
+	     curl_share_setopt(curl_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION))) {
+		curl_share_cleanup(curl_share);
+		curl_share = NULL;
+	}
+}
+
+/* An easy handle: an idle one from the pool, else a new one on the share. */
+static CURL *handle_get(void)
+{
+	CURL *h = NULL;
+	pthread_mutex_lock(&pool_lock);
+	if (pool_n)
+		h = pool[--pool_n];
+	pthread_mutex_unlock(&pool_lock);
+	if (h)
+		return h;
+	h = curl_easy_init();
+	if (h && curl_share)
+		curl_easy_setopt(h, CURLOPT_SHARE, curl_share);
+	return h;
+}
+
+/* Back to the pool, with its connection; cleaned up when the pool is full. */
+static void handle_put(CURL *h)
+{
+	if (!h)
+		return;
+	curl_easy_reset(h); /* forgets the credentials, keeps the connection and the share */
+	pthread_mutex_lock(&pool_lock);
+	if (pool_n < S3_POOL_MAX) {
+		pool[pool_n++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (h)
+		curl_easy_cleanup(h);
 }
 
 /* --- one request --- */
@@ -215,6 +309,20 @@ static int tls_trust_error(CURLcode rc)
 	       rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CRL_BADFILE;
 }
 
+/*
+ * CURLOPT_DEBUGFUNCTION, set only for CAIRN_TEST_S3_STATS: counts the
+ * TLS sessions offered for resumption. It looks at libcurl's own
+ * informational text only, never at headers (they hold the signature).
+ */
+static int on_debug(CURL *h, curl_infotype type, char *d, size_t n, void *data)
+{
+	static const char reuse[] = "SSL re-using session ID";
+	struct s3_remote *s = data;
+	if (type == CURLINFO_TEXT && n >= sizeof(reuse) - 1 && !memcmp(d, reuse, sizeof(reuse) - 1))
+		s->resumed++;
+	return 0;
+}
+
 static const char *hint(const char *code)
 {
 	if (!strcmp(code, "SignatureDoesNotMatch"))
@@ -239,6 +347,7 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	char ebuf[CURL_ERROR_SIZE];
 	CURL *h = s->h;
 	CURLcode rc;
+	long nconn = 0;
 	size_t pos = 0;
 	int ret = 0;
 
@@ -279,6 +388,11 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 		curl_easy_setopt(h, CURLOPT_RESOLVE, s->resolve);
 	ebuf[0] = '\0';
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+	if (s->stats_file) {
+		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+		curl_easy_setopt(h, CURLOPT_DEBUGDATA, s);
+		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	}
 	/* fewer, larger callbacks for packs of many MiB */
 	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
@@ -324,6 +438,14 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	rc = curl_easy_perform(h);
 	curl_slist_free_all(hl);
+	s->requests++;
+	if (!curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nconn) && nconn > 0) {
+		curl_off_t tcp = 0, tls = 0;
+		s->connects += (unsigned long)nconn;
+		if (!curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &tcp) &&
+		    !curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tls) && tls > tcp)
+			s->tls_us += (int64_t)(tls - tcp);
+	}
 	if (q->out && (q->status < 200 || q->status >= 300))
 		strbuf_setlen(q->out, q->out_start);
 	/* ebuf is about to go out of scope; the handle outlives it */
@@ -612,6 +734,24 @@ out:
 	return ret;
 }
 
+/* CAIRN_TEST_S3_STATS=FILE: a line per closed remote, for the tests */
+static void write_stats(struct s3_remote *s)
+{
+	char line[160];
+	int fd, len;
+	if (!s->stats_file || !s->requests)
+		return;
+	len = snprintf(line, sizeof(line), "requests %lu connects %lu resumed %lu tls_us %lld\n",
+		       s->requests, s->connects, s->resumed, (long long)s->tls_us);
+	fd = open(s->stats_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, line, (size_t)len) != len) {
+		/* a test hook: the test notices a missing line */
+	}
+	close(fd);
+}
+
 static void wipe(char *p)
 {
 	if (p) {
@@ -625,8 +765,8 @@ static void s3_close(struct remote *r)
 	struct s3_remote *s = (struct s3_remote *)r;
 	if (!r)
 		return;
-	if (s->h)
-		curl_easy_cleanup(s->h);
+	write_stats(s);
+	handle_put(s->h);
 	free(s->bucket);
 	free(s->prefix);
 	free(s->base_url);
@@ -634,6 +774,7 @@ static void s3_close(struct remote *r)
 	free(s->ca_bundle);
 	free(s->ca_from);
 	curl_slist_free_all(s->resolve);
+	free(s->stats_file);
 	free(s->sigv4);
 	wipe(s->access_key);
 	wipe(s->secret_key);
@@ -734,6 +875,8 @@ static int s3_open(struct remote **out, const struct remote_url *u, const struct
 	s->bucket = xstrdup(u->host);
 	s->prefix = *u->path ? xstrfmt("%s/", u->path) : xstrdup("");
 	s->seed = (unsigned)getpid() ^ (unsigned)now_ns() ^ (unsigned)(uintptr_t)s;
+	if (env("CAIRN_TEST_S3_STATS"))
+		s->stats_file = xstrdup(env("CAIRN_TEST_S3_STATS"));
 
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc) {
@@ -832,7 +975,7 @@ static int s3_open(struct remote **out, const struct remote_url *u, const struct
 	s->conditional = b;
 	if (ret)
 		goto fail;
-	s->h = curl_easy_init();
+	s->h = handle_get();
 	if (!s->h) {
 		ret = cerr(err, CAIRN_ENOMEM, "cannot create a libcurl handle");
 		goto fail;

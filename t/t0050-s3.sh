@@ -7,8 +7,9 @@ stopped by PID. The shared backend suite runs against it; then push and
 pull between clones, what the AWS CLI sees of a push, every source of
 credentials and the refusal of committed ones, a wrong secret, multipart
 uploads and their abort, https with a CA made for the test (and refused
-without it), virtual-hosted addressing through remote.NAME.resolve, and a server
-killed in the middle of a push.'
+without it), virtual-hosted addressing through remote.NAME.resolve,
+connections reused across jobs, and a server killed in the middle of a
+push.'
 
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIRECTORY/lib-cairn.sh"
@@ -299,6 +300,23 @@ test_expect_success 'https: the AWS CLI, trusting the same CA, gets the packs ca
 	ls tls-packs/*.pack >remote-packs &&
 	test_line_count -ge 3 remote-packs &&
 	s3_cmp_packs tls-packs h/.cairn/store/packs 4
+'
+
+test_expect_success 'https: jobs reuse connections and share TLS sessions' '
+	git clone -q h h3 && cd h3 &&
+	CAIRN_TEST_S3_STATS="$TRASH_DIRECTORY/stats" cairn pull -q -j 4 &&
+	for d in d1 d2 d3; do same_tree ../h/$d $d || return 1; done &&
+	awk "{ opens++; req += \$2; conn += \$4; res += \$6 } END { print opens, req, conn, res }" \
+		../stats >counts &&
+	read opens requests connects resumed <counts &&
+	echo "$opens opens, $requests requests, $connects connections, $resumed TLS resumptions" &&
+	# at most one connection per job, however often the jobs were started
+	test "$connects" -ge 1 && test "$connects" -le 4 &&
+	test "$opens" -gt "$connects" &&
+	test "$requests" -ge $((connects * 4)) &&
+	# the first connection got a TLS session; the other jobs offered it
+	test "$resumed" -ge 1 && test "$resumed" -lt "$connects" &&
+	test_grep ! -F "$S3_SECRET_KEY" ../stats
 '
 
 test_expect_success 'https: without the CA, the server is not trusted: an error naming it, no request' '
