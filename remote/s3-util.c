@@ -3,6 +3,7 @@
  */
 #include "remote/s3.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -229,4 +230,86 @@ int s3_ini_get(const char *path, const char *section, const char *key, struct st
 	}
 	strbuf_release(&file);
 	return found;
+}
+
+static int resolve_host_ok(const char *s, size_t n)
+{
+	size_t i;
+	if (!n || n > 253 || s[0] == '-' || s[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
+static int resolve_addr_ok(const char *s, size_t n)
+{
+	unsigned char buf[16];
+	char tmp[64];
+	int af = AF_INET;
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+		af = AF_INET6;
+	}
+	if (!n || n >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return inet_pton(af, tmp, buf) == 1;
+}
+
+/* one entry e[0..n): HOST:PORT:ADDR[,ADDR]... */
+static int resolve_entry_ok(const char *e, size_t n)
+{
+	const char *c1 = memchr(e, ':', n), *c2, *a, *end = e + n;
+	unsigned long port = 0;
+	const char *p;
+	if (!c1 || !resolve_host_ok(e, (size_t)(c1 - e)))
+		return 0;
+	c2 = memchr(c1 + 1, ':', (size_t)(end - c1 - 1));
+	if (!c2 || c2 == c1 + 1 || c2 - c1 > 6)
+		return 0;
+	for (p = c1 + 1; p < c2; p++) {
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	if (port < 1 || port > 65535)
+		return 0;
+	for (a = c2 + 1;; ) {
+		const char *comma = memchr(a, ',', (size_t)(end - a));
+		const char *ae = comma ? comma : end;
+		if (!resolve_addr_ok(a, (size_t)(ae - a)))
+			return 0;
+		if (!comma)
+			return 1;
+		a = comma + 1;
+	}
+}
+
+int s3_resolve_parse(const char *value, char ***entries, size_t *n, size_t *alloc,
+		     struct strbuf *err)
+{
+	const char *p = value;
+	size_t first = *n;
+	while (*p) {
+		size_t len;
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		for (len = 0; p[len] && !isspace((unsigned char)p[len]); len++)
+			;
+		if (!resolve_entry_ok(p, len)) {
+			while (*n > first)
+				free((*entries)[--*n]);
+			return cerr(err, CAIRN_EINVAL, "'%.*s' is not HOST:PORT:ADDRESS", (int)len, p);
+		}
+		ALLOC_GROW(*entries, *n + 1, *alloc);
+		(*entries)[(*n)++] = xstrndup(p, len);
+		p += len;
+	}
+	return 0;
 }

@@ -5,7 +5,13 @@
  * s3://BUCKET/PREFIX names the remote; object "packs/X.pack" is the key
  * PREFIX/packs/X.pack. One struct remote is one CURL easy handle, so its
  * connection is kept alive between requests; parallel transfers come from
- * sync.c opening one remote per job.
+ * sync.c opening one remote per job. Handles outlive their remote in a
+ * pool, and DNS and TLS sessions are shared ("What the S3 remotes of a
+ * process share" below).
+ *
+ * https: the certificate is always verified, against remote.NAME.ca-bundle
+ * or the CA bundle the environment names (s3_ca_bundle); a failure is
+ * permanent and names the endpoint. remote.NAME.resolve is CURLOPT_RESOLVE.
  *
  * What libcurl 7.88 leaves to us (Documentation/technical/remote-format.md):
  *  - every request carries x-amz-content-sha256 (we send UNSIGNED-PAYLOAD
@@ -30,6 +36,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -50,6 +57,10 @@ struct s3_remote {
 	char *bucket;
 	char *prefix;     /* "" or "a/b/" */
 	char *base_url;   /* up to the key: "http://h:p/bucket" or "https://bucket.h" */
+	char *server;     /* what is connected to, for messages: "https://bucket.h:p" */
+	char *ca_bundle;  /* CURLOPT_CAINFO, or NULL: libcurl's default */
+	char *ca_from;    /* where ca_bundle was set, for messages */
+	struct curl_slist *resolve; /* remote.NAME.resolve, CURLOPT_RESOLVE */
 	char *sigv4;      /* "aws:amz:REGION:s3" */
 	char *access_key; /* secret: never in a message */
 	char *secret_key;
@@ -61,14 +72,106 @@ struct s3_remote {
 	uint64_t threshold, part_size;
 	int list_max;     /* keys per ListObjectsV2 page */
 	unsigned seed;    /* jitter */
+	/* counted for CAIRN_TEST_S3_STATS (s3_close) */
+	unsigned long requests, connects, resumed;
+	int64_t tls_us;   /* spent in TLS handshakes */
+	char *stats_file;
 };
+
+/*
+ * What the S3 remotes of a process share, so that the jobs of a push or
+ * fetch do not each resolve the host and do full TLS handshakes:
+ *
+ *  - one CURLSH with the DNS cache and the TLS session cache, locked by a
+ *    mutex per kind of data, as CURLSHOPT_LOCKFUNC(3) asks for handles
+ *    used by several threads at once. A job's first connection offers
+ *    the TLS session an earlier connection got (an abbreviated handshake:
+ *    no certificate chain to send and verify again);
+ *  - kept-alive connections, in a pool of idle easy handles. libcurl can
+ *    put its connection cache in a share too, but says that sharing it
+ *    between threads that run at once is not supported (CURLSHOPT_SHARE(3)),
+ *    and jobs do run at once. A connection belongs to the easy handle
+ *    that made it, so s3_close puts its handle, reset, into the pool with
+ *    its idle connection, and s3_open takes one from there before making
+ *    a new one. sync.c starts its jobs anew for each batch (fetch: each
+ *    level of trees, the manifests, the chunks), and each batch now
+ *    reuses the connections of the last instead of connecting again.
+ *
+ * Both live until the process exits; a pooled handle holds no setting of
+ * the remote that used it (curl_easy_reset), credentials included.
+ */
+#define S3_POOL_MAX 64
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
+static CURLSH *curl_share;
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static CURL *pool[S3_POOL_MAX];
+static size_t pool_n;
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *p)
+{
+	if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_lock(&share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *p)
+{
+	if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_unlock(&share_locks[data]);
+}
 
 static void curl_init(void)
 {
+	int i;
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (curl_init_rc)
+		return;
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&share_locks[i], NULL);
+	/* without a share every handle keeps its own caches: slower, not wrong */
+	curl_share = curl_share_init();
+	if (curl_share &&
+	    (curl_share_setopt(curl_share, CURLSHOPT_LOCKFUNC, share_lock) ||
+	     curl_share_setopt(curl_share, CURLSHOPT_UNLOCKFUNC, share_unlock) ||
+	     curl_share_setopt(curl_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
+	     curl_share_setopt(curl_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION))) {
+		curl_share_cleanup(curl_share);
+		curl_share = NULL;
+	}
+}
+
+/* An easy handle: an idle one from the pool, else a new one on the share. */
+static CURL *handle_get(void)
+{
+	CURL *h = NULL;
+	pthread_mutex_lock(&pool_lock);
+	if (pool_n)
+		h = pool[--pool_n];
+	pthread_mutex_unlock(&pool_lock);
+	if (h)
+		return h;
+	h = curl_easy_init();
+	if (h && curl_share)
+		curl_easy_setopt(h, CURLOPT_SHARE, curl_share);
+	return h;
+}
+
+/* Back to the pool, with its connection; cleaned up when the pool is full. */
+static void handle_put(CURL *h)
+{
+	if (!h)
+		return;
+	curl_easy_reset(h); /* forgets the credentials, keeps the connection and the share */
+	pthread_mutex_lock(&pool_lock);
+	if (pool_n < S3_POOL_MAX) {
+		pool[pool_n++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (h)
+		curl_easy_cleanup(h);
 }
 
 /* --- one request --- */
@@ -199,6 +302,27 @@ static int transient_curl(CURLcode rc)
 	}
 }
 
+/* TLS failures that retrying cannot mend: the server's certificate or our CA bundle */
+static int tls_trust_error(CURLcode rc)
+{
+	return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_ISSUER_ERROR ||
+	       rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CRL_BADFILE;
+}
+
+/*
+ * CURLOPT_DEBUGFUNCTION, set only for CAIRN_TEST_S3_STATS: counts the
+ * TLS sessions offered for resumption. It looks at libcurl's own
+ * informational text only, never at headers (they hold the signature).
+ */
+static int on_debug(CURL *h, curl_infotype type, char *d, size_t n, void *data)
+{
+	static const char reuse[] = "SSL re-using session ID";
+	struct s3_remote *s = data;
+	if (type == CURLINFO_TEXT && n >= sizeof(reuse) - 1 && !memcmp(d, reuse, sizeof(reuse) - 1))
+		s->resumed++;
+	return 0;
+}
+
 static const char *hint(const char *code)
 {
 	if (!strcmp(code, "SignatureDoesNotMatch"))
@@ -220,8 +344,10 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	struct strbuf url = STRBUF_INIT, key = STRBUF_INIT, hdr = STRBUF_INIT, code = STRBUF_INIT;
 	struct strbuf where = STRBUF_INIT;
 	struct curl_slist *hl = NULL;
+	char ebuf[CURL_ERROR_SIZE];
 	CURL *h = s->h;
 	CURLcode rc;
+	long nconn = 0;
 	size_t pos = 0;
 	int ret = 0;
 
@@ -253,6 +379,20 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	curl_easy_setopt(h, CURLOPT_USERNAME, s->access_key);
 	curl_easy_setopt(h, CURLOPT_PASSWORD, s->secret_key);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* the defaults, said out loud: there is no setting that turns them off */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (s->ca_bundle)
+		curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_bundle);
+	if (s->resolve)
+		curl_easy_setopt(h, CURLOPT_RESOLVE, s->resolve);
+	ebuf[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+	if (s->stats_file) {
+		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+		curl_easy_setopt(h, CURLOPT_DEBUGDATA, s);
+		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	}
 	/* fewer, larger callbacks for packs of many MiB */
 	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
@@ -298,18 +438,45 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	rc = curl_easy_perform(h);
 	curl_slist_free_all(hl);
+	s->requests++;
+	if (!curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nconn) && nconn > 0) {
+		curl_off_t tcp = 0, tls = 0;
+		s->connects += (unsigned long)nconn;
+		if (!curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &tcp) &&
+		    !curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tls) && tls > tcp)
+			s->tls_us += (int64_t)(tls - tcp);
+	}
 	if (q->out && (q->status < 200 || q->status >= 300))
 		strbuf_setlen(q->out, q->out_start);
+	/* ebuf is about to go out of scope; the handle outlives it */
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 
 	s3_where(s, q->key, &where);
 	if (q->read_failed) {
 		ret = cerr(err, CAIRN_EIO, "remote '%s': cannot read the local file for %s",
 			   s->base.name, where.buf);
+	} else if (rc == CURLE_SSL_CACERT_BADFILE && s->ca_bundle) {
+		ret = cerr(err, CAIRN_EPERMANENT, "remote '%s': %s: cannot use the CA bundle '%s', from %s: %s",
+			   s->base.name, s->server, s->ca_bundle, s->ca_from,
+			   ebuf[0] ? ebuf : curl_easy_strerror(rc));
+	} else if (tls_trust_error(rc)) {
+		/* never retried, and never retried without verification */
+		struct strbuf how = STRBUF_INIT;
+		if (s->ca_bundle)
+			strbuf_addf(&how, "CA bundle '%s', from %s", s->ca_bundle, s->ca_from);
+		else
+			strbuf_addf(&how, "the system's CA certificates; a private CA's certificate "
+				    "goes in remote.%s.ca-bundle or AWS_CA_BUNDLE",
+				    s->base.name);
+		ret = cerr(err, CAIRN_EPERMANENT,
+			   "remote '%s': %s: the server's TLS certificate is not trusted: %s (%s)",
+			   s->base.name, s->server, ebuf[0] ? ebuf : curl_easy_strerror(rc), how.buf);
+		strbuf_release(&how);
 	} else if (rc != CURLE_OK) {
 		*retry = transient_curl(rc);
 		ret = cerr(err, *retry ? CAIRN_ETRANSIENT : CAIRN_EPERMANENT,
-			   "remote '%s': %s %s: %s", s->base.name, q->method, where.buf,
-			   curl_easy_strerror(rc));
+			   "remote '%s': %s %s (%s): %s", s->base.name, q->method, where.buf,
+			   s->server, ebuf[0] ? ebuf : curl_easy_strerror(rc));
 	} else if (q->status >= 200 && q->status < 300) {
 		ret = 0;
 	} else {
@@ -465,10 +632,11 @@ static char *home_file(const char *envname, const char *rel)
  * (remote.NAME.access-key-id, .secret-access-key, .session-token); the
  * profile named by remote.NAME.profile; AWS_ACCESS_KEY_ID /
  * AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN; the profile AWS_PROFILE (or
- * "default") of ~/.aws/credentials and ~/.aws/config.
+ * "default") of ~/.aws/credentials and ~/.aws/config. The region and
+ * ca_bundle of that profile are read too.
  */
 static int s3_credentials(struct s3_remote *s, const struct config *cfg, const char *name,
-			  struct strbuf *region, struct strbuf *err)
+			  struct strbuf *region, struct strbuf *ca_bundle, struct strbuf *err)
 {
 	struct secret_check c;
 	struct strbuf ak = STRBUF_INIT, sk = STRBUF_INIT, tok = STRBUF_INIT, sec = STRBUF_INIT;
@@ -548,6 +716,9 @@ static int s3_credentials(struct s3_remote *s, const struct config *cfg, const c
 	/* the profile's region, when nothing closer names one */
 	if (!region->len && s3_ini_get(conf_file, sec.buf, "region", region, err) < 0)
 		strbuf_reset(region);
+	/* and its ca_bundle, as the AWS CLI reads it */
+	if (s3_ini_get(conf_file, sec.buf, "ca_bundle", ca_bundle, err) < 0)
+		strbuf_reset(ca_bundle);
 	s->access_key = strbuf_detach(&ak, NULL);
 	s->secret_key = strbuf_detach(&sk, NULL);
 	if (tok.len)
@@ -563,6 +734,24 @@ out:
 	return ret;
 }
 
+/* CAIRN_TEST_S3_STATS=FILE: a line per closed remote, for the tests */
+static void write_stats(struct s3_remote *s)
+{
+	char line[160];
+	int fd, len;
+	if (!s->stats_file || !s->requests)
+		return;
+	len = snprintf(line, sizeof(line), "requests %lu connects %lu resumed %lu tls_us %lld\n",
+		       s->requests, s->connects, s->resumed, (long long)s->tls_us);
+	fd = open(s->stats_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, line, (size_t)len) != len) {
+		/* a test hook: the test notices a missing line */
+	}
+	close(fd);
+}
+
 static void wipe(char *p)
 {
 	if (p) {
@@ -576,11 +765,16 @@ static void s3_close(struct remote *r)
 	struct s3_remote *s = (struct s3_remote *)r;
 	if (!r)
 		return;
-	if (s->h)
-		curl_easy_cleanup(s->h);
+	write_stats(s);
+	handle_put(s->h);
 	free(s->bucket);
 	free(s->prefix);
 	free(s->base_url);
+	free(s->server);
+	free(s->ca_bundle);
+	free(s->ca_from);
+	curl_slist_free_all(s->resolve);
+	free(s->stats_file);
 	free(s->sigv4);
 	wipe(s->access_key);
 	wipe(s->secret_key);
@@ -590,11 +784,85 @@ static void s3_close(struct remote *r)
 	free(s);
 }
 
+/*
+ * The CA certificates the server's certificate is checked against, first
+ * found wins: remote.NAME.ca-bundle (an absolute path, or ~/...),
+ * AWS_CA_BUNDLE, the profile's ca_bundle (both as the AWS CLI), then
+ * CURL_CA_BUNDLE and SSL_CERT_FILE (as curl and OpenSSL); else libcurl's
+ * default, the system's store. The file must be readable: a bundle that
+ * cannot be used is an error, never a reason to check less. The
+ * environment is only looked at for https endpoints.
+ */
+static int s3_ca_bundle(struct s3_remote *s, const struct config *cfg, const char *name, int https,
+			const char *profile_ca, struct strbuf *err)
+{
+	static const char *const envs[] = { "AWS_CA_BUNDLE", NULL, "CURL_CA_BUNDLE", "SSL_CERT_FILE" };
+	const char *v = setting(cfg, name, "ca-bundle");
+	size_t i;
+	int fd;
+	if (v) {
+		const char *home = env("HOME");
+		if (starts_with(v, "~/") && home) {
+			s->ca_bundle = xstrfmt("%s/%s", home, v + 2);
+		} else if (v[0] == '/') {
+			s->ca_bundle = xstrdup(v);
+		} else {
+			return cerr(err, CAIRN_EINVAL,
+				    "remote '%s': remote.%s.ca-bundle '%s' is not an absolute path "
+				    "(or ~/...)", name, name, v);
+		}
+		s->ca_from = xstrfmt("remote.%s.ca-bundle", name);
+	} else if (https) {
+		for (i = 0; i < sizeof(envs) / sizeof(*envs) && !s->ca_bundle; i++) {
+			if (!envs[i] && *profile_ca) {
+				s->ca_bundle = xstrdup(profile_ca);
+				s->ca_from = xstrdup("ca_bundle of the AWS profile");
+			} else if (envs[i] && env(envs[i])) {
+				s->ca_bundle = xstrdup(env(envs[i]));
+				s->ca_from = xstrdup(envs[i]);
+			}
+		}
+	}
+	if (!s->ca_bundle)
+		return 0;
+	fd = open(s->ca_bundle, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cerr(err, CAIRN_EINVAL, "remote '%s': cannot read the CA bundle '%s', from %s: %s",
+			    name, s->ca_bundle, s->ca_from, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+/* remote.NAME.resolve: CURLOPT_RESOLVE, host names given their addresses */
+static int s3_resolve(struct s3_remote *s, const struct config *cfg, const char *name,
+		      struct strbuf *err)
+{
+	const char *v = setting(cfg, name, "resolve");
+	char **e = NULL;
+	size_t n = 0, alloc = 0, i;
+	int ret;
+	if (!v)
+		return 0;
+	ret = s3_resolve_parse(v, &e, &n, &alloc, err);
+	if (ret)
+		ret = cerr_wrap(err, ret, "remote '%s': remote.%s.resolve", name, name);
+	for (i = 0; i < n; i++) {
+		struct curl_slist *l = curl_slist_append(s->resolve, e[i]);
+		if (!l && !ret)
+			ret = cerr(err, CAIRN_ENOMEM, "out of memory");
+		if (l)
+			s->resolve = l;
+		free(e[i]);
+	}
+	free(e);
+	return ret;
+}
+
 static int s3_open(struct remote **out, const struct remote_url *u, const struct config *cfg,
 		   const char *name, struct strbuf *err)
 {
 	struct s3_remote *s = xcalloc(1, sizeof(*s));
-	struct strbuf region = STRBUF_INIT, ep = STRBUF_INIT;
+	struct strbuf region = STRBUF_INIT, ep = STRBUF_INIT, prof_ca = STRBUF_INIT;
 	const char *v, *addressing, *endpoint;
 	int64_t n;
 	int ret = 0, virt, b;
@@ -607,6 +875,8 @@ static int s3_open(struct remote **out, const struct remote_url *u, const struct
 	s->bucket = xstrdup(u->host);
 	s->prefix = *u->path ? xstrfmt("%s/", u->path) : xstrdup("");
 	s->seed = (unsigned)getpid() ^ (unsigned)now_ns() ^ (unsigned)(uintptr_t)s;
+	if (env("CAIRN_TEST_S3_STATS"))
+		s->stats_file = xstrdup(env("CAIRN_TEST_S3_STATS"));
 
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc) {
@@ -619,7 +889,7 @@ static int s3_open(struct remote **out, const struct remote_url *u, const struct
 		v = env("AWS_REGION") ? env("AWS_REGION") : env("AWS_DEFAULT_REGION");
 	if (v)
 		strbuf_addstr(&region, v);
-	ret = s3_credentials(s, cfg, name, &region, err);
+	ret = s3_credentials(s, cfg, name, &region, &prof_ca, err);
 	if (ret)
 		goto fail;
 	if (!region.len)
@@ -669,9 +939,16 @@ static int s3_open(struct remote **out, const struct remote_url *u, const struct
 	if (virt) {
 		const char *host = strstr(ep.buf, "://") + 3;
 		s->base_url = xstrfmt("%.*s%s.%s", (int)(host - ep.buf), ep.buf, s->bucket, host);
+		s->server = xstrdup(s->base_url);
 	} else {
 		s->base_url = xstrfmt("%s/%s", ep.buf, s->bucket);
+		s->server = xstrdup(ep.buf);
 	}
+	ret = s3_ca_bundle(s, cfg, name, starts_with(ep.buf, "https://"), prof_ca.buf, err);
+	if (!ret)
+		ret = s3_resolve(s, cfg, name, err);
+	if (ret)
+		goto fail;
 
 	ret = setting_int(cfg, name, "retries", 5, 0, 100, &n, err);
 	s->retries = (int)n;
@@ -698,18 +975,20 @@ static int s3_open(struct remote **out, const struct remote_url *u, const struct
 	s->conditional = b;
 	if (ret)
 		goto fail;
-	s->h = curl_easy_init();
+	s->h = handle_get();
 	if (!s->h) {
 		ret = cerr(err, CAIRN_ENOMEM, "cannot create a libcurl handle");
 		goto fail;
 	}
 	strbuf_release(&region);
 	strbuf_release(&ep);
+	strbuf_release(&prof_ca);
 	*out = &s->base;
 	return 0;
 fail:
 	strbuf_release(&region);
 	strbuf_release(&ep);
+	strbuf_release(&prof_ca);
 	s3_close(&s->base);
 	return ret;
 }

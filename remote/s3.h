@@ -46,4 +46,15 @@ void s3_xml_escape(struct strbuf *out, const char *s);
 int s3_ini_get(const char *path, const char *section, const char *key, struct strbuf *out,
 	       struct strbuf *err);
 
+/*
+ * remote.NAME.resolve: entries "HOST:PORT:ADDRESS[,ADDRESS]..." (curl's
+ * --resolve) separated by white space. HOST is a host name (letters,
+ * digits, '-' and '.'), PORT 1 to 65535, each ADDRESS an IPv4 address or
+ * an IPv6 one in brackets. Each entry is appended to *entries (grown with
+ * ALLOC_GROW, *n counting them), as written. Returns 0, or CAIRN_EINVAL
+ * naming the first bad entry (nothing is appended then).
+ */
+int s3_resolve_parse(const char *value, char ***entries, size_t *n, size_t *alloc,
+		     struct strbuf *err);
+
 #endif

@@ -6,13 +6,16 @@ Ceph RADOS Gateway on a one-node Ceph cluster, started by the test and
 stopped by PID. The shared backend suite runs against it; then push and
 pull between clones, what the AWS CLI sees of a push, every source of
 credentials and the refusal of committed ones, a wrong secret, multipart
-uploads and their abort, and a server killed in the middle of a push.'
+uploads and their abort, https with a CA made for the test (and refused
+without it), virtual-hosted addressing through remote.NAME.resolve,
+connections reused across jobs, and a server killed in the middle of a
+push.'
 
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIRECTORY/lib-cairn.sh"
 . "$TEST_DIRECTORY/lib-s3.sh"
 
-start_s3
+start_s3 tls
 
 # "$@" in the background (out of the test's &&-chain): output in
 # push.out, exit code in push.rc, the pid in bg_pid
@@ -82,16 +85,7 @@ test_expect_success 'the AWS CLI sees the documented layout' '
 test_expect_success 'packs fetched by the AWS CLI are the local packs, byte for byte' '
 	mkdir fetched &&
 	s3_aws s3 cp --recursive "s3://$S3_BUCKET/proj/churn/packs/" fetched/ >/dev/null &&
-	same=0 &&
-	for f in fetched/*.pack fetched/*.idx
-	do
-		n=$(basename $f) &&
-		if test -f a/.cairn/store/packs/$n
-		then
-			cmp $f a/.cairn/store/packs/$n && same=$((same + 1)) || return 1
-		fi || return 1
-	done &&
-	test $same -ge 2
+	s3_cmp_packs fetched a/.cairn/store/packs 2
 '
 
 test_expect_success 'a clone pulls byte-identical data' '
@@ -262,6 +256,221 @@ test_expect_success 'a failed multipart upload is aborted (parts too small for t
 	test_grep ! UploadId mpu &&
 	cairn config remote.origin.part-size 5m &&
 	cairn push -q big2.bin
+'
+
+# https: the same radosgw's ssl_endpoint, with a certificate from the
+# script's own CA (lib-s3.sh s3_make_certs)
+test_expect_success 'setup: repository H, data pushed over https in three pushes' '
+	git init -q h && cd h &&
+	cairn init --chunk-size 4K:16K:64K &&
+	printf "out\nerr\n" >.gitignore &&
+	cairn remote add -d tls "s3://$S3_BUCKET/proj/tls" &&
+	cairn config remote.tls.endpoint "$S3_TLS_ENDPOINT" &&
+	cairn config remote.tls.ca-bundle "$S3_CA" &&
+	make_random ../h-random 3000000 30 &&
+	for n in 1 2 3
+	do
+		# 1,000,000 bytes of ../h-random each, in blocks of 50,000
+		d=d$n && at=$(((n - 1) * 20)) &&
+		mkdir -p $d/sub &&
+		for i in 1 2 3 4
+		do
+			dd if=../h-random of=$d/sub/f$i bs=50000 skip=$((at + i * 3 - 3)) count=3 2>/dev/null ||
+			return 1
+		done &&
+		dd if=../h-random of=$d/big bs=50000 skip=$((at + 12)) count=8 2>/dev/null &&
+		ln -s big $d/link &&
+		cairn add -q $d && git add -A && git commit -qm $d &&
+		cairn push -j 4 >out 2>&1 && log_out out &&
+		test_grep "^pushed" out || return 1
+	done
+'
+
+test_expect_success 'https: a clone pulls byte-identical data' '
+	git clone -q h h2 && cd h2 &&
+	cairn pull -j 4 >out 2>&1 && log_out out &&
+	for d in d1 d2 d3; do same_tree ../h/$d $d || return 1; done &&
+	cairn status >out && test_grep "match" out
+'
+
+test_expect_success 'https: the AWS CLI, trusting the same CA, gets the packs cairn sent' '
+	mkdir tls-packs &&
+	aws --ca-bundle "$S3_CA" --endpoint-url "$S3_TLS_ENDPOINT" \
+		s3 cp --recursive "s3://$S3_BUCKET/proj/tls/packs/" tls-packs/ >/dev/null &&
+	ls tls-packs/*.pack >remote-packs &&
+	test_line_count -ge 3 remote-packs &&
+	s3_cmp_packs tls-packs h/.cairn/store/packs 4
+'
+
+test_expect_success 'https: jobs reuse connections and share TLS sessions' '
+	git clone -q h h3 && cd h3 &&
+	CAIRN_TEST_S3_STATS="$TRASH_DIRECTORY/stats" cairn pull -q -j 4 &&
+	for d in d1 d2 d3; do same_tree ../h/$d $d || return 1; done &&
+	awk "{ opens++; req += \$2; conn += \$4; res += \$6 } END { print opens, req, conn, res }" \
+		../stats >counts &&
+	read opens requests connects resumed <counts &&
+	echo "$opens opens, $requests requests, $connects connections, $resumed TLS resumptions" &&
+	# at most one connection per job, however often the jobs were started
+	test "$connects" -ge 1 && test "$connects" -le 4 &&
+	test "$opens" -gt "$connects" &&
+	test "$requests" -ge $((connects * 4)) &&
+	# the first connection got a TLS session; the other jobs offered it
+	test "$resumed" -ge 1 && test "$resumed" -lt "$connects" &&
+	test_grep ! -F "$S3_SECRET_KEY" ../stats
+'
+
+test_expect_success 'https: without the CA, the server is not trusted: an error naming it, no request' '
+	cd h &&
+	cairn remote add --local bare "s3://$S3_BUCKET/proj/tls" &&
+	cairn config --local remote.bare.endpoint "$S3_TLS_ENDPOINT" &&
+	before=$(s3_requests) &&
+	test_must_fail cairn fetch -r bare 2>err && log_out err &&
+	test_grep "^error: remote .bare.: $S3_TLS_ENDPOINT: the server.s TLS certificate is not trusted: SSL certificate problem" err &&
+	test_grep "remote.bare.ca-bundle or AWS_CA_BUNDLE" err &&
+	test_line_count = 1 err &&
+	test "$(s3_requests)" = "$before"
+'
+
+test_expect_success 'https: a CA that did not sign the certificate, a name the certificate does not have: refused' '
+	cd h &&
+	cairn config --local remote.bare.ca-bundle "$S3_OTHER_CA" &&
+	test_must_fail cairn fetch -r bare 2>err && log_out err &&
+	test_grep "^error: remote .bare.: $S3_TLS_ENDPOINT: the server.s TLS certificate is not trusted: .*CA bundle .$S3_OTHER_CA., from remote.bare.ca-bundle" err &&
+	cairn config --local remote.bare.ca-bundle "$S3_CA" &&
+	cairn fetch -r bare &&
+	cairn config --local remote.bare.endpoint "https://elsewhere.cairn.test:$S3_TLS_PORT" &&
+	cairn config --local remote.bare.resolve "elsewhere.cairn.test:$S3_TLS_PORT:127.0.0.1" &&
+	before=$(s3_requests) &&
+	test_must_fail cairn fetch -r bare 2>err && log_out err &&
+	test_grep "^error: remote .bare.: https://elsewhere.cairn.test:$S3_TLS_PORT: the server.s TLS certificate is not trusted: .*elsewhere.cairn.test" err &&
+	test "$(s3_requests)" = "$before" &&
+	cairn remote remove bare
+'
+
+test_expect_success 'https: the CA from AWS_CA_BUNDLE, the profile, CURL_CA_BUNDLE, SSL_CERT_FILE, in that order' '
+	cd h &&
+	cairn remote add --local env "s3://$S3_BUCKET/proj/tls" &&
+	cairn config --local remote.env.endpoint "$S3_TLS_ENDPOINT" &&
+	test_when_finished "cairn remote remove env; rm -f \"$HOME/.aws/config\"" &&
+	for v in AWS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE
+	do
+		env $v="$S3_CA" cairn fetch -r env || return 1
+	done &&
+	test_must_fail env AWS_CA_BUNDLE="$S3_OTHER_CA" CURL_CA_BUNDLE="$S3_CA" cairn fetch -r env 2>err &&
+	log_out err && test_grep "from AWS_CA_BUNDLE" err &&
+	test_must_fail env CURL_CA_BUNDLE="$S3_OTHER_CA" SSL_CERT_FILE="$S3_CA" cairn fetch -r env 2>err &&
+	log_out err && test_grep "from CURL_CA_BUNDLE" err &&
+	test_must_fail env AWS_CA_BUNDLE=/no/such/ca.pem cairn fetch -r env 2>err &&
+	log_out err &&
+	test_grep "^error: remote .env.: cannot read the CA bundle ./no/such/ca.pem., from AWS_CA_BUNDLE" err &&
+	mkdir -p "$HOME/.aws" &&
+	printf "[default]\nca_bundle = %s\n" "$S3_CA" >"$HOME/.aws/config" &&
+	cairn fetch -r env &&
+	env CURL_CA_BUNDLE="$S3_OTHER_CA" cairn fetch -r env &&
+	test_must_fail env AWS_CA_BUNDLE="$S3_OTHER_CA" cairn fetch -r env 2>err &&
+	log_out err && test_grep "from AWS_CA_BUNDLE" err &&
+	rm "$HOME/.aws/config" &&
+	# the setting wins over the environment
+	cairn config --local remote.env.ca-bundle "$S3_CA" &&
+	env AWS_CA_BUNDLE="$S3_OTHER_CA" cairn fetch -r env &&
+	# and the environment is not read for http endpoints
+	cairn remote add --local plain "s3://$S3_BUCKET/proj/tls" &&
+	test_when_finished "cairn remote remove plain" &&
+	cairn config --local remote.plain.endpoint "$S3_ENDPOINT" &&
+	env AWS_CA_BUNDLE=/no/such/ca.pem cairn fetch -r plain
+'
+
+test_expect_success 'remote.NAME.ca-bundle: ~/ is the home directory; a bad one is an error' '
+	cd h &&
+	cp "$S3_CA" "$HOME/test-ca.pem" &&
+	cairn config remote.tls.ca-bundle "~/test-ca.pem" &&
+	test_when_finished "cairn config remote.tls.ca-bundle \"$S3_CA\"" &&
+	cairn fetch &&
+	cairn config remote.tls.ca-bundle certs/ca.pem &&
+	test_must_fail cairn fetch 2>err && log_out err &&
+	test_grep "^error: remote .tls.: remote.tls.ca-bundle .certs/ca.pem. is not an absolute path" err &&
+	cairn config remote.tls.ca-bundle "$TRASH_DIRECTORY/no-such-ca.pem" &&
+	test_must_fail cairn fetch 2>err && log_out err &&
+	test_grep "^error: remote .tls.: cannot read the CA bundle .*no-such-ca.pem., from remote.tls.ca-bundle: No such file" err &&
+	echo "not a certificate" >"$TRASH_DIRECTORY/junk.pem" &&
+	cairn config remote.tls.ca-bundle "$TRASH_DIRECTORY/junk.pem" &&
+	test_must_fail cairn fetch 2>err && log_out err &&
+	test_grep "^error: remote .tls.: $S3_TLS_ENDPOINT: cannot use the CA bundle .*junk.pem., from remote.tls.ca-bundle" err
+'
+
+# virtual-hosted addressing: radosgw has rgw_dns_name = $S3_DNS_NAME, so
+# BUCKET.$S3_DNS_NAME names the bucket; a .test name resolves nowhere
+test_expect_success 'virtual-hosted addressing: the host is not found until remote.NAME.resolve names it' '
+	cd h &&
+	cairn remote add virt "s3://$S3_BUCKET/proj/virt" &&
+	cairn config remote.virt.endpoint "https://$S3_DNS_NAME:$S3_TLS_PORT" &&
+	cairn config remote.virt.addressing virtual &&
+	cairn config remote.virt.ca-bundle "$S3_CA" &&
+	test_must_fail cairn push -r virt 2>err && log_out err &&
+	test_grep "^error: remote .virt.: .* (https://$S3_BUCKET.$S3_DNS_NAME:$S3_TLS_PORT): Could not resolve host: $S3_BUCKET.$S3_DNS_NAME" err &&
+	cairn config remote.virt.resolve "$S3_BUCKET.$S3_DNS_NAME:$S3_TLS_PORT:127.0.0.1" &&
+	git add -A && git commit -qm "remote virt"
+'
+
+test_expect_success 'virtual-hosted addressing: push and pull byte-identical, the bucket in the host name' '
+	cd h &&
+	start=$(s3_requests) &&
+	cairn push -r virt -j 4 >out 2>&1 && log_out out &&
+	test_grep "^pushed" out &&
+	grep "beast: " "$S3_LOG" | sed "1,${start}d" >../reqs &&
+	test_grep "\"PUT /proj/virt/packs/[0-9a-f]*\.pack HTTP/1.1\" 200" ../reqs &&
+	test_grep "\"GET /?delimiter=%2F&list-type=2&prefix=proj%2Fvirt%2Fpacks%2F HTTP/1.1\" 200" ../reqs &&
+	test_grep ! " /$S3_BUCKET/" ../reqs &&
+	git clone -q . ../h4 && cd ../h4 &&
+	cairn pull -r virt -j 4 >out 2>&1 && log_out out &&
+	for d in d1 d2 d3; do same_tree ../h/$d $d || return 1; done
+'
+
+test_expect_success 'virtual-hosted addressing: the AWS CLI set to it gets what cairn sent' '
+	printf "[default]\ns3 =\n    addressing_style = virtual\n" >aws-virtual.cfg &&
+	start=$(s3_requests) &&
+	AWS_CONFIG_FILE=$PWD/aws-virtual.cfg s3_aws_resolving --ca-bundle "$S3_CA" \
+		--endpoint-url "https://$S3_DNS_NAME:$S3_TLS_PORT" \
+		s3 cp --recursive "s3://$S3_BUCKET/proj/virt/" virt/ >/dev/null &&
+	grep "beast: " "$S3_LOG" >reqs &&
+	sed "1,${start}d" reqs >cli.reqs &&
+	test_grep "\"GET /?list-type=2&prefix=proj%2Fvirt%2F[^ ]* HTTP/1.1\" 200 .*aws-cli" cli.reqs &&
+	test_grep ! " /$S3_BUCKET" cli.reqs &&
+	# the objects cairn PUT there (virtual-hosted too), no other
+	sed -n "1,${start}s|.*\"PUT /proj/virt/\([^ ?]*[^/ ?]\) HTTP/1.1\" 200 .*|\1|p" reqs |
+		sort >put.keys &&
+	(cd virt && find . -type f | sed "s|^\./||" | sort) >got.keys &&
+	test_cmp put.keys got.keys &&
+	grep "^packs/.*\.pack$" got.keys >packs &&
+	test_line_count -ge 3 packs &&
+	s3_cmp_packs virt/packs h/.cairn/store/packs 3
+'
+
+test_expect_success 'bad remote.NAME.resolve and addressing values: an error naming the setting' '
+	cd h &&
+	for v in "h:443" "h:0:127.0.0.1" "h:65536:127.0.0.1" "h:x:127.0.0.1" "h:443:localhost" \
+		"h:443:::1" "h:443:127.0.0.1," ".h:443:127.0.0.1" "h_x:443:127.0.0.1" \
+		"ok:443:127.0.0.1 bad"
+	do
+		cairn config remote.virt.resolve "$v" &&
+		test_must_fail cairn fetch -r virt 2>err && log_out err &&
+		test_grep "^error: remote .virt.: remote.virt.resolve: .* is not HOST:PORT:ADDRESS" err ||
+		return 1
+	done &&
+	cairn config remote.virt.resolve "a.b:1:10.0.0.1,[::1]  $S3_BUCKET.$S3_DNS_NAME:$S3_TLS_PORT:127.0.0.1" &&
+	cairn fetch -r virt &&
+	cairn config remote.virt.addressing virtually &&
+	test_must_fail cairn fetch -r virt 2>err && log_out err &&
+	test_grep "^error: remote .virt.: addressing .virtually. is neither .path. nor .virtual." err &&
+	git checkout -q .cairn/config &&
+	cairn fetch -r virt
+'
+
+test_expect_success 'cairn help remote documents ca-bundle and resolve' '
+	cairn help remote >help.out &&
+	test_grep "^remote.NAME.ca-bundle" help.out &&
+	test_grep "^remote.NAME.resolve" help.out &&
+	test_grep "AWS_CA_BUNDLE" help.out
 '
 
 test_expect_success 'server killed in the middle of a push: an error; restarted: the push completes' '

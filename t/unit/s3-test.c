@@ -111,6 +111,42 @@ int main(void)
 	ok(s3_ini_get(path, "nope", "aws_access_key_id", &sb, &err) == 0, "ini: a missing section");
 	unlink(path);
 	ok(s3_ini_get(path, "default", "aws_access_key_id", &sb, &err) == 0, "ini: a missing file");
+
+	{
+		static const char *const good[] = {
+			"h.example:443:10.0.0.1", "a:1:[::1]", "b-c.d:65535:1.2.3.4,[fe80::1],5.6.7.8",
+		};
+		static const char *const bad[] = {
+			"h", "h:443", "h:443:", ":443:1.2.3.4", "h::1.2.3.4", "h:0:1.2.3.4",
+			"h:65536:1.2.3.4", "h:4x3:1.2.3.4", "h:443:localhost", "h:443:::1",
+			"h:443:[1.2.3.4]", "h:443:1.2.3.4,", "h:443:1.2.3", "-h:443:1.2.3.4",
+			"h_x:443:1.2.3.4", "h:0000443:1.2.3.4",
+		};
+		char **e = NULL;
+		size_t ne = 0, alloc = 0, i;
+		for (i = 0; i < sizeof(good) / sizeof(*good); i++) {
+			ne = 0;
+			ok(!s3_resolve_parse(good[i], &e, &ne, &alloc, &err) && ne == 1 &&
+			   !strcmp(e[0], good[i]), "resolve: '%s' is good", good[i]);
+			if (ne)
+				free(e[0]);
+		}
+		for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+			ne = 0;
+			ok(s3_resolve_parse(bad[i], &e, &ne, &alloc, &err) == CAIRN_EINVAL && !ne &&
+			   strstr(err.buf, bad[i]), "resolve: '%s' is bad (%s)", bad[i], err.buf);
+		}
+		ne = 0;
+		ok(!s3_resolve_parse("  a:1:1.1.1.1\tb:2:[::2]\n ", &e, &ne, &alloc, &err) && ne == 2 &&
+		   !strcmp(e[0], "a:1:1.1.1.1") && !strcmp(e[1], "b:2:[::2]"),
+		   "resolve: entries separated by white space");
+		while (ne)
+			free(e[--ne]);
+		ok(s3_resolve_parse("a:1:1.1.1.1 b:2:x", &e, &ne, &alloc, &err) == CAIRN_EINVAL && !ne &&
+		   strstr(err.buf, "'b:2:x'"), "resolve: one bad entry fails them all, naming it");
+		ok(!s3_resolve_parse("", &e, &ne, &alloc, &err) && !ne, "resolve: empty");
+		free(e);
+	}
 	strbuf_release(&sb);
 	strbuf_release(&err);
 	return tap_done();
