@@ -475,6 +475,15 @@ int wt_compute_trees(struct wt_node *n, wt_tree_cb cb, void *data, struct strbuf
 		e->sha = k->sha;
 	}
 	/* kids are sorted with strcmp, as trees are */
+	{
+		char *what = xstrfmt("cannot track '%s'", n->path);
+		ret = tree_check_links(&t, what, err);
+		free(what);
+		if (ret) {
+			tree_release(&t);
+			return ret;
+		}
+	}
 	tree_encode(&t, &enc, &n->id, &n->sha);
 	tree_totals(&t, &n->size, &n->files);
 	n->known = 1;
