@@ -20,17 +20,6 @@ fi
 ITER=${CAIRN_TEST_CRASH_ITER:-8}
 GOOD=$TRASH_DIRECTORY/good-remote
 
-# no_wrong_bytes ORIG DIR: every file under DIR (if DIR exists at all)
-# is identical to the file of the same name under ORIG.
-no_wrong_bytes () {
-	test -e "$2" || return 0
-	(cd "$2" && find . -type f) >nwb.files &&
-	while IFS= read -r f
-	do
-		cmp "$1/$f" "$2/$f" || return 1
-	done <nwb.files
-}
-
 # damage_every_object PACK: flip one byte in the middle of the stored
 # bytes of every object its index lists (so whatever is read, whole pack
 # or ranges, something is corrupt).
