@@ -204,7 +204,7 @@ test_expect_success "two and four adds of overlapping data at once, $RUNS runs e
 			test $(json_get serial.json $k) = $(json_get conc.json $k) || return 1
 		done || { echo "run $run"; return 1; }
 	done &&
-	echo "# concurrent adds: $RUNS runs (two and four processes), 0 failures"
+	echo "concurrent adds: $RUNS runs (two and four processes), 0 failures" >>"$TRASH_DIRECTORY/figures"
 '
 
 test_expect_success 'setup: many small directories in one parent' '

@@ -544,5 +544,4 @@ test_expect_success 'two pushes from two clones at once both succeed; a third cl
 	done
 '
 
-test -f "$TRASH_DIRECTORY/figures" && sed "s/^/# /" "$TRASH_DIRECTORY/figures"
 test_done

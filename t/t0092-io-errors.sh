@@ -203,8 +203,4 @@ test_expect_success 'gc: a failed fsync or rename stops it; nothing is lost' '
 	done
 '
 
-test_expect_success 'figures' '
-	sed "s/^/# /" "$TRASH_DIRECTORY/figures"
-'
-
 test_done

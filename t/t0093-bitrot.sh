@@ -43,8 +43,8 @@ print(o)
 test_expect_success "bit rot, $ROUNDS rounds: no crash, no wrong byte, everything recovered" '
 	cd repo &&
 	seed=$(od -An -N4 -tu4 /dev/urandom | tr -d " ") &&
-	echo "# seed $seed (CAIRN_TEST_BITROT_SEED to replay)" &&
 	seed=${CAIRN_TEST_BITROT_SEED:-$seed} &&
+	echo "bit rot: seed $seed (CAIRN_TEST_BITROT_SEED=$seed replays it)" | tee -a "$TRASH_DIRECTORY/figures" &&
 	detected=0 harmless=0 rebuilt=0 repaired=0 &&
 	for i in $(test_seq 1 $ROUNDS)
 	do
@@ -132,10 +132,6 @@ test_expect_success 'rebuild-index: bad usage' '
 	cd repo &&
 	expect_code 129 cairn fsck --rebuild-index -r origin 2>err &&
 	test_grep "local store" err
-'
-
-test_expect_success 'figures' '
-	sed "s/^/# /" "$TRASH_DIRECTORY/figures"
 '
 
 test_done
