@@ -474,8 +474,10 @@ int wt_compute_trees(struct wt_node *n, wt_tree_cb cb, void *data, struct strbuf
 		e->id = k->id;
 		e->sha = k->sha;
 	}
-	/* kids are sorted with strcmp, as trees are */
-	{
+	/* kids are sorted with strcmp, as trees are; a tree that will be
+	 * stored (cb) must be one every reader accepts, while one only
+	 * compared (status, checkout) is fine whatever it holds */
+	if (cb) {
 		char *what = xstrfmt("cannot track '%s'", n->path);
 		ret = tree_check_links(&t, what, err);
 		free(what);
