@@ -112,14 +112,14 @@ conc_run () {
 			fi
 		) || return 1
 	done &&
-	rm -rf W/.cairn/store W/shared W/dx/x W.out W.status &&
+	rm -rf W/.cairn/store W/shared W/dx/x W.out W.status pushes.done &&
 	{ (cd X && exec cairn push -q -r $name) >X.out 2>&1 & px=$!; } &&
 	{ (cd Y && exec cairn push -q -r $name) >Y.out 2>&1 & py=$!; } &&
 	# W pulls again and again while they push
 	{
 		(
 			cd W &&
-			while kill -0 $px 2>/dev/null || kill -0 $py 2>/dev/null
+			while ! test -f ../pushes.done
 			do
 				cairn pull -q -r $name >>../W.out 2>&1
 				echo $? >>../W.status
@@ -130,6 +130,7 @@ conc_run () {
 	rx=0 && ry=0 &&
 	{ wait $px || rx=$?; } &&
 	{ wait $py || ry=$?; } &&
+	: >pushes.done &&
 	wait $pw &&
 	push_ok X $rx && push_ok Y $ry &&
 	# a clean failure: the push run again completes
