@@ -94,8 +94,13 @@ static int run_check(struct repo *r, const struct gc_roots *roots, const struct 
 	memset(&o, 0, sizeof(o));
 	o.threads = r->threads;
 	o.progress = progress_start("Checking", 0, 0, !a->quiet && !a->json && progress_default());
-	if (fsck_run(r, roots, &o, res, &err))
+	if (fsck_run(r, roots, &o, res, &err)) {
 		ret = error("%s", err.buf);
+		if (res->index_damaged) {
+			fprintf(stderr, "hint: 'cairn fsck --rebuild-index' rebuilds it from the packs\n");
+			ret = 3; /* as when reading it faults */
+		}
+	}
 	progress_stop(o.progress);
 	strbuf_release(&err);
 	return ret;

@@ -71,10 +71,14 @@ int cmd_merge_driver(int argc, const char **argv, struct repo *r)
 	ret = tree_merge3(b, &t, hb ? &eb : NULL, ho ? &eo : NULL, ht ? &et : NULL, rel, &m, &present,
 			  &res, &err);
 	odb_thread_release(&t);
-	if (ret) {
+	if (ret == CAIRN_ENOTFOUND) {
 		odb_batch_abort(b);
 		ret = error("cannot merge '%s' (is the data of both sides fetched? cairn fetch --rev MERGE_HEAD): %s",
 			    path, err.buf);
+		goto out;
+	} else if (ret) {
+		odb_batch_abort(b);
+		ret = error("%s", err.buf);
 		goto out;
 	}
 	if (odb_batch_commit(b, NULL, &err)) {

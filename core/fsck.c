@@ -644,6 +644,12 @@ int fsck_run(struct repo *r, const struct gc_roots *roots, const struct fsck_opt
 	f.o = o;
 	pthread_mutex_init(&f.lock, NULL);
 	odb_thread_init(&f.t, r->odb);
+	/* every page of the index, the caches too: what checkout will read */
+	ret = idx_verify(&f.t.rd, err);
+	if (ret) {
+		res->index_damaged = ret == CAIRN_ECORRUPT;
+		goto out;
+	}
 	ret = odb_list_packs(&f.t, &f.packs, &f.np, err);
 	if (ret)
 		goto out;

@@ -67,6 +67,7 @@ struct fsck_result {
 	uint64_t files, file_bytes;     /* files streamed whole */
 	uint64_t orphan_files;  /* files in packs/ that no index entry names */
 	uint64_t skipped;       /* blobs named *.cairn in history that are not pointers */
+	int index_damaged;      /* fsck_run failed: idx_verify found the index damaged */
 	uint64_t incomplete;    /* objects missing below present ones after an
 				 * interrupted fetch (odb_is_incomplete) */
 };
@@ -79,7 +80,8 @@ struct fsck_opts {
 /*
  * Checks the store of r against `roots`; problems go to res (sorted by
  * kind, then pack, then object). Returns an error only when the check
- * itself cannot run (the index cannot be read).
+ * itself cannot run: the index cannot be read, or idx_verify() finds it
+ * damaged (then res->index_damaged is set).
  */
 int fsck_run(struct repo *r, const struct gc_roots *roots, const struct fsck_opts *o,
 	     struct fsck_result *res, struct strbuf *err);

@@ -65,6 +65,17 @@ MDB_txn *idx_rd_begin(struct idx_reader *r, struct strbuf *err);
 void idx_rd_end(struct idx_reader *r);
 
 /*
+ * Reads every entry of every named database, each key and value byte,
+ * and checks that the keys come in order (1 to 511 bytes, strictly
+ * increasing): a damaged page anywhere in data.mdb, in a cache no command
+ * of the moment reads included, is found here rather than by the next
+ * command that meets it. CAIRN_ECORRUPT naming the database, or
+ * CAIRN_ELMDB when a transaction cannot start; a page damaged so that
+ * reading it faults ends the process under the fault guard (exit 3).
+ */
+int idx_verify(struct idx_reader *r, struct strbuf *err);
+
+/*
  * Runs fn(txn, data) in a write transaction and commits it. If fn or the
  * commit hits MDB_MAP_FULL, the transaction is aborted, the map doubled
  * and fn run again, so fn must be re-runnable. fn returns 0 or a CAIRN_E*

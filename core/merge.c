@@ -124,14 +124,19 @@ int tree_merge3(struct odb_batch *b, struct odb_thread *t, const struct tree_ent
 	if (!r) {
 		struct strbuf enc = STRBUF_INIT;
 		uint64_t size, files;
+		char *what = xstrfmt("cannot merge '%s'", path);
 		tree_sort(&merged);
-		tree_encode(&merged, &enc, &out->id, &out->sha);
-		tree_totals(&merged, &size, &files);
-		out->mode = MODE_DIR;
-		out->size = size;
-		out->files = files;
-		*present = 1;
-		r = odb_put(b, t, OBJ_TREE, &out->id, enc.buf, enc.len, 0, NULL, err);
+		r = tree_check_links(&merged, what, err);
+		free(what);
+		if (!r) {
+			tree_encode(&merged, &enc, &out->id, &out->sha);
+			tree_totals(&merged, &size, &files);
+			out->mode = MODE_DIR;
+			out->size = size;
+			out->files = files;
+			*present = 1;
+			r = odb_put(b, t, OBJ_TREE, &out->id, enc.buf, enc.len, 0, NULL, err);
+		}
 		strbuf_release(&enc);
 	}
 	tree_release(&merged);

@@ -221,6 +221,70 @@ int entry_name_ok(const char *name, size_t len)
 	return 1;
 }
 
+/* A name as a case-insensitive file system may see it: ASCII lower case, no ignorables. */
+static char *fold_name(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t len = strlen(name), i = 0, o = 0, k;
+	char *out = xmalloc(len + 1);
+	while (i < len) {
+		if ((k = ignorable_len(p + i, len - i))) {
+			i += k;
+			continue;
+		}
+		out[o++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
+		i++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+struct folded {
+	char *name;
+	const struct tree_entry *e;
+};
+
+static int folded_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct folded *)a)->name, ((const struct folded *)b)->name);
+}
+
+int tree_check_links(const struct tree *t, const char *what, struct strbuf *err)
+{
+	struct folded *f;
+	size_t i, links = 0;
+	int ret = 0;
+
+	for (i = 0; i < t->n; i++)
+		if (t->e[i].mode == MODE_LINK)
+			links++;
+	if (!links || t->n < 2)
+		return 0;
+	f = xcalloc(t->n, sizeof(*f));
+	for (i = 0; i < t->n; i++) {
+		f[i].name = fold_name(t->e[i].name);
+		f[i].e = &t->e[i];
+	}
+	sort_array(f, t->n, sizeof(*f), folded_cmp);
+	for (i = 1; i < t->n && !ret; i++) {
+		const struct tree_entry *a = f[i - 1].e, *b = f[i].e;
+		struct strbuf sa = STRBUF_INIT, sb = STRBUF_INIT;
+		if (strcmp(f[i - 1].name, f[i].name) || (a->mode != MODE_LINK && b->mode != MODE_LINK))
+			continue;
+		strbuf_add_json_str(&sa, a->name, strlen(a->name));
+		strbuf_add_json_str(&sb, b->name, strlen(b->name));
+		ret = cerr(err, CAIRN_EUNSAFE,
+			   "%s%s%s and %s differ only in case, and one is a symlink (on a case-insensitive file system one would be written through the other)",
+			   what ? what : "", what ? ": " : "", sa.buf, sb.buf);
+		strbuf_release(&sa);
+		strbuf_release(&sb);
+	}
+	for (i = 0; i < t->n; i++)
+		free(f[i].name);
+	free(f);
+	return ret;
+}
+
 int tree_decode(struct tree *t, const void *data, size_t len, struct strbuf *err)
 {
 	const uint8_t *p = data, *end = p + len;
@@ -281,6 +345,10 @@ int tree_decode(struct tree *t, const void *data, size_t len, struct strbuf *err
 	}
 	if (p != end)
 		goto bad;
+	if (tree_check_links(t, "tree", err)) {
+		tree_release(t);
+		return CAIRN_EUNSAFE;
+	}
 	return 0;
 bad:
 	tree_release(t);

@@ -70,9 +70,19 @@ void tree_encode(const struct tree *t, struct strbuf *out, struct oid *id, struc
 /* Totals of a tree: bytes and files, summed over its entries. */
 void tree_totals(const struct tree *t, uint64_t *size, uint64_t *files);
 /*
+ * A symlink may not share its name, compared as a case-insensitive file
+ * system might (ASCII case and the code points entry_name_ok ignores),
+ * with another entry of its directory: there, writing the other entry (or
+ * what is below it) would go through the link. CAIRN_EUNSAFE naming both,
+ * prefixed by `what` (may be NULL). Any other case-only difference is
+ * fine (Linux names are bytes). NEEDSWORK: non-ASCII case is not folded.
+ */
+int tree_check_links(const struct tree *t, const char *what, struct strbuf *err);
+/*
  * Strict decode: magic, canonical varints, known modes, valid unique names
- * (entry_name_ok) in strictly increasing order. CAIRN_EFORMAT with the bad
- * entry named, or CAIRN_EUNSAFE for a name that must never be written.
+ * (entry_name_ok) in strictly increasing order, tree_check_links().
+ * CAIRN_EFORMAT with the bad entry named, or CAIRN_EUNSAFE for a name that
+ * must never be written.
  */
 int tree_decode(struct tree *t, const void *data, size_t len, struct strbuf *err);
 /* Binary search by name; NULL if absent. */

@@ -418,11 +418,38 @@ out:
 	return ret;
 }
 
+/*
+ * Every component of a path to be written must pass entry_name_ok(): the
+ * path may come from a pointer file name that git listed ("...cairn" is
+ * the data path "..", "sub/.git.cairn" is "sub/.git"), not from the user.
+ */
+static int check_components(const char *rel, struct strbuf *err)
+{
+	const char *c = rel;
+	for (;;) {
+		size_t n = strcspn(c, "/");
+		if (!entry_name_ok(c, n)) {
+			struct strbuf shown = STRBUF_INIT;
+			int ret;
+			strbuf_add_json_str(&shown, c, n > 300 ? 300 : n);
+			ret = cerr(err, CAIRN_EUNSAFE, "refusing to write '%s': forbidden path component %s",
+				   rel, shown.buf);
+			strbuf_release(&shown);
+			return ret;
+		}
+		if (!c[n])
+			return 0;
+		c += n + 1;
+	}
+}
+
 int repo_check_parents(const struct repo *r, const char *rel, struct strbuf *err)
 {
 	struct strbuf p = STRBUF_INIT;
 	const char *s = rel, *slash;
-	int ret = 0;
+	int ret = check_components(rel, err);
+	if (ret)
+		return ret;
 	while ((slash = strchr(s, '/'))) {
 		struct stat st;
 		char *abs;

@@ -64,9 +64,11 @@ int repo_relpath(const struct repo *r, const char *arg, struct strbuf *out, stru
 /* top + "/" + rel */
 char *repo_abspath(const struct repo *r, const char *rel);
 /*
- * Checks that every directory above rel (inside the work tree) is a real
- * directory, not a symlink: CAIRN_EUNSAFE if one is a symlink or not a
- * directory; missing ones are fine (they will be created).
+ * Before writing rel: checks that every component of rel passes
+ * entry_name_ok() (so no "..", ".git" or ".cairn" however spelled, no
+ * empty component), and that every directory above rel (inside the work
+ * tree) is a real directory, not a symlink. CAIRN_EUNSAFE if not;
+ * missing directories are fine (they will be created).
  */
 int repo_check_parents(const struct repo *r, const char *rel, struct strbuf *err);
 

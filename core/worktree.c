@@ -474,7 +474,18 @@ int wt_compute_trees(struct wt_node *n, wt_tree_cb cb, void *data, struct strbuf
 		e->id = k->id;
 		e->sha = k->sha;
 	}
-	/* kids are sorted with strcmp, as trees are */
+	/* kids are sorted with strcmp, as trees are; a tree that will be
+	 * stored (cb) must be one every reader accepts, while one only
+	 * compared (status, checkout) is fine whatever it holds */
+	if (cb) {
+		char *what = xstrfmt("cannot track '%s'", n->path);
+		ret = tree_check_links(&t, what, err);
+		free(what);
+		if (ret) {
+			tree_release(&t);
+			return ret;
+		}
+	}
 	tree_encode(&t, &enc, &n->id, &n->sha);
 	tree_totals(&t, &n->size, &n->files);
 	n->known = 1;

@@ -62,7 +62,8 @@ int wt_hash_unknown(struct repo *r, struct wt_node *root, struct strbuf *err);
 /*
  * Computes the ids of directories bottom-up from their children (which
  * must all be known). For each directory, `cb` (if set) gets its tree and
- * encoding, e.g. to store it.
+ * encoding, e.g. to store it; with a cb, a directory tree_check_links()
+ * refuses is an error (CAIRN_EUNSAFE), as no reader would accept it.
  */
 typedef int (*wt_tree_cb)(struct wt_node *dir, const struct tree *t, const struct strbuf *enc,
 			  void *data, struct strbuf *err);

@@ -51,6 +51,17 @@ with open(sys.argv[1], "r+b") as f:
 ' "$1" "$2"
 }
 
+# no_wrong_bytes ORIG DIR: every file under DIR (if DIR exists at all)
+# is identical to the file of the same name under ORIG.
+no_wrong_bytes () {
+	test -e "$2" || return 0
+	(cd "$2" && find . -type f) >nwb.files &&
+	while IFS= read -r f
+	do
+		cmp "$1/$f" "$2/$f" || return 1
+	done <nwb.files
+}
+
 # size_of FILE: its size in bytes.
 size_of () {
 	wc -c <"$1" | tr -d " "

@@ -595,6 +595,12 @@ test_done () {
 		echo "$this_test: skipped $test_skipped test(s), missing:$test_skipped_prereqs_" |
 		test_diag_
 	fi
+	# the figures the tests wrote (iterations, faults, failures), as
+	# TAP diagnostics: prove shows them, and `make stress` picks them out
+	if test -s "$TRASH_DIRECTORY/figures"
+	then
+		sed -e "s/^/# /" "$TRASH_DIRECTORY/figures" >&5
+	fi
 	test "$test_fixed" = 0 ||
 		test_say_ "# $test_fixed known breakage(s) vanished; use test_expect_success for them"
 	test "$test_broken" = 0 ||

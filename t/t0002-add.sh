@@ -590,6 +590,20 @@ test_expect_success SYMLINKS 'a bad path found while scanning: nothing is writte
 	test_path_is_missing repo/new/top.cairn
 '
 
+test_expect_success SYMLINKS 'a symlink and a name differing from it only in case: nothing is written' '
+	mkdir -p repo/new/case/sub &&
+	ln -s ../../outside-dir repo/new/case/sub/Data &&
+	mkdir repo/new/case/sub/data &&
+	echo x >repo/new/case/sub/data/x &&
+	(
+		cd repo &&
+		add_fails new/case &&
+		test_grep "^error: cannot track .new/case/sub.: \"Data\" and \"data\" differ only in case, and one is a symlink" ../err
+	) &&
+	rm -rf repo/new/case &&
+	test_path_is_missing repo/new/case.cairn
+'
+
 test_expect_success 'add without a path, or with an unknown option, is a usage error' '
 	(
 		cd repo &&

@@ -199,6 +199,33 @@ test_expect_success 'a second, good pointer is still handled' '
 	test_grep "^error: .*d\.cairn" err
 '
 
+# A pointer file's name comes from git, not from the user: "...cairn"
+# stands for the path "..", "sub/.git.cairn" for "sub/.git".
+test_expect_success 'pointers named for ., .., .git, .cairn: checkout -f refuses them, writes nothing' '
+	(
+		cd repo &&
+		cp -R .git ../git.orig && cp .cairn/config ../config.orig &&
+		: >../parent-after && ls -A .. >../parent-before &&
+		for name in ..cairn ...cairn .git.cairn .GIT.cairn .git..cairn git~1.cairn \
+			sub/.git.cairn sub/..cairn .cairn.cairn "$(printf ".\342\200\214git.cairn")"
+		do
+			mkdir -p sub && cp good.cairn "$name" &&
+			test_must_fail cairn checkout -f >../out 2>../err &&
+			test_grep "^error: refusing to write .*forbidden path component" ../err &&
+			test_must_fail cairn checkout -f "$name" 2>../err &&
+			test_grep "^error: refusing to write" ../err &&
+			rm -rf "$name" sub || return 1
+		done &&
+		ls -A .. >../parent-after &&
+		test_cmp ../parent-before ../parent-after &&
+		diff -r ../git.orig .git &&
+		test_cmp ../config.orig .cairn/config &&
+		cairn fsck -q
+	) &&
+	diff -r d.orig repo/d &&
+	cmp w.bin.orig repo/w.bin
+'
+
 # (status --json used to write {"paths":[,{...}]} here.)
 test_expect_success 'status --json with a malformed pointer is still JSON' '
 	test_when_finished "cp repo/good.cairn repo/d.cairn" &&

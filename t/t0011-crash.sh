@@ -65,5 +65,4 @@ test_expect_success "kill -9 during checkout, $ITER times: re-run restores exact
 	echo "checkout: $ITER iterations, $kills killed mid-run, 0 losses" >>"$TRASH_DIRECTORY/figures"
 '
 
-test -f "$TRASH_DIRECTORY/figures" && sed "s/^/# /" "$TRASH_DIRECTORY/figures"
 test_done

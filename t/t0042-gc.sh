@@ -351,5 +351,4 @@ test_expect_success 'gc -r --grace 0 removes the packs only the deleted branch n
 	done
 '
 
-test -f "$TRASH_DIRECTORY/figures" && sed "s/^/# /" "$TRASH_DIRECTORY/figures"
 test_done

@@ -70,6 +70,17 @@ test_expect_success 'a dataset added on both sides: merged when the files differ
 	git checkout -q main
 '
 
+test_expect_success 'a symlink on one side, a name differing from it only in case on the other: refused' '
+	cd repo &&
+	git checkout -q -b g main && ln -s x d/L && cairn add -q d && git commit -qam g &&
+	git checkout -q -b h main && echo l >d/l && cairn add -q d && git commit -qam h &&
+	git rev-parse HEAD:d.cairn >before &&
+	test_must_fail git merge --no-edit g >out 2>&1 &&
+	test_grep "error: cannot merge .d.: \"L\" and \"l\" differ only in case, and one is a symlink" out &&
+	git show :2:d.cairn | git hash-object --stdin >ours && test_cmp before ours &&
+	git merge --abort && git checkout -q main
+'
+
 test_expect_success 'merge-driver with bad arguments: usage' '
 	cd repo &&
 	test_must_fail cairn merge-driver a b 2>err && test_grep "^usage: cairn merge-driver" err &&

@@ -203,10 +203,4 @@ test_expect_success 'gc: a failed fsync or rename stops it; nothing is lost' '
 	done
 '
 
-# the figures go to the TAP output (a test body's stdout is only logged)
-test_expect_success 'figures were recorded' '
-	test -s "$TRASH_DIRECTORY/figures"
-'
-test -f "$TRASH_DIRECTORY/figures" && sed "s/^/# /" "$TRASH_DIRECTORY/figures"
-
 test_done

@@ -43,8 +43,8 @@ print(o)
 test_expect_success "bit rot, $ROUNDS rounds: no crash, no wrong byte, everything recovered" '
 	cd repo &&
 	seed=$(od -An -N4 -tu4 /dev/urandom | tr -d " ") &&
-	echo "# seed $seed (CAIRN_TEST_BITROT_SEED to replay)" &&
 	seed=${CAIRN_TEST_BITROT_SEED:-$seed} &&
+	echo "bit rot: seed $seed (CAIRN_TEST_BITROT_SEED=$seed replays it)" | tee -a "$TRASH_DIRECTORY/figures" &&
 	detected=0 harmless=0 rebuilt=0 repaired=0 &&
 	for i in $(test_seq 1 $ROUNDS)
 	do
@@ -92,6 +92,27 @@ test_expect_success "bit rot, $ROUNDS rounds: no crash, no wrong byte, everythin
 	echo "bit rot: $ROUNDS flips, $detected detected, $harmless harmless, $rebuilt index rebuilds, $repaired repairs, 0 wrong bytes" >>"$TRASH_DIRECTORY/figures"
 '
 
+# Checkout and status read the stat cache, fsck did not: a damaged page
+# there failed checkout while fsck said nothing (a seed of the test above
+# found it). A key out of order is damage that does not fault.
+test_expect_success 'a key out of order in the stat cache, which only checkout reads: fsck finds it' '
+	cd repo &&
+	rm -rf .cairn/store && cp -a ../good-store .cairn/store &&
+	python3 -c "
+p = \".cairn/store/index/data.mdb\"
+b = open(p, \"rb\").read()
+n = b.count(b\"\\x0c\\x00data/sub/s15\")
+assert n >= 1, n
+open(p, \"wb\").write(b.replace(b\"\\x0c\\x00data/sub/s15\", b\"\\x0c\\x00data/sub/s9z\"))
+" &&
+	expect_code 3 cairn fsck -q >out 2>err &&
+	test_grep "^error: the index (.cairn/store/index) is damaged: database .stat., entry [0-9]*: keys out of order" err &&
+	test_grep "^hint: .cairn fsck --rebuild-index." err &&
+	cairn fsck -q --rebuild-index >/dev/null &&
+	cairn fsck -q &&
+	rm -rf data && cairn checkout -q && diff -r data ../orig
+'
+
 test_expect_success 'a damaged LMDB index: fsck --rebuild-index, from the packs alone' '
 	cd repo &&
 	rm -rf .cairn/store && cp -a ../good-store .cairn/store &&
@@ -133,11 +154,5 @@ test_expect_success 'rebuild-index: bad usage' '
 	expect_code 129 cairn fsck --rebuild-index -r origin 2>err &&
 	test_grep "local store" err
 '
-
-# the figures go to the TAP output (a test body's stdout is only logged)
-test_expect_success 'figures were recorded' '
-	test -s "$TRASH_DIRECTORY/figures"
-'
-test -f "$TRASH_DIRECTORY/figures" && sed "s/^/# /" "$TRASH_DIRECTORY/figures"
 
 test_done

@@ -59,7 +59,7 @@ test_expect_success 'readers killed inside a read transaction until all 510 slot
 	cairn add -q data && cairn fsck -q &&
 	{ stale-reader .cairn/store/index; test $? = 137; } &&
 	git add -A && git commit -qm v2 &&
-	echo "# $killed readers killed holding a read transaction until every slot was taken; cleared, 0 failures"
+	echo "lmdb readers: $killed killed holding a read transaction until every slot was taken; cleared, 0 failures" >>"$TRASH_DIRECTORY/figures"
 '
 
 test_expect_success 'a read-only file system (EROFS on every write): reads work, writes fail clearly' '

@@ -5,14 +5,144 @@
  * another SHA-256, and rewrites POINTER to name that tree. Run at the top
  * of a cairn repository. A checkout must refuse the file: its bytes match
  * its XXH3 id but not the SHA-256 the (signed, committed) tree records.
+ *
+ * plant-tree --rename POINTER PATH NEW PACKDIR: plants a hostile tree on
+ * a remote. The entry at PATH (below the pointer's directory, '/'
+ * between components) is renamed to NEW, which may be anything cairn
+ * refuses to write (".." or "a/b" included); the trees from there up to
+ * the root are encoded again, written as one pack with its index into
+ * PACKDIR (a remote's packs/: push would refuse to send them) and not
+ * into the local store, and POINTER is rewritten to name the new root.
+ * The pack's name is printed.
  */
 #include "core/object.h"
 #include "core/odb.h"
+#include "core/pack.h"
 #include "core/pointer.h"
 #include "core/repo.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+struct forged {
+	struct strbuf pack;
+	struct pack_entry *e;
+	size_t n, alloc;
+};
+
+/* Appends a tree to the forged pack (stored raw). */
+static void forge_add(struct forged *f, const struct oid *id, const struct strbuf *enc)
+{
+	struct pack_entry *pe;
+	uint8_t hdr[PACK_ENTRY_HDR_SZ];
+	ALLOC_GROW(f->e, f->n + 1, f->alloc);
+	pe = &f->e[f->n++];
+	memset(pe, 0, sizeof(*pe));
+	pe->id = *id;
+	pe->type = OBJ_TREE;
+	pe->codec = 0;
+	pe->raw_len = pe->stored_len = (uint32_t)enc->len;
+	pe->offset = f->pack.len;
+	pack_entry_header_encode(hdr, pe);
+	strbuf_add(&f->pack, hdr, sizeof(hdr));
+	strbuf_add(&f->pack, enc->buf, enc->len);
+}
+
+/* Renames the entry at path below the tree (id, sha); new id and sha out. */
+static int rename_in(struct odb_thread *th, struct oid *id, struct sha256 *sha, const char *path,
+		     const char *newname, struct forged *f, struct strbuf *err)
+{
+	struct strbuf raw = STRBUF_INIT, enc = STRBUF_INIT;
+	struct tree t;
+	const char *slash = strchr(path, '/');
+	size_t len = slash ? (size_t)(slash - path) : strlen(path), i;
+	int ret;
+
+	tree_init(&t);
+	ret = odb_read(th, id, OBJ_TREE, &raw, err);
+	if (!ret)
+		ret = tree_decode(&t, raw.buf, raw.len, err);
+	for (i = 0; !ret && i < t.n; i++)
+		if (strlen(t.e[i].name) == len && !memcmp(t.e[i].name, path, len))
+			break;
+	if (!ret && i == t.n)
+		ret = cerr(err, CAIRN_ENOTFOUND, "no entry '%.*s'", (int)len, path);
+	if (!ret && slash) {
+		if (t.e[i].mode != MODE_DIR)
+			ret = cerr(err, CAIRN_EINVAL, "'%.*s' is not a directory", (int)len, path);
+		else
+			ret = rename_in(th, &t.e[i].id, &t.e[i].sha, slash + 1, newname, f, err);
+	} else if (!ret) {
+		free(t.e[i].name);
+		t.e[i].name = xstrdup(newname);
+		tree_sort(&t);
+	}
+	if (!ret) {
+		tree_encode(&t, &enc, id, sha);
+		forge_add(f, id, &enc);
+	}
+	tree_release(&t);
+	strbuf_release(&raw);
+	strbuf_release(&enc);
+	return ret;
+}
+
+static int plant_rename(int argc, const char **argv)
+{
+	struct strbuf err = STRBUF_INIT, idx = STRBUF_INIT;
+	struct forged f;
+	struct repo *r = NULL;
+	struct pointer p;
+	struct odb_thread th;
+	struct oid name;
+	char hex[OID_HEXSZ + 1], *path;
+	uint8_t hdr[PACK_HDR_SZ];
+	int ret;
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: plant-tree --rename POINTER PATH NEW PACKDIR\n");
+		return 2;
+	}
+	memset(&f, 0, sizeof(f));
+	strbuf_init(&f.pack, 0);
+	pack_header_encode(hdr);
+	strbuf_add(&f.pack, hdr, sizeof(hdr));
+	if (repo_discover(&r, 1, &err) || repo_open_store(r, 0, &err) ||
+	    ptr_read(&p, argv[2], &err))
+		goto fail;
+	if (!p.is_dir) {
+		fprintf(stderr, "plant-tree: %s is not a directory pointer\n", argv[2]);
+		return 1;
+	}
+	odb_thread_init(&th, r->odb);
+	ret = rename_in(&th, &p.id, &p.sha, argv[3], argv[4], &f, &err);
+	odb_thread_release(&th);
+	if (ret)
+		goto fail;
+	oid_hash(&name, f.pack.buf, f.pack.len);
+	oid_to_hex(&name, hex);
+	pack_idx_encode(&idx, &name, f.pack.len, f.e, f.n);
+	path = xstrfmt("%s/%s.pack", argv[5], hex);
+	ret = write_file_atomic(path, f.pack.buf, f.pack.len, 0, &err);
+	free(path);
+	path = xstrfmt("%s/%s.idx", argv[5], hex);
+	if (!ret)
+		ret = write_file_atomic(path, idx.buf, idx.len, 0, &err);
+	free(path);
+	if (ret || ptr_write(&p, argv[2], &err))
+		goto fail;
+	printf("%s\n", hex);
+	repo_free(r);
+	free(f.e);
+	strbuf_release(&f.pack);
+	strbuf_release(&idx);
+	strbuf_release(&err);
+	return 0;
+fail:
+	fprintf(stderr, "plant-tree: %s\n", err.buf);
+	return 1;
+}
 
 int main(int argc, const char **argv)
 {
@@ -25,6 +155,8 @@ int main(int argc, const char **argv)
 	size_t i;
 	int found = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "--rename"))
+		return plant_rename(argc, argv);
 	if (argc != 3) {
 		fprintf(stderr, "usage: plant-tree POINTER NAME\n");
 		return 2;

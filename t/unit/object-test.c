@@ -621,11 +621,68 @@ static void test_names(void)
 	strbuf_release(&err);
 }
 
+/* Entries of one tree, in order: mode and name. */
+struct case_entry {
+	uint32_t mode;
+	const char *name;
+};
+
+static int decode_entries(const struct case_entry *e, size_t n, struct strbuf *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct tree d;
+	size_t i;
+	int r;
+	tree_start(&sb, n);
+	for (i = 0; i < n; i++)
+		put_entry(&sb, e[i].mode, 1, e[i].mode == MODE_DIR ? 1 : 0, e[i].name,
+			  strlen(e[i].name));
+	strbuf_reset(err);
+	r = tree_decode(&d, sb.buf, sb.len, err);
+	if (!r)
+		tree_release(&d);
+	strbuf_release(&sb);
+	return r;
+}
+
+static void test_case_links(void)
+{
+	static const struct case_entry link_file[] = { { MODE_LINK, "L" }, { MODE_FILE, "l" } };
+	static const struct case_entry dir_link[] = { { MODE_DIR, "Data" }, { MODE_LINK, "data" } };
+	static const struct case_entry link_zw[] = { { MODE_LINK, "L" },
+						     { MODE_DIR, "l\xe2\x80\x8c" } };
+	static const struct case_entry apart[] = {
+		{ MODE_LINK, "A" }, { MODE_FILE, "B" }, { MODE_FILE, "a" }, { MODE_DIR, "c" }
+	};
+	static const struct case_entry two_links[] = { { MODE_LINK, "X" }, { MODE_LINK, "x" } };
+	static const struct case_entry files[] = { { MODE_FILE, "README" }, { MODE_DIR, "readme" } };
+	static const struct case_entry far[] = { { MODE_LINK, "x" }, { MODE_FILE, "y" } };
+	struct strbuf err = STRBUF_INIT;
+
+	int r = decode_entries(link_file, 2, &err);
+
+	ok(r == CAIRN_EUNSAFE && strstr(err.buf, "\"L\"") && strstr(err.buf, "\"l\"") &&
+	   strstr(err.buf, "symlink"),
+	   "tree_decode: a symlink and a file differing only in case (%s)", err.buf);
+	ok(decode_entries(dir_link, 2, &err) == CAIRN_EUNSAFE,
+	   "tree_decode: a directory and a symlink differing only in case");
+	ok(decode_entries(link_zw, 2, &err) == CAIRN_EUNSAFE,
+	   "tree_decode: a symlink and a name equal but for case and U+200C");
+	ok(decode_entries(apart, 4, &err) == CAIRN_EUNSAFE,
+	   "tree_decode: the pair is found when other entries sort between them");
+	ok(decode_entries(two_links, 2, &err) == CAIRN_EUNSAFE, "tree_decode: two such symlinks");
+	r = decode_entries(files, 2, &err);
+	ok(r == 0, "tree_decode: a file and a directory differing only in case are fine %s", err.buf);
+	ok(decode_entries(far, 2, &err) == 0, "tree_decode: a symlink with other names is fine");
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	test_manifest();
 	test_tree_round_trip();
 	test_tree_rejects();
 	test_names();
+	test_case_links();
 	return tap_done();
 }
