@@ -232,6 +232,4 @@ test_expect_success 'four adds at once in one parent: every .gitignore line is k
 	done
 '
 
-# the figures go to the TAP output (a test body's stdout is only logged)
-test -f "$TRASH_DIRECTORY/figures" && sed "s/^/# /" "$TRASH_DIRECTORY/figures"
 test_done
