@@ -714,6 +714,10 @@ int fsck_run(struct repo *r, const struct gc_roots *roots, const struct fsck_opt
 	}
 	if (res->n)
 		sort_array(res->v, res->n, sizeof(*res->v), prob_cmp);
+	/* everything the roots reach is here: no fetch is unfinished any more
+	 * (a read-only store keeps the mark; it only widens what is expected) */
+	if (f.incomplete_ok && !res->incomplete && !res->n)
+		odb_clear_incomplete(r->odb);
 out:
 	for (i = 0; i < f.nfiles; i++)
 		free(f.files[i].path);

@@ -323,6 +323,27 @@ static void names_release(struct name_list *l)
 }
 
 /* Learn one pack from its index file on the remote. */
+/*
+ * A remote's pack index is read whole, but never more than this: an index
+ * holds 36 bytes per object, so 1 GiB is some 30 million objects, far
+ * beyond a pack of any allowed size with chunks of the smallest sizes;
+ * a bigger file is hostile or damaged, and reading it would only run the
+ * process out of memory.
+ */
+#define REMOTE_IDX_MAX (1u << 30)
+
+static int read_index_file(struct remote *rem, const char *path, struct strbuf *out,
+			   struct strbuf *err)
+{
+	int ret = rem->ops->read(rem, path, 0, (uint64_t)REMOTE_IDX_MAX + 1, out, err);
+	if (!ret && out->len > REMOTE_IDX_MAX) {
+		strbuf_release(out);
+		ret = cerr(err, CAIRN_ECORRUPT, "remote '%s': %s is larger than 1 GiB; refused",
+			   rem->name, path);
+	}
+	return ret;
+}
+
 static int learn_pack(struct repo *r, struct remote *rem, const char *hex, struct sync_stats *st,
 		      struct strbuf *err)
 {
@@ -335,7 +356,7 @@ static int learn_pack(struct repo *r, struct remote *rem, const char *hex, struc
 	int ret;
 
 	strbuf_addf(&path, "packs/%s.idx", hex);
-	ret = rem->ops->read(rem, path.buf, 0, REMOTE_ALL, &data, err);
+	ret = read_index_file(rem, path.buf, &data, err);
 	if (st)
 		st->requests++;
 	if (!ret)
@@ -1094,10 +1115,15 @@ static int fetch_group(size_t k, struct par_thread *pt, void *data, struct strbu
 	if (n == j->pack_counts[k] && j->pack_sizes[k] != UINT64_MAX) {
 		ret = adopt_whole(f, rem, &pt->odb, v, n, j->pack_sizes[k], path.buf, err);
 	} else if (need * 2 >= j->pack_sizes[k] && j->pack_sizes[k] <= FETCH_WINDOW) {
-		/* most of a small pack: one request for all of it */
-		ret = rem->ops->read(rem, path.buf, 0, REMOTE_ALL, &buf, err);
+		/* most of a small pack: one request for all of it, and one byte
+		 * more, to see that it is no bigger than its index says */
+		ret = rem->ops->read(rem, path.buf, 0, j->pack_sizes[k] + 1, &buf, err);
 		__atomic_add_fetch(&f->st->requests, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&f->st->bytes, buf.len, __ATOMIC_RELAXED);
+		if (!ret && buf.len > j->pack_sizes[k])
+			ret = cerr(err, CAIRN_ECORRUPT,
+				   "remote '%s': pack %s is larger than its index says", f->rem->name,
+				   phex);
 		for (i = 0; i < n && !ret; i++) {
 			uint64_t off = v[i].loc.offset;
 			if (off > buf.len)
@@ -1252,7 +1278,7 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 	struct want_list level = { 0 }, next = { 0 }, missing = { 0 };
 	struct file_ref *files = NULL;
 	size_t nfiles = 0, afiles = 0, i, k;
-	int ret;
+	int ret, was_incomplete;
 
 	memset(&f, 0, sizeof(f));
 	f.r = r;
@@ -1265,6 +1291,10 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 	if (ret)
 		goto out;
 	ret = sync_refresh(r, rem, st, err);
+	/* a mark left by an earlier fetch that failed stays: this fetch may
+	 * want other paths, and what that one left absent is still absent
+	 * (a clean fsck removes it) */
+	was_incomplete = odb_is_incomplete(r->odb);
 	if (!ret)
 		ret = odb_set_incomplete(r->odb, err);
 	for (i = 0; i < n && !ret; i++) {
@@ -1377,7 +1407,7 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 		progress_set_totals(o->progress, missing.n, 0);
 		ret = fetch_list(&f, &missing, err);
 	}
-	if (!ret)
+	if (!ret && !was_incomplete)
 		odb_clear_incomplete(r->odb);
 out:
 	free(level.v);
@@ -1798,7 +1828,7 @@ int sync_check_remote(struct repo *r, struct remote *rem, int read_data,
 		st->indexes++;
 		ipath = xstrfmt("packs/%s", nm);
 		strbuf_reset(&idx);
-		r2 = rem->ops->read(rem, ipath, 0, REMOTE_ALL, &idx, &e2);
+		r2 = read_index_file(rem, ipath, &idx, &e2);
 		if (r2) {
 			report(cb, data, "bad-pack-index", &named, NULL, 0, e2.buf);
 			free(ipath);
