@@ -6,9 +6,12 @@
 #include "cmd/common.h"
 #include "core/fsck.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define REPAIR_ROUNDS 32
 
@@ -97,7 +100,8 @@ static int run_check(struct repo *r, const struct gc_roots *roots, const struct 
 	if (fsck_run(r, roots, &o, res, &err)) {
 		ret = error("%s", err.buf);
 		if (res->index_damaged) {
-			fprintf(stderr, "hint: 'cairn fsck --rebuild-index' rebuilds it from the packs\n");
+			fprintf(stderr, "hint: 'cairn fsck --rebuild-index' rebuilds the index from the packs "
+					"and starts the work-tree state again\n");
 			ret = 3; /* as when reading it faults */
 		}
 	}
@@ -261,6 +265,27 @@ static int fsck_local(struct repo *r, const struct fsck_args *a)
 			       st.aside);
 		free(st.aside);
 		strbuf_release(&st.notes);
+		/* its caches may be what is damaged, and they cost only a read */
+		{
+			char *sd = xstrfmt("%s/state", r->cairn_dir);
+			char *aside = xstrfmt("%s.damaged-%ld", sd, (long)time(NULL));
+			int k;
+			for (k = 1; !access(aside, F_OK) && k < 100; k++) {
+				free(aside);
+				aside = xstrfmt("%s.damaged-%ld.%d", sd, (long)time(NULL), k);
+			}
+			if (!access(sd, F_OK)) {
+				if (rename(sd, aside) < 0)
+					ret = error("cannot move '%s' aside: %s", sd, strerror(errno));
+				else if (!a->quiet && !a->json)
+					printf("started the work-tree state again (its stat and remote caches); "
+					       "the old one is in %s\n", aside);
+			}
+			free(sd);
+			free(aside);
+			if (ret)
+				goto out;
+		}
 	}
 	if (a->repair) {
 		tr.remote = a->remote;

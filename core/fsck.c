@@ -646,6 +646,8 @@ int fsck_run(struct repo *r, const struct gc_roots *roots, const struct fsck_opt
 	odb_thread_init(&f.t, r->odb);
 	/* every page of the index, the caches too: what checkout will read */
 	ret = idx_verify(&f.t.rd, err);
+	if (!ret)
+		ret = idx_verify(&f.t.srd, err);
 	if (ret) {
 		res->index_damaged = ret == CAIRN_ECORRUPT;
 		goto out;

@@ -24,26 +24,71 @@ void idx_obj_key(uint8_t key[OID_RAWSZ + 1], const struct oid *id, int type)
 	key[OID_RAWSZ] = (uint8_t)type;
 }
 
-void obj_loc_encode(uint8_t out[OBJ_LOC_SZ], const struct obj_loc *l)
+static size_t put_varint(uint8_t *p, uint64_t v)
 {
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/*
+ * Varints: pack number, offset, stored length, codec byte, raw length;
+ * 5 to 26 bytes, about 10 for a chunk, against 24 for the fixed layout
+ * older stores hold (which decodes by its length, 24). An encoding that
+ * would come out at 24 bytes is written in the fixed layout instead.
+ */
+size_t obj_loc_encode(uint8_t out[OBJ_LOC_MAX], const struct obj_loc *l)
+{
+	size_t n = put_varint(out, l->pack_no);
+	n += put_varint(out + n, l->offset);
+	n += put_varint(out + n, l->stored_len);
+	out[n++] = l->codec;
+	n += put_varint(out + n, l->raw_len);
+	if (n != OBJ_LOC_SZ)
+		return n;
 	put_le32(out, l->pack_no);
 	put_le32(out + 4, l->raw_len);
 	put_le32(out + 8, l->stored_len);
 	out[12] = l->codec;
 	out[13] = out[14] = out[15] = 0;
 	put_le64(out + 16, l->offset);
+	return OBJ_LOC_SZ;
 }
 
 int obj_loc_decode(const void *in, size_t len, struct obj_loc *l)
 {
-	const uint8_t *p = in;
-	if (len != OBJ_LOC_SZ)
+	const uint8_t *p = in, *end = p + len;
+	uint64_t v[4];
+	size_t i, k;
+	if (len == OBJ_LOC_SZ) {
+		l->pack_no = get_le32(p);
+		l->raw_len = get_le32(p + 4);
+		l->stored_len = get_le32(p + 8);
+		l->codec = p[12];
+		l->offset = get_le64(p + 16);
+		return 0;
+	}
+	for (i = 0; i < 4; i++) {
+		if (i == 3) {
+			if (p >= end)
+				return CAIRN_ECORRUPT;
+			l->codec = *p++;
+		}
+		k = get_varint(p, (size_t)(end - p), &v[i]);
+		if (!k)
+			return CAIRN_ECORRUPT;
+		p += k;
+	}
+	if (p != end || v[0] > UINT32_MAX || v[2] > UINT32_MAX || v[3] > UINT32_MAX)
 		return CAIRN_ECORRUPT;
-	l->pack_no = get_le32(p);
-	l->raw_len = get_le32(p + 4);
-	l->stored_len = get_le32(p + 8);
-	l->codec = p[12];
-	l->offset = get_le64(p + 16);
+	l->pack_no = (uint32_t)v[0];
+	l->offset = v[1];
+	l->stored_len = (uint32_t)v[2];
+	l->raw_len = (uint32_t)v[3];
 	return 0;
 }
 
@@ -68,6 +113,7 @@ static size_t initial_mapsize(void)
  * the handler that was there before (the default, or a sanitizer's).
  */
 static __thread int in_index;
+static __thread int fault_kind; /* which environment the thread is in */
 static struct sigaction old_segv, old_bus;
 static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
 
@@ -76,8 +122,12 @@ static void index_fault(int sig, siginfo_t *si, void *uc)
 	static const char msg[] =
 		"error: the index (.cairn/store/index) is damaged: reading it crashed cairn.\n"
 		"hint: 'cairn fsck --rebuild-index' rebuilds it from the packs\n";
+	static const char smsg[] =
+		"error: the work-tree state (.cairn/state) is damaged: reading it crashed cairn.\n"
+		"hint: 'cairn fsck --rebuild-index' starts it again (it only holds caches)\n";
 	if (in_index) {
-		if (write(2, msg, sizeof(msg) - 1) < 0)
+		int st = fault_kind == IDX_STATE;
+		if (write(2, st ? smsg : msg, (st ? sizeof(smsg) : sizeof(msg)) - 1) < 0)
 			_exit(3);
 		_exit(3);
 	}
@@ -96,7 +146,18 @@ static void install_guard(void)
 	sigaction(SIGBUS, &sa, &old_bus);
 }
 
-static int open_env(struct idx **out, const char *dir, int readonly, struct strbuf *err)
+/* A database of a pre-split store, if it is there; 0 if not. */
+static int open_old(MDB_txn *txn, const char *name, MDB_dbi *dbi)
+{
+	int rc = mdb_dbi_open(txn, name, 0, dbi);
+	if (rc == MDB_NOTFOUND) {
+		*dbi = 0;
+		return 0;
+	}
+	return rc;
+}
+
+static int open_env(struct idx **out, const char *dir, int kind, int readonly, struct strbuf *err)
 {
 	struct idx *idx = xcalloc(1, sizeof(*idx));
 	MDB_txn *txn = NULL;
@@ -137,20 +198,23 @@ static int open_env(struct idx **out, const char *dir, int readonly, struct strb
 	rc = mdb_txn_begin(idx->env, NULL, readonly ? MDB_RDONLY : 0, &txn);
 	if (!rc) {
 		unsigned cf = readonly ? 0 : MDB_CREATE;
-		rc = mdb_dbi_open(txn, "obj", cf, &idx->obj);
-		if (!rc)
-			rc = mdb_dbi_open(txn, "pack", cf | MDB_INTEGERKEY, &idx->pack);
-		if (!rc)
+		rc = mdb_dbi_open(txn, "meta", cf, &idx->meta);
+		if (!rc && kind == IDX_STORE) {
+			rc = mdb_dbi_open(txn, "obj", cf, &idx->obj);
+			if (!rc)
+				rc = mdb_dbi_open(txn, "pack", cf | MDB_INTEGERKEY, &idx->pack);
+			if (!rc && !readonly)
+				rc = open_old(txn, "stat", &idx->old_stat);
+			if (!rc && !readonly)
+				rc = open_old(txn, "rpack", &idx->old_rpack);
+			if (!rc && !readonly)
+				rc = open_old(txn, "robj", &idx->old_robj);
+		} else if (!rc) {
 			rc = mdb_dbi_open(txn, "stat", cf, &idx->stat);
-		if (!rc)
-			rc = mdb_dbi_open(txn, "meta", cf, &idx->meta);
-		/* added later: a read-only open of an older index goes on without */
-		if (!rc) {
-			rc = mdb_dbi_open(txn, "rpack", cf, &idx->rpack);
+			if (!rc)
+				rc = mdb_dbi_open(txn, "rpack", cf, &idx->rpack);
 			if (!rc)
 				rc = mdb_dbi_open(txn, "robj", cf, &idx->robj);
-			if (rc == MDB_NOTFOUND && readonly)
-				rc = 0;
 		}
 		if (rc)
 			mdb_txn_abort(txn);
@@ -164,18 +228,23 @@ static int open_env(struct idx **out, const char *dir, int readonly, struct strb
 		free(idx);
 		return r;
 	}
+	idx->kind = kind;
+	idx->label = kind == IDX_STORE ? "the index (.cairn/store/index)"
+				       : "the work-tree state (.cairn/state)";
 	pthread_rwlock_init(&idx->resize_lock, NULL);
 	pthread_mutex_init(&idx->write_lock, NULL);
 	*out = idx;
 	return 0;
 }
 
-int idx_open(struct idx **out, const char *dir, int readonly, struct strbuf *err)
+int idx_open(struct idx **out, const char *dir, int kind, int readonly, struct strbuf *err)
 {
-	int r;
+	int r, prev = fault_kind;
 	pthread_once(&guard_once, install_guard);
 	in_index++;
-	r = open_env(out, dir, readonly, err);
+	fault_kind = kind;
+	r = open_env(out, dir, kind, readonly, err);
+	fault_kind = prev;
 	in_index--;
 	return r;
 }
@@ -218,6 +287,8 @@ static void adopt_mapsize(struct idx *idx)
 MDB_txn *idx_rd_begin(struct idx_reader *r, struct strbuf *err)
 {
 	int rc, tries;
+	if (!r->idx)
+		return NULL;
 	for (tries = 0; tries < 3; tries++) {
 		pthread_rwlock_rdlock(&r->idx->resize_lock);
 		if (r->txn)
@@ -227,6 +298,8 @@ MDB_txn *idx_rd_begin(struct idx_reader *r, struct strbuf *err)
 		if (!rc) {
 			r->live = 1;
 			in_index++;
+			r->prev_kind = fault_kind;
+			fault_kind = r->idx->kind;
 			return r->txn;
 		}
 		pthread_rwlock_unlock(&r->idx->resize_lock);
@@ -252,13 +325,15 @@ void idx_rd_end(struct idx_reader *r)
 	mdb_txn_reset(r->txn);
 	r->live = 0;
 	in_index--;
+	fault_kind = r->prev_kind;
 	pthread_rwlock_unlock(&r->idx->resize_lock);
 }
 
 /* Every byte of an entry, read: a sum the compiler cannot drop. */
 static volatile uint64_t verify_sink;
 
-static int verify_db(MDB_txn *txn, MDB_dbi dbi, const char *name, struct strbuf *err)
+static int verify_db(struct idx *idx, MDB_txn *txn, MDB_dbi dbi, const char *name,
+		     struct strbuf *err)
 {
 	MDB_cursor *c;
 	MDB_val k, v, prev = { 0, NULL };
@@ -285,28 +360,35 @@ static int verify_db(MDB_txn *txn, MDB_dbi dbi, const char *name, struct strbuf 
 	if (!why && rc != MDB_NOTFOUND)
 		why = mdb_strerror(rc);
 	if (why)
-		return cerr(err, CAIRN_ECORRUPT,
-			    "the index (.cairn/store/index) is damaged: database '%s', entry %llu: %s",
-			    name, (unsigned long long)n, why);
+		return cerr(err, CAIRN_ECORRUPT, "%s is damaged: database '%s', entry %llu: %s",
+			    idx->label, name, (unsigned long long)n, why);
 	return 0;
 }
 
 int idx_verify(struct idx_reader *r, struct strbuf *err)
 {
 	struct idx *idx = r->idx;
-	const struct {
+	struct {
 		MDB_dbi dbi;
 		const char *name;
-	} dbs[] = { { idx->obj, "obj" },   { idx->pack, "pack" },   { idx->stat, "stat" },
-		    { idx->meta, "meta" }, { idx->rpack, "rpack" }, { idx->robj, "robj" } };
-	MDB_txn *txn = idx_rd_begin(r, err);
-	size_t i;
+	} dbs[4];
+	size_t n = 0, i;
+	MDB_txn *txn;
 	int ret = 0;
 
+	if (!idx)
+		return 0;
+#define DB(d) (dbs[n].dbi = idx->d, dbs[n++].name = #d)
+	if (idx->kind == IDX_STORE)
+		DB(obj), DB(pack), DB(meta);
+	else
+		DB(stat), DB(rpack), DB(robj), DB(meta);
+#undef DB
+	txn = idx_rd_begin(r, err);
 	if (!txn)
 		return CAIRN_ELMDB;
-	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]) && !ret; i++)
-		ret = verify_db(txn, dbs[i].dbi, dbs[i].name, err);
+	for (i = 0; i < n && !ret; i++)
+		ret = verify_db(idx, txn, dbs[i].dbi, dbs[i].name, err);
 	idx_rd_end(r);
 	return ret;
 }
@@ -314,11 +396,15 @@ int idx_verify(struct idx_reader *r, struct strbuf *err)
 int idx_write(struct idx *idx, int (*fn)(MDB_txn *txn, void *data, struct strbuf *err),
 	      void *data, struct strbuf *err)
 {
-	int rc, r = 0, tries;
+	int rc, r = 0, tries, prev_kind;
+	if (!idx)
+		return cerr(err, CAIRN_EINVAL, "the work-tree state (.cairn/state) is not open");
 	if (idx->readonly)
 		return cerr(err, CAIRN_EINVAL, "index is open read-only");
 	pthread_mutex_lock(&idx->write_lock);
 	in_index++;
+	prev_kind = fault_kind;
+	fault_kind = idx->kind;
 	r = cerr(err, CAIRN_ELMDB, "index: write did not succeed after repeated map resizes");
 	for (tries = 0; tries < 40; tries++) {
 		MDB_txn *txn = NULL;
@@ -371,6 +457,7 @@ int idx_write(struct idx *idx, int (*fn)(MDB_txn *txn, void *data, struct strbuf
 		}
 		r = cerr(err, CAIRN_ELMDB, "index: write did not succeed after repeated map resizes");
 	}
+	fault_kind = prev_kind;
 	in_index--;
 	pthread_mutex_unlock(&idx->write_lock);
 	return r;

@@ -1,21 +1,31 @@
 #ifndef CAIRN_INDEX_H
 #define CAIRN_INDEX_H
 /*
- * The LMDB environment of a store (.cairn/store/index/). The only index:
- * everything in it is derived from pack index files and the work tree, so
- * it can be rebuilt, but it is written only after the bytes it names are
- * durable.
+ * The LMDB environments of a repository. Two of them, so that what the
+ * store holds and what one work tree and its remotes remember stay apart:
  *
- * Named databases (layouts in Documentation/technical/store-format.md):
- *   obj   oid[16] type[1]   -> struct obj_loc, encoded (24 bytes)
+ * The store's index (.cairn/store/index/, IDX_STORE), the only index of
+ * the objects: everything in it is derived from pack index files, so it
+ * can be rebuilt, but it is written only after the bytes it names are
+ * durable.
+ *   obj   oid[16] type[1]   -> struct obj_loc, encoded (obj_loc_encode)
  *   pack  u32 pack number   -> pack oid[16], u64 size, u32 count, u64 raw
- *   stat  repo-relative path -> stat cache entry (core/worktree.c)
  *   meta  name              -> small values
+ *
+ * The work-tree state (.cairn/state/, IDX_STATE): caches, each of which
+ * can be dropped at the cost of reading the data, or a remote's pack
+ * index files, again.
+ *   stat  repo-relative path -> stat cache entry (core/worktree.c)
  *   rpack remote NUL pack oid[16] -> u64 idx size, u32 count (packs seen)
  *   robj  remote NUL oid[16] type[1] pack oid[16] -> pack oid[16], offset,
  *         lengths, codec: one entry per remote copy
  *         fields (what a remote holds and where; refreshed from its
  *         pack index files, never trusted for content)
+ *   meta  name              -> small values (the remote cache's version)
+ *
+ * A store written before the split holds stat, rpack and robj itself;
+ * odb_open() moves them to the state the first time it opens the store
+ * for writing.
  *
  * Threads: the environment is opened with MDB_NOTLS, so read transactions
  * belong to no thread. Read with idx_rd_begin()/idx_rd_end() on a
@@ -35,11 +45,20 @@ struct obj_loc {
 	uint32_t stored_len;
 	uint64_t offset; /* of the entry header */
 };
+/* the fixed layout of older stores; new entries are varints (shorter) */
 #define OBJ_LOC_SZ 24
+#define OBJ_LOC_MAX 32
+
+enum idx_kind { IDX_STORE, IDX_STATE };
 
 struct idx {
 	MDB_env *env;
 	MDB_dbi obj, pack, stat, meta, rpack, robj;
+	/* IDX_STORE opened for writing: a pre-split store's caches, still
+	 * to be moved to the state (0 when there are none) */
+	MDB_dbi old_stat, old_rpack, old_robj;
+	int kind;
+	const char *label; /* "the index (.cairn/store/index)", for messages */
 	int readonly;
 	size_t mapsize;
 	/* Readers hold it shared while a read transaction is live; a map
@@ -52,12 +71,14 @@ struct idx_reader {
 	struct idx *idx;
 	MDB_txn *txn; /* reset between uses, renewed by idx_rd_begin */
 	int live;
+	int prev_kind; /* the fault guard's, while live */
 };
 
-/* Opens (creating when !readonly) the environment in `dir`. */
-int idx_open(struct idx **out, const char *dir, int readonly, struct strbuf *err);
+/* Opens (creating when !readonly) the environment of `kind` in `dir`. */
+int idx_open(struct idx **out, const char *dir, int kind, int readonly, struct strbuf *err);
 void idx_close(struct idx *idx);
 
+/* idx may be NULL (no state): idx_rd_begin then gives NULL and no message. */
 void idx_reader_init(struct idx_reader *r, struct idx *idx);
 void idx_reader_release(struct idx_reader *r);
 /* Starts (or renews) a read snapshot; returns the txn or NULL with err. */
@@ -86,7 +107,8 @@ int idx_write(struct idx *idx, int (*fn)(MDB_txn *txn, void *data, struct strbuf
 
 /* Encode / decode an obj key (oid + type) and location. */
 void idx_obj_key(uint8_t key[OID_RAWSZ + 1], const struct oid *id, int type);
-void obj_loc_encode(uint8_t out[OBJ_LOC_SZ], const struct obj_loc *l);
+/* Returns the length written (at most OBJ_LOC_MAX). */
+size_t obj_loc_encode(uint8_t out[OBJ_LOC_MAX], const struct obj_loc *l);
 int obj_loc_decode(const void *in, size_t len, struct obj_loc *l);
 
 /*

@@ -42,11 +42,110 @@ int odb_create(const char *dir, struct strbuf *err)
 	if (!r) {
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s/index", dir);
-		r = idx_open(&idx, p.buf, 0, err);
+		r = idx_open(&idx, p.buf, IDX_STORE, 0, err);
 		if (!r)
 			idx_close(idx);
 	}
 	strbuf_release(&p);
+	return r;
+}
+
+/*
+ * A store written before the work-tree state had its own environment
+ * keeps the stat cache and the remote cache in its index. Copy them over
+ * (entries the state already has win: they are newer), and then drop
+ * them from the store, in that order, so that a crash between the two
+ * loses nothing and the next open finishes the move.
+ */
+struct move_ctx {
+	struct idx *store, *state;
+	MDB_txn *rtxn; /* a read snapshot of the store */
+};
+
+static const char rcache_version_key[] = "remote-cache-version";
+
+static int copy_db(MDB_txn *txn, MDB_txn *rtxn, MDB_dbi from, MDB_dbi to, const char *only)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	MDB_stat ms;
+	unsigned flags = MDB_NOOVERWRITE;
+	int rc = mdb_cursor_open(rtxn, from, &c), op = MDB_FIRST;
+	if (rc)
+		return rc;
+	/* into an empty database, in order: full pages */
+	if (!only && !mdb_stat(txn, to, &ms) && !ms.ms_entries)
+		flags = MDB_APPEND;
+	while (!(rc = mdb_cursor_get(c, &k, &v, op))) {
+		op = MDB_NEXT;
+		if (only && (k.mv_size != strlen(only) || memcmp(k.mv_data, only, k.mv_size)))
+			continue;
+		rc = mdb_put(txn, to, &k, &v, flags);
+		if (rc && rc != MDB_KEYEXIST)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND || rc == MDB_KEYEXIST ? 0 : rc;
+}
+
+static int copy_caches_txn(MDB_txn *txn, void *data, struct strbuf *err)
+{
+	struct move_ctx *m = data;
+	int rc = 0;
+	if (m->store->old_stat)
+		rc = copy_db(txn, m->rtxn, m->store->old_stat, m->state->stat, NULL);
+	if (!rc && m->store->old_rpack)
+		rc = copy_db(txn, m->rtxn, m->store->old_rpack, m->state->rpack, NULL);
+	if (!rc && m->store->old_robj)
+		rc = copy_db(txn, m->rtxn, m->store->old_robj, m->state->robj, NULL);
+	if (!rc)
+		rc = copy_db(txn, m->rtxn, m->store->meta, m->state->meta, rcache_version_key);
+	if (rc == MDB_MAP_FULL)
+		return IDX_RETRY_GROW;
+	return rc ? idx_err(err, rc, "move the caches to .cairn/state") : 0;
+}
+
+static int drop_caches_txn(MDB_txn *txn, void *data, struct strbuf *err)
+{
+	struct idx *idx = data;
+	MDB_val k;
+	int rc = 0;
+	if (idx->old_stat)
+		rc = mdb_drop(txn, idx->old_stat, 1);
+	if (!rc && idx->old_rpack)
+		rc = mdb_drop(txn, idx->old_rpack, 1);
+	if (!rc && idx->old_robj)
+		rc = mdb_drop(txn, idx->old_robj, 1);
+	if (!rc) {
+		k.mv_data = (void *)rcache_version_key;
+		k.mv_size = sizeof(rcache_version_key) - 1;
+		rc = mdb_del(txn, idx->meta, &k, NULL);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+	return rc ? idx_err(err, rc, "drop the caches from the store's index") : 0;
+}
+
+static int move_caches(struct idx *store, struct idx *state, struct strbuf *err)
+{
+	struct idx_reader rd;
+	struct move_ctx m;
+	int r;
+	if (!store->old_stat && !store->old_rpack && !store->old_robj)
+		return 0;
+	idx_reader_init(&rd, store);
+	m.store = store;
+	m.state = state;
+	m.rtxn = idx_rd_begin(&rd, err);
+	if (!m.rtxn)
+		return CAIRN_ELMDB;
+	r = idx_write(state, copy_caches_txn, &m, err);
+	idx_rd_end(&rd);
+	idx_reader_release(&rd);
+	if (!r)
+		r = idx_write(store, drop_caches_txn, store, err);
+	if (!r)
+		store->old_stat = store->old_rpack = store->old_robj = 0;
 	return r;
 }
 
@@ -63,16 +162,33 @@ int odb_open(struct odb **out, const char *dir, const struct odb_opts *opts, int
 		free(odb);
 		return cerr(err, CAIRN_ENOTFOUND, "object store '%s' is missing", dir);
 	}
-	r = idx_open(&odb->idx, ipath, readonly, err);
+	r = idx_open(&odb->idx, ipath, IDX_STORE, readonly, err);
 	free(ipath);
 	if (r) {
 		free(odb);
 		return r;
 	}
+	if (opts->state_dir) {
+		r = idx_open(&odb->state, opts->state_dir, IDX_STATE, readonly, err);
+		/* read-only, and no state yet: go on without the caches */
+		if (r == CAIRN_ENOTFOUND && readonly) {
+			strbuf_reset(err);
+			r = 0;
+		}
+		if (!r && !readonly)
+			r = move_caches(odb->idx, odb->state, err);
+		if (r) {
+			idx_close(odb->state);
+			idx_close(odb->idx);
+			free(odb);
+			return r;
+		}
+	}
 	odb->dir = xstrdup(dir);
 	odb->packdir = xstrfmt("%s/packs", dir);
 	odb->tmpdir = xstrfmt("%s/tmp", dir);
 	odb->opts = *opts;
+	odb->opts.state_dir = NULL; /* not kept: the caller owns it */
 	odb->lock_fd = -1;
 	if (!odb->opts.pack_size)
 		odb->opts.pack_size = ODB_PACK_SIZE_DEFAULT;
@@ -92,6 +208,7 @@ void odb_close(struct odb *odb)
 	free(odb->fds);
 	odb_unlock(odb);
 	idx_close(odb->idx);
+	idx_close(odb->state);
 	pthread_mutex_destroy(&odb->fd_lock);
 	free(odb->dir);
 	free(odb->packdir);
@@ -103,6 +220,7 @@ void odb_thread_init(struct odb_thread *t, struct odb *odb)
 {
 	t->odb = odb;
 	idx_reader_init(&t->rd, odb->idx);
+	idx_reader_init(&t->srd, odb->state);
 	t->z = zctx_new(odb->opts.zlevel);
 	strbuf_init(&t->raw, 0);
 	strbuf_init(&t->stored, 0);
@@ -111,6 +229,7 @@ void odb_thread_init(struct odb_thread *t, struct odb *odb)
 void odb_thread_release(struct odb_thread *t)
 {
 	idx_reader_release(&t->rd);
+	idx_reader_release(&t->srd);
 	zctx_free(t->z);
 	strbuf_release(&t->raw);
 	strbuf_release(&t->stored);
@@ -526,7 +645,7 @@ static int put_obj_rows(struct idx *idx, MDB_txn *txn, uint32_t no,
 			const struct pack_entry *entries, size_t n, unsigned flags,
 			uint64_t *dups, struct strbuf *err)
 {
-	uint8_t key[OID_RAWSZ + 1], val[OBJ_LOC_SZ];
+	uint8_t key[OID_RAWSZ + 1], val[OBJ_LOC_MAX];
 	MDB_val k, v;
 	size_t i;
 	int rc;
@@ -534,11 +653,10 @@ static int put_obj_rows(struct idx *idx, MDB_txn *txn, uint32_t no,
 		const struct pack_entry *e = &entries[i];
 		struct obj_loc loc = { no, e->codec, e->raw_len, e->stored_len, e->offset };
 		idx_obj_key(key, &e->id, e->type);
-		obj_loc_encode(val, &loc);
 		k.mv_data = key;
 		k.mv_size = sizeof(key);
 		v.mv_data = val;
-		v.mv_size = sizeof(val);
+		v.mv_size = obj_loc_encode(val, &loc);
 		rc = mdb_put(txn, idx->obj, &k, &v, flags);
 		if (rc == MDB_KEYEXIST) {
 			(*dups)++; /* another process stored it first: ours is garbage */
@@ -1226,7 +1344,7 @@ int odb_rebuild_index(const char *dir, struct odb_rebuild_stats *st, struct strb
 		r = cerr_errno(err, "cannot move '%s' aside", ipath);
 		goto out;
 	}
-	r = idx_open(&idx, ipath, 0, err);
+	r = idx_open(&idx, ipath, IDX_STORE, 0, err);
 	for (i = 0; i < nn && !r; i++) {
 		char *pp = xstrfmt("%s/%s.pack", packdir, names[i]);
 		char *ip = xstrfmt("%s/%s.idx", packdir, names[i]);

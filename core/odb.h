@@ -2,7 +2,8 @@
 #define CAIRN_ODB_H
 /*
  * The object store: packs under DIR/packs, temp files under DIR/tmp, and
- * the LMDB index under DIR/index. Objects are chunks, manifests and trees
+ * the LMDB index under DIR/index; beside it, when opened with a state_dir,
+ * the work tree's caches (core/index.h). Objects are chunks, manifests and trees
  * (core/pack.h), found by (oid, type).
  *
  * Reading verifies: an object's pack entry header must match the index, a
@@ -24,6 +25,9 @@
 struct odb_opts {
 	int zlevel;          /* zstd level for new objects */
 	uint64_t pack_size;  /* seal a pack once it reaches this many bytes */
+	/* the work-tree state's environment (.cairn/state), or NULL for none;
+	 * read only by odb_open() */
+	const char *state_dir;
 };
 #define ODB_PACK_SIZE_DEFAULT (64ull << 20)
 #define ODB_ZLEVEL_DEFAULT 3
@@ -31,6 +35,7 @@ struct odb_opts {
 struct odb {
 	char *dir, *packdir, *tmpdir;
 	struct idx *idx;
+	struct idx *state;  /* stat and remote caches; NULL if none (read-only) */
 	struct odb_opts opts;
 	pthread_mutex_t fd_lock;
 	int *fds;          /* pack number -> open fd, or -1 */
@@ -41,7 +46,8 @@ struct odb {
 
 struct odb_thread {
 	struct odb *odb;
-	struct idx_reader rd;
+	struct idx_reader rd;  /* the store's index */
+	struct idx_reader srd; /* the work-tree state (idx NULL when none) */
 	struct zctx *z;
 	struct strbuf raw, stored;
 };

@@ -254,7 +254,7 @@ int repo_init(struct repo *r, uint32_t min, uint32_t avg, uint32_t max, int zlev
 	if (!ret) {
 		static const char ign[] =
 			"# cairn: the object store and local settings stay out of git\n"
-			"/store/\n/config.local\n";
+			"/store/\n/state/\n/config.local\n";
 		strbuf_addf(&sb, "%s/.gitignore", r->cairn_dir);
 		if (!exists(sb.buf))
 			ret = write_file_atomic(sb.buf, ign, sizeof(ign) - 1, 1, err);
@@ -272,6 +272,7 @@ int repo_open_store(struct repo *r, int readonly, struct strbuf *err)
 	struct odb_opts o;
 	int64_t ps;
 	int ret;
+	char *state;
 	if (r->odb)
 		return 0;
 	ret = config_get_int(r->cfg, "pack.size", (int64_t)ODB_PACK_SIZE_DEFAULT, &ps, err);
@@ -290,7 +291,27 @@ int repo_open_store(struct repo *r, int readonly, struct strbuf *err)
 		if (ret)
 			return ret;
 	}
-	return odb_open(&r->odb, r->store_dir, &o, readonly, err);
+	state = xstrfmt("%s/state", r->cairn_dir);
+	o.state_dir = state;
+	if (!readonly) {
+		/* a repository from before the state existed has no line for it
+		 * in .cairn/.gitignore: the directory ignores itself */
+		char *gi = xstrfmt("%s/.gitignore", state);
+		if (!exists(gi)) {
+			if (mkdir(state, 0777) < 0 && errno != EEXIST)
+				ret = cerr_errno(err, "cannot create '%s'", state);
+			else
+				ret = write_file_atomic(gi, "*\n", 2, 1, err);
+		}
+		free(gi);
+		if (ret) {
+			free(state);
+			return ret;
+		}
+	}
+	ret = odb_open(&r->odb, r->store_dir, &o, readonly, err);
+	free(state);
+	return ret;
 }
 
 int repo_open_store_reading(struct repo *r, struct strbuf *err)

@@ -242,11 +242,11 @@ static int scan_item(size_t i, struct par_thread *pt, void *data, struct strbuf 
 	ps->items[i].fd = -1;
 	c.r = ps->r;
 	c.err = err;
-	c.txn = idx_rd_begin(&pt->odb.rd, NULL);
-	c.dbi = ps->r->odb->idx->stat;
+	c.txn = idx_rd_begin(&pt->odb.srd, NULL);
+	c.dbi = c.txn ? ps->r->odb->state->stat : 0;
 	ret = scan_dir(&c, fd, ps->items[i].node);
 	if (c.txn)
-		idx_rd_end(&pt->odb.rd);
+		idx_rd_end(&pt->odb.srd);
 	return ret;
 }
 
@@ -332,8 +332,8 @@ int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, struct wt_nod
 	}
 	c.r = r;
 	c.err = err;
-	c.txn = t ? idx_rd_begin(&t->rd, NULL) : NULL;
-	c.dbi = t ? t->odb->idx->stat : 0;
+	c.txn = t ? idx_rd_begin(&t->srd, NULL) : NULL;
+	c.dbi = c.txn ? t->odb->state->stat : 0;
 	if (n->mode == MODE_DIR) {
 		int fd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
@@ -346,7 +346,7 @@ int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, struct wt_nod
 		cache_lookup(&c, n);
 	}
 	if (c.txn)
-		idx_rd_end(&t->rd);
+		idx_rd_end(&t->srd);
 	free(abs);
 	if (ret) {
 		wt_node_free(n);
@@ -586,8 +586,8 @@ int wt_stat_cache_save(struct repo *r, struct wt_node **roots, size_t nroots, st
 	size_t alloc = 0, i;
 	int ret;
 
-	if (!r->odb || r->odb->idx->readonly)
-		return 0; /* a cache: nothing saved when the store cannot be written */
+	if (!r->odb || !r->odb->state || r->odb->state->readonly)
+		return 0; /* a cache: nothing saved when the state cannot be written */
 	memset(&s, 0, sizeof(s));
 	for (i = 0; i < nroots; i++)
 		if (roots[i])
@@ -603,11 +603,11 @@ int wt_stat_cache_save(struct repo *r, struct wt_node **roots, size_t nroots, st
 	sort_array(s.files, s.n, sizeof(*s.files), path_cmp);
 	s.roots = roots;
 	s.nroots = nroots;
-	s.dbi = r->odb->idx->stat;
+	s.dbi = r->odb->state->stat;
 	for (i = 0; i < nroots; i++)
 		if (!roots[i])
 			s.nroots = 0; /* keep it simple: no pruning with holes */
-	ret = idx_write(r->odb->idx, save_txn, &s, err);
+	ret = idx_write(r->odb->state, save_txn, &s, err);
 	free(s.files);
 	return ret;
 }

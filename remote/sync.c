@@ -118,7 +118,7 @@ static int remote_has(struct odb_thread *t, const char *remote, const struct oid
 		      struct rloc *loc)
 {
 	struct strbuf k = STRBUF_INIT;
-	MDB_txn *txn = idx_rd_begin(&t->rd, NULL);
+	MDB_txn *txn = idx_rd_begin(&t->srd, NULL);
 	MDB_cursor *cur;
 	MDB_val key, val;
 	int has = 0;
@@ -127,7 +127,7 @@ static int remote_has(struct odb_thread *t, const char *remote, const struct oid
 	rkey_obj(&k, remote, id, type, NULL);
 	key.mv_data = k.buf;
 	key.mv_size = k.len;
-	if (!mdb_cursor_open(txn, t->odb->idx->robj, &cur)) {
+	if (!mdb_cursor_open(txn, t->odb->state->robj, &cur)) {
 		if (!mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE) && key.mv_size == k.len + OID_RAWSZ &&
 		    !memcmp(key.mv_data, k.buf, k.len)) {
 			struct rloc l;
@@ -139,7 +139,7 @@ static int remote_has(struct odb_thread *t, const char *remote, const struct oid
 		}
 		mdb_cursor_close(cur);
 	}
-	idx_rd_end(&t->rd);
+	idx_rd_end(&t->srd);
 	strbuf_release(&k);
 	return has;
 }
@@ -285,14 +285,14 @@ static int known_packs(struct odb_thread *t, const char *remote, struct name_lis
 		       struct strbuf *err)
 {
 	struct strbuf k = STRBUF_INIT;
-	MDB_txn *txn = idx_rd_begin(&t->rd, err);
+	MDB_txn *txn = idx_rd_begin(&t->srd, err);
 	MDB_cursor *cur;
 	MDB_val key, val;
 	size_t pl = strlen(remote) + 1;
 	int rc;
 	if (!txn)
 		return CAIRN_ELMDB;
-	rc = mdb_cursor_open(txn, t->odb->idx->rpack, &cur);
+	rc = mdb_cursor_open(txn, t->odb->state->rpack, &cur);
 	if (!rc) {
 		rkey(&k, remote, (const uint8_t *)"", 0);
 		key.mv_data = k.buf;
@@ -308,7 +308,7 @@ static int known_packs(struct odb_thread *t, const char *remote, struct name_lis
 		}
 		mdb_cursor_close(cur);
 	}
-	idx_rd_end(&t->rd);
+	idx_rd_end(&t->srd);
 	strbuf_release(&k);
 	return rc && rc != MDB_NOTFOUND ? idx_err(err, rc, "remote cache") : 0;
 }
@@ -368,13 +368,13 @@ static int learn_pack(struct repo *r, struct remote *rem, const char *hex, struc
 				   path.buf);
 	}
 	if (!ret) {
-		c.idx = r->odb->idx;
+		c.idx = r->odb->state;
 		c.remote = rem->name;
 		c.pack = pid;
 		c.pack_size = psize;
 		c.e = e;
 		c.n = n;
-		ret = idx_write(r->odb->idx, add_pack_txn, &c, err);
+		ret = idx_write(r->odb->state, add_pack_txn, &c, err);
 	}
 	free(e);
 	strbuf_release(&path);
@@ -410,18 +410,18 @@ static int rcache_reset_txn(MDB_txn *txn, void *data, struct strbuf *err)
 
 static int rcache_check(struct odb_thread *t, struct strbuf *err)
 {
-	MDB_txn *txn = idx_rd_begin(&t->rd, err);
+	MDB_txn *txn = idx_rd_begin(&t->srd, err);
 	MDB_val k, v;
 	int ok = 0;
 	if (!txn)
 		return CAIRN_ELMDB;
 	k.mv_data = (void *)rcache_key;
 	k.mv_size = sizeof(rcache_key) - 1;
-	if (!mdb_get(txn, t->odb->idx->meta, &k, &v) && v.mv_size == 4 &&
+	if (!mdb_get(txn, t->odb->state->meta, &k, &v) && v.mv_size == 4 &&
 	    get_le32(v.mv_data) == RCACHE_VERSION)
 		ok = 1;
-	idx_rd_end(&t->rd);
-	return ok ? 0 : idx_write(t->odb->idx, rcache_reset_txn, t->odb->idx, err);
+	idx_rd_end(&t->srd);
+	return ok ? 0 : idx_write(t->odb->state, rcache_reset_txn, t->odb->state, err);
 }
 
 int sync_refresh(struct repo *r, struct remote *rem, struct sync_stats *st, struct strbuf *err)
@@ -465,9 +465,9 @@ int sync_refresh(struct repo *r, struct remote *rem, struct sync_stats *st, stru
 		}
 	}
 	if (ngone) {
-		struct drop_ctx d = { r->odb->idx, rem->name, gone, ngone };
+		struct drop_ctx d = { r->odb->state, rem->name, gone, ngone };
 		sort_array(gone, ngone, sizeof(*gone), oid_cmp_v);
-		ret = idx_write(r->odb->idx, drop_packs_txn, &d, err);
+		ret = idx_write(r->odb->state, drop_packs_txn, &d, err);
 	}
 out:
 	free(gone);
@@ -607,13 +607,13 @@ static int upload_pack(struct push *p, struct remote *conn, struct pack_writer *
 		free(remote);
 	}
 	if (!ret) {
-		c.idx = p->r->odb->idx;
+		c.idx = p->r->odb->state;
 		c.remote = p->rem->name;
 		c.pack = *pid;
 		c.pack_size = w->size;
 		c.e = w->entries;
 		c.n = w->n;
-		ret = idx_write(p->r->odb->idx, add_pack_txn, &c, err);
+		ret = idx_write(p->r->odb->state, add_pack_txn, &c, err);
 		__atomic_add_fetch(&p->st->packs, 1, __ATOMIC_RELAXED);
 	}
 	return ret;
@@ -1178,7 +1178,7 @@ static int rpack_size(struct odb_thread *t, const char *remote, const struct oid
 		      uint64_t *size, uint32_t *count)
 {
 	struct strbuf k = STRBUF_INIT;
-	MDB_txn *txn = idx_rd_begin(&t->rd, NULL);
+	MDB_txn *txn = idx_rd_begin(&t->srd, NULL);
 	MDB_val key, val;
 	int found = 0;
 	*size = UINT64_MAX;
@@ -1188,12 +1188,12 @@ static int rpack_size(struct odb_thread *t, const char *remote, const struct oid
 	rkey(&k, remote, pack->b, OID_RAWSZ);
 	key.mv_data = k.buf;
 	key.mv_size = k.len;
-	if (!mdb_get(txn, t->odb->idx->rpack, &key, &val) && val.mv_size == RPACK_SZ) {
+	if (!mdb_get(txn, t->odb->state->rpack, &key, &val) && val.mv_size == RPACK_SZ) {
 		*size = get_le64(val.mv_data);
 		*count = get_le32((const uint8_t *)val.mv_data + 8);
 		found = 1;
 	}
-	idx_rd_end(&t->rd);
+	idx_rd_end(&t->srd);
 	strbuf_release(&k);
 	return found;
 }
@@ -1439,13 +1439,13 @@ int sync_remote_packs(struct repo *r, const char *name, const struct oidset *liv
 	int rc = 0, ret = 0;
 
 	odb_thread_init(&t, r->odb);
-	txn = idx_rd_begin(&t.rd, err);
+	txn = idx_rd_begin(&t.srd, err);
 	if (!txn) {
 		odb_thread_release(&t);
 		return CAIRN_ELMDB;
 	}
 	rkey(&k, name, (const uint8_t *)"", 0);
-	rc = mdb_cursor_open(txn, r->odb->idx->rpack, &cur);
+	rc = mdb_cursor_open(txn, r->odb->state->rpack, &cur);
 	if (!rc) {
 		key.mv_data = k.buf;
 		key.mv_size = k.len;
@@ -1472,7 +1472,7 @@ int sync_remote_packs(struct repo *r, const char *name, const struct oidset *liv
 		sort_array(v, nr, sizeof(*v), rpack_cmp);
 	/* robj: remote NUL oid type pack -> location; count the live ones per pack */
 	if (!rc || rc == MDB_NOTFOUND)
-		rc = mdb_cursor_open(txn, r->odb->idx->robj, &cur);
+		rc = mdb_cursor_open(txn, r->odb->state->robj, &cur);
 	if (!rc) {
 		key.mv_data = k.buf;
 		key.mv_size = k.len;
@@ -1497,7 +1497,7 @@ int sync_remote_packs(struct repo *r, const char *name, const struct oidset *liv
 		}
 		mdb_cursor_close(cur);
 	}
-	idx_rd_end(&t.rd);
+	idx_rd_end(&t.srd);
 	if (rc && rc != MDB_NOTFOUND)
 		ret = idx_err(err, rc, "remote cache");
 	odb_thread_release(&t);
@@ -1535,7 +1535,7 @@ static size_t remote_copies(struct odb_thread *t, const char *remote, const stru
 			    int type, struct rloc **out)
 {
 	struct strbuf k = STRBUF_INIT;
-	MDB_txn *txn = idx_rd_begin(&t->rd, NULL);
+	MDB_txn *txn = idx_rd_begin(&t->srd, NULL);
 	MDB_cursor *cur;
 	MDB_val key, val;
 	size_t n = 0, alloc = 0;
@@ -1543,7 +1543,7 @@ static size_t remote_copies(struct odb_thread *t, const char *remote, const stru
 	if (!txn)
 		return 0;
 	rkey_obj(&k, remote, id, type, NULL);
-	if (!mdb_cursor_open(txn, t->odb->idx->robj, &cur)) {
+	if (!mdb_cursor_open(txn, t->odb->state->robj, &cur)) {
 		int rc;
 		key.mv_data = k.buf;
 		key.mv_size = k.len;
@@ -1559,7 +1559,7 @@ static size_t remote_copies(struct odb_thread *t, const char *remote, const stru
 		}
 		mdb_cursor_close(cur);
 	}
-	idx_rd_end(&t->rd);
+	idx_rd_end(&t->srd);
 	strbuf_release(&k);
 	return n;
 }

@@ -3,7 +3,8 @@
 test_description='bit rot: one flipped bit at a random place of a pack, a pack index or the LMDB index
 
 Each round restores a good store, flips one bit at a random offset of a
-random file among the packs, their .idx files and LMDB data.mdb, and then:
+random file among the packs, their .idx files and the two LMDB data.mdb
+(the store index, the work-tree state), and then:
 fsck and checkout never crash (a damaged LMDB index is reported as such,
 exit 3); checkout never writes a wrong byte (a file is right or absent);
 when checkout cannot restore everything, fsck reports a problem too; and
@@ -23,7 +24,7 @@ test_expect_success 'setup: a dataset, pushed to a remote; a copy of the good st
 	for i in $(test_seq 1 30); do echo "line $i" >data/sub/s$i; done &&
 	cairn add -q data && git add -A && git commit -qm v1 &&
 	mkdir ../remote && cairn remote add -d origin ../remote && cairn push -q &&
-	cp -r data ../orig && cp -a .cairn/store ../good-store
+	cp -r data ../orig && cp -a .cairn/store ../good-store && cp -a .cairn/state ../good-state
 '
 
 # flip FILE SEED: flips one bit at a random offset; prints the offset
@@ -48,8 +49,9 @@ test_expect_success "bit rot, $ROUNDS rounds: no crash, no wrong byte, everythin
 	detected=0 harmless=0 rebuilt=0 repaired=0 &&
 	for i in $(test_seq 1 $ROUNDS)
 	do
-		rm -rf .cairn/store && cp -a ../good-store .cairn/store &&
-		ls .cairn/store/packs/*.pack .cairn/store/packs/*.idx .cairn/store/index/data.mdb >files &&
+		rm -rf .cairn/store .cairn/state && cp -a ../good-store .cairn/store && cp -a ../good-state .cairn/state &&
+		ls .cairn/store/packs/*.pack .cairn/store/packs/*.idx .cairn/store/index/data.mdb \
+		   .cairn/state/data.mdb >files &&
 		n=$(wc -l <files) &&
 		pick=$(( (seed + i * 7919) % n + 1 )) &&
 		target=$(sed -n ${pick}p files) &&
@@ -92,30 +94,32 @@ test_expect_success "bit rot, $ROUNDS rounds: no crash, no wrong byte, everythin
 	echo "bit rot: $ROUNDS flips, $detected detected, $harmless harmless, $rebuilt index rebuilds, $repaired repairs, 0 wrong bytes" >>"$TRASH_DIRECTORY/figures"
 '
 
-# Checkout and status read the stat cache, fsck did not: a damaged page
+# Checkout and status read the stat cache (in .cairn/state), fsck did not: a damaged page
 # there failed checkout while fsck said nothing (a seed of the test above
 # found it). A key out of order is damage that does not fault.
 test_expect_success 'a key out of order in the stat cache, which only checkout reads: fsck finds it' '
 	cd repo &&
-	rm -rf .cairn/store && cp -a ../good-store .cairn/store &&
+	rm -rf .cairn/store .cairn/state && cp -a ../good-store .cairn/store && cp -a ../good-state .cairn/state &&
 	python3 -c "
-p = \".cairn/store/index/data.mdb\"
+p = \".cairn/state/data.mdb\"
 b = open(p, \"rb\").read()
 n = b.count(b\"\\x0c\\x00data/sub/s15\")
 assert n >= 1, n
 open(p, \"wb\").write(b.replace(b\"\\x0c\\x00data/sub/s15\", b\"\\x0c\\x00data/sub/s9z\"))
 " &&
 	expect_code 3 cairn fsck -q >out 2>err &&
-	test_grep "^error: the index (.cairn/store/index) is damaged: database .stat., entry [0-9]*: keys out of order" err &&
+	test_grep "^error: the work-tree state (.cairn/state) is damaged: database .stat., entry [0-9]*: keys out of order" err &&
 	test_grep "^hint: .cairn fsck --rebuild-index." err &&
-	cairn fsck -q --rebuild-index >/dev/null &&
+	cairn fsck --rebuild-index >out &&
+	test_grep "^started the work-tree state again" out &&
+	ls -d .cairn/state.damaged-* &&
 	cairn fsck -q &&
 	rm -rf data && cairn checkout -q && diff -r data ../orig
 '
 
 test_expect_success 'a damaged LMDB index: fsck --rebuild-index, from the packs alone' '
 	cd repo &&
-	rm -rf .cairn/store && cp -a ../good-store .cairn/store &&
+	rm -rf .cairn/store .cairn/state && cp -a ../good-store .cairn/store && cp -a ../good-state .cairn/state &&
 	dd if=/dev/urandom of=.cairn/store/index/data.mdb bs=4096 seek=1 count=4 conv=notrunc 2>/dev/null &&
 	cairn fsck --rebuild-index >out &&
 	test_grep "^rebuilt the index from [1-9][0-9]* packs" out &&
@@ -126,7 +130,7 @@ test_expect_success 'a damaged LMDB index: fsck --rebuild-index, from the packs 
 
 test_expect_success 'rebuild-index with a pack index gone: the pack is read whole' '
 	cd repo &&
-	rm -rf .cairn/store && cp -a ../good-store .cairn/store &&
+	rm -rf .cairn/store .cairn/state && cp -a ../good-store .cairn/store && cp -a ../good-state .cairn/state &&
 	idx=$(ls .cairn/store/packs/*.idx | head -n 1) &&
 	rm "$idx" &&
 	cairn fsck --rebuild-index >out &&
@@ -137,7 +141,7 @@ test_expect_success 'rebuild-index with a pack index gone: the pack is read whol
 
 test_expect_success 'rebuild-index with a damaged pack: left out, named, repaired from the remote' '
 	cd repo &&
-	rm -rf .cairn/store && cp -a ../good-store .cairn/store &&
+	rm -rf .cairn/store .cairn/state && cp -a ../good-store .cairn/store && cp -a ../good-state .cairn/state &&
 	pack=$(ls -S .cairn/store/packs/*.pack | head -n 1) &&
 	rm "${pack%.pack}.idx" &&
 	flip "$pack" 7 >/dev/null &&

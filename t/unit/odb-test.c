@@ -348,7 +348,7 @@ static int flip_byte(const char *path, uint64_t off)
 
 static struct odb *open_store(const char *dir, uint64_t pack_size, int readonly)
 {
-	struct odb_opts opts = { ODB_ZLEVEL_DEFAULT, pack_size };
+	struct odb_opts opts = { ODB_ZLEVEL_DEFAULT, pack_size, NULL };
 	struct strbuf err = STRBUF_INIT;
 	struct odb *odb = NULL;
 	if (odb_open(&odb, dir, &opts, readonly, &err)) {
@@ -657,7 +657,7 @@ static void test_store(void)
 	{
 		struct odb *none = NULL;
 		char *missing = xstrfmt("%s/nothing", tmpdir);
-		struct odb_opts opts = { 3, 0 };
+		struct odb_opts opts = { 3, 0, NULL };
 		r = odb_open(&none, missing, &opts, 1, &err);
 		ok(r == CAIRN_ENOTFOUND && none == NULL, "odb_open of a missing store (%s)", err.buf);
 		free(missing);
@@ -744,8 +744,49 @@ static void test_map_growth(void)
 	strbuf_release(&err);
 }
 
+static int loc_same(const struct obj_loc *a, const struct obj_loc *b)
+{
+	return a->pack_no == b->pack_no && a->codec == b->codec && a->raw_len == b->raw_len &&
+	       a->stored_len == b->stored_len && a->offset == b->offset;
+}
+
+/* index entries: varints, the old fixed layout, and values that are neither */
+static void test_loc_encoding(void)
+{
+	static const struct obj_loc cases[] = {
+		{ 1, 1, 65536, 20000, 16 },
+		{ 0, 0, 0, 0, 0 },
+		{ UINT32_MAX, 255, UINT32_MAX, UINT32_MAX, UINT64_MAX },
+		/* varints of 5 + 10 + 5 + 1 + 3 = 24 bytes: written fixed */
+		{ 1u << 30, 3, 1u << 15, 1u << 30, 1ull << 63 },
+	};
+	uint8_t buf[OBJ_LOC_MAX], fixed[OBJ_LOC_SZ] = { 7, 0, 0, 0, 0, 0, 1, 0, 9, 0, 0, 0, 1 };
+	struct obj_loc l;
+	size_t i, n;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = obj_loc_encode(buf, &cases[i]);
+		ok(n >= 5 && n <= OBJ_LOC_MAX && !obj_loc_decode(buf, n, &l) && loc_same(&l, &cases[i]),
+		   "index entry %zu: %zu bytes, decodes to what was encoded", i, n);
+	}
+	n = obj_loc_encode(buf, &cases[0]);
+	ok(n < 16, "a chunk's entry is short (%zu bytes)", n);
+	n = obj_loc_encode(buf, &cases[3]);
+	ok(n == OBJ_LOC_SZ, "varints of 24 bytes are written in the fixed layout");
+	fixed[16] = 0x10;
+	ok(!obj_loc_decode(fixed, sizeof(fixed), &l) && l.pack_no == 7 && l.raw_len == 65536 &&
+	   l.stored_len == 9 && l.codec == 1 && l.offset == 16, "the fixed layout of older stores reads");
+	n = obj_loc_encode(buf, &cases[0]);
+	ok(obj_loc_decode(buf, n - 1, &l) == CAIRN_ECORRUPT, "a truncated entry is refused");
+	buf[n] = 0;
+	ok(obj_loc_decode(buf, n + 1, &l) == CAIRN_ECORRUPT, "a trailing byte is refused");
+	memset(buf, 0x80, sizeof(buf));
+	ok(obj_loc_decode(buf, 12, &l) == CAIRN_ECORRUPT, "an endless varint is refused");
+	ok(obj_loc_decode(buf, 0, &l) == CAIRN_ECORRUPT, "an empty entry is refused");
+}
+
 int main(void)
 {
+	test_loc_encoding();
 	if (!mkdtemp(tmpdir)) {
 		printf("Bail out! mkdtemp: %s\n", strerror(errno));
 		return 1;
