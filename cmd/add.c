@@ -214,7 +214,7 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 	}
 	odb_thread_init(&t, r->odb);
 	for (i = 0; i < nt && !ret; i++) {
-		if (wt_scan(r, &t, tg[i].data.buf, &tg[i].node, &err))
+		if (wt_scan(r, &t, tg[i].data.buf, 0, &tg[i].node, &err))
 			ret = error("%s", err.buf);
 		else if (!tg[i].node)
 			ret = error("'%s' does not exist", tg[i].data.buf);

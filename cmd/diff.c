@@ -168,7 +168,7 @@ int cmd_diff(int argc, const char **argv, struct repo *r)
 						  from_trees, &ch, &err);
 			} else {
 				struct wt_node *ws = NULL;
-				r2 = wt_scan(r, &t, rel, &ws, &err);
+				r2 = wt_scan(r, &t, rel, WT_SCAN_TREES, &ws, &err);
 				if (!r2 && ws)
 					r2 = wt_hash_unknown(r, ws, &err);
 				if (!r2 && ws && ws->mode == MODE_DIR)

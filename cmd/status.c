@@ -93,7 +93,7 @@ int cmd_status(int argc, const char **argv, struct repo *r)
 			free(rel);
 			continue;
 		}
-		if (wt_scan(r, &t, rel, &ws, &err) || (ws && wt_hash_unknown(r, ws, &err)) ||
+		if (wt_scan(r, &t, rel, WT_SCAN_TREES, &ws, &err) || (ws && wt_hash_unknown(r, ws, &err)) ||
 		    (ws && ws->mode == MODE_DIR && wt_compute_trees(ws, NULL, NULL, &err))) {
 			ret = error("%s", err.buf);
 			wt_node_free(ws);

@@ -445,7 +445,7 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 	ptr_to_entry(p, rel, &te);
 	ret = ptr_check_tree(&t, p, rel, err);
 	if (!ret)
-		ret = wt_scan(r, &t, rel, &ws, err);
+		ret = wt_scan(r, &t, rel, WT_SCAN_TREES, &ws, err);
 	if (!ret && ws && ws->mode == MODE_LINK && p->is_dir && !opts->force)
 		ret = cerr(err, CAIRN_EUNSAFE,
 			   "'%s' is a symlink where a tracked directory belongs; remove it or use --force",

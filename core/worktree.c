@@ -16,13 +16,15 @@
 #define STAT_ENTRY_SZ (1 + 4 + 8 * 6 + OID_RAWSZ + SHA256_RAWSZ)
 #define HASH_BLOCK (1u << 20)
 
-static void node_clear(struct wt_node *n)
+static void node_clear(struct wt_node *n, int own_path)
 {
 	size_t i;
 	for (i = 0; i < n->nkids; i++)
-		node_clear(&n->kids[i]);
+		node_clear(&n->kids[i], !n->kidpaths);
 	free(n->kids);
-	free(n->path);
+	free(n->kidpaths);
+	if (own_path)
+		free(n->path);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -30,7 +32,7 @@ void wt_node_free(struct wt_node *n)
 {
 	if (!n)
 		return;
-	node_clear(n);
+	node_clear(n, 1);
 	free(n);
 }
 
@@ -95,8 +97,18 @@ struct scan_ctx {
 	struct repo *r;
 	MDB_txn *txn; /* stat cache snapshot, or NULL */
 	MDB_dbi dbi;
+	unsigned flags;
 	struct strbuf *err;
+	struct strbuf names; /* scratch: a directory's names, NUL-separated */
+	size_t *offs;        /* and where each starts */
+	size_t aoffs;
 };
+
+static void scan_ctx_release(struct scan_ctx *c)
+{
+	strbuf_release(&c->names);
+	free(c->offs);
+}
 
 static void cache_lookup(struct scan_ctx *c, struct wt_node *n)
 {
@@ -109,27 +121,91 @@ static void cache_lookup(struct scan_ctx *c, struct wt_node *n)
 		stat_entry_apply(n, v.mv_data, v.mv_size);
 }
 
-static int kid_cmp(const void *a, const void *b)
+/*
+ * The stat cache entries of dir's files, in one walk of a cursor: keys
+ * are "dir/name", in the order of the (sorted) kids. Keys further down
+ * ("dir/sub/x") are stepped over with one seek past "dir/sub/".
+ */
+static void cache_merge(struct scan_ctx *c, struct wt_node *dir)
 {
-	return strcmp(((const struct wt_node *)a)->name, ((const struct wt_node *)b)->name);
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t pl = dir->pathlen + 1, i = 0;
+	char *seek;
+	int rc;
+
+	if (!c->txn || !dir->nkids || mdb_cursor_open(c->txn, c->dbi, &cur))
+		return;
+	seek = xmalloc(pl + 257);
+	memcpy(seek, dir->kids[0].path, pl); /* "dir/" */
+	k.mv_data = seek;
+	k.mv_size = pl;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (!rc && i < dir->nkids) {
+		const char *rest = (const char *)k.mv_data + pl, *slash;
+		size_t rl = k.mv_size - pl;
+		struct wt_node *n = &dir->kids[i];
+		int cmp;
+		if (k.mv_size < pl || memcmp(k.mv_data, seek, pl))
+			break; /* past the directory */
+		slash = memchr(rest, '/', rl);
+		if (slash) {
+			/* an entry of a subdirectory: seek past "dir/sub/" */
+			size_t sl = (size_t)(slash - rest);
+			if (sl > 255)
+				break; /* no such name; leave the rest uncached */
+			memcpy(seek + pl, rest, sl);
+			seek[pl + sl] = '/' + 1;
+			k.mv_data = seek;
+			k.mv_size = pl + sl + 1;
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			continue;
+		}
+		if (n->mode == MODE_DIR) {
+			i++;
+			continue;
+		}
+		cmp = memcmp(rest, n->name, rl < (size_t)(n->pathlen - pl) ? rl : n->pathlen - pl);
+		if (!cmp)
+			cmp = rl < n->pathlen - pl ? -1 : rl > n->pathlen - pl;
+		if (cmp < 0) {
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		} else if (cmp > 0) {
+			i++;
+		} else {
+			stat_entry_apply(n, v.mv_data, v.mv_size);
+			i++;
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
+	}
+	free(seek);
+	mdb_cursor_close(cur);
 }
 
-/* Reads the entries of `dir` (sorted; files looked up in the stat cache). */
+static int name_cmp(const void *a, const void *b, void *arg)
+{
+	const char *base = arg;
+	return strcmp(base + *(const size_t *)a, base + *(const size_t *)b);
+}
+
+/*
+ * Reads the entries of `dir`: names first, sorted, then one lstat each in
+ * that order, the kids' paths in one block (dir->kidpaths), and their
+ * stat cache entries in one cursor walk.
+ */
 static int read_entries(struct scan_ctx *c, DIR *d, struct wt_node *dir)
 {
 	struct dirent *de;
-	size_t i;
-	int ret = 0;
+	size_t i, n = 0, total = 0, nk = 0;
+	char *pp;
 
+	strbuf_reset(&c->names);
 	errno = 0;
 	while ((de = readdir(d))) {
 		const char *name = de->d_name;
 		size_t nl = strlen(name);
-		struct wt_node *k;
-		struct stat st;
-		uint32_t mode;
 
-		if (!strcmp(name, ".") || !strcmp(name, ".."))
+		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
 			continue;
 		if (!strncmp(name, WT_TMP_PREFIX, sizeof(WT_TMP_PREFIX) - 1)) {
 			/* a checkout's temp file or an import's temp directory;
@@ -146,6 +222,27 @@ static int read_entries(struct scan_ctx *c, DIR *d, struct wt_node *dir)
 			errno = 0; /* readdir's end is told by errno */
 			continue;
 		}
+		ALLOC_GROW(c->offs, n + 1, c->aoffs);
+		c->offs[n++] = c->names.len;
+		strbuf_add(&c->names, name, nl + 1);
+		total += dir->pathlen + 1 + nl + 1;
+		errno = 0;
+	}
+	if (errno)
+		return cerr_errno(c->err, "cannot read directory '%s'", dir->path);
+	if (!n)
+		return 0;
+	qsort_r(c->offs, n, sizeof(*c->offs), name_cmp, c->names.buf);
+	dir->kids = xcalloc(n, sizeof(*dir->kids));
+	dir->alloc = n;
+	dir->kidpaths = pp = xmalloc(total);
+	for (i = 0; i < n; i++) {
+		const char *name = c->names.buf + c->offs[i];
+		size_t nl = strlen(name);
+		struct wt_node *k = &dir->kids[nk];
+		struct stat st;
+		uint32_t mode;
+
 		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				continue; /* vanished while scanning */
@@ -164,27 +261,19 @@ static int read_entries(struct scan_ctx *c, DIR *d, struct wt_node *dir)
 			return cerr(c->err, CAIRN_EINVAL,
 				    "'%s/%s' is a cairn pointer file: tracked paths cannot nest", dir->path,
 				    name);
-		ALLOC_GROW(dir->kids, dir->nkids + 1, dir->alloc);
-		k = &dir->kids[dir->nkids++];
-		memset(k, 0, sizeof(*k));
-		/* one allocation: "dir/name", the name a suffix of the path */
+		/* "dir/name", the name a suffix of the path */
 		k->pathlen = dir->pathlen + 1 + nl;
-		k->path = xmalloc(k->pathlen + 1);
-		memcpy(k->path, dir->path, dir->pathlen);
-		k->path[dir->pathlen] = '/';
-		memcpy(k->path + dir->pathlen + 1, name, nl + 1);
+		k->path = pp;
+		memcpy(pp, dir->path, dir->pathlen);
+		pp[dir->pathlen] = '/';
+		memcpy(pp + dir->pathlen + 1, name, nl + 1);
+		pp += k->pathlen + 1;
 		k->name = k->path + dir->pathlen + 1;
 		wt_node_set_stat(k, &st);
-		errno = 0;
+		dir->nkids = ++nk;
 	}
-	if (errno)
-		return cerr_errno(c->err, "cannot read directory '%s'", dir->path);
-	if (dir->nkids)
-		sort_array(dir->kids, dir->nkids, sizeof(*dir->kids), kid_cmp);
-	for (i = 0; i < dir->nkids; i++)
-		if (dir->kids[i].mode != MODE_DIR)
-			cache_lookup(c, &dir->kids[i]);
-	return ret;
+	cache_merge(c, dir);
+	return 0;
 }
 
 static int open_subdir(struct scan_ctx *c, DIR *d, struct wt_node *k)
@@ -232,6 +321,7 @@ struct level_item {
 struct par_scan {
 	struct repo *r;
 	struct level_item *items;
+	unsigned flags;
 };
 
 static int scan_item(size_t i, struct par_thread *pt, void *data, struct strbuf *err)
@@ -240,6 +330,7 @@ static int scan_item(size_t i, struct par_thread *pt, void *data, struct strbuf 
 	struct scan_ctx c;
 	int ret, fd = ps->items[i].fd;
 	ps->items[i].fd = -1;
+	memset(&c, 0, sizeof(c));
 	c.r = ps->r;
 	c.err = err;
 	c.txn = idx_rd_begin(&pt->odb.srd, NULL);
@@ -247,6 +338,13 @@ static int scan_item(size_t i, struct par_thread *pt, void *data, struct strbuf 
 	ret = scan_dir(&c, fd, ps->items[i].node);
 	if (c.txn)
 		idx_rd_end(&pt->odb.srd);
+	scan_ctx_release(&c);
+	if (!ret && (ps->flags & WT_SCAN_TREES)) {
+		/* a directory with a file not known yet stays unknown */
+		struct strbuf ignored = STRBUF_INIT;
+		wt_compute_trees(ps->items[i].node, NULL, NULL, &ignored);
+		strbuf_release(&ignored);
+	}
 	return ret;
 }
 
@@ -294,7 +392,7 @@ static int scan_parallel(struct scan_ctx *c, int dfd, struct wt_node *root)
 		anext = 0;
 	}
 	if (!ret && nlevel) {
-		struct par_scan ps = { c->r, level };
+		struct par_scan ps = { c->r, level, c->flags };
 		ret = par_for(c->r->threads, nlevel, c->r->odb, scan_item, &ps, c->err);
 	}
 	for (i = 0; i < nlevel; i++)
@@ -304,8 +402,8 @@ static int scan_parallel(struct scan_ctx *c, int dfd, struct wt_node *root)
 	return ret;
 }
 
-int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, struct wt_node **out,
-	    struct strbuf *err)
+int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, unsigned flags,
+	    struct wt_node **out, struct strbuf *err)
 {
 	struct scan_ctx c;
 	struct wt_node *n;
@@ -330,8 +428,10 @@ int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, struct wt_nod
 		free(abs);
 		return cerr(err, CAIRN_EINVAL, "'%s' is not a regular file, directory or symlink", rel);
 	}
+	memset(&c, 0, sizeof(c));
 	c.r = r;
 	c.err = err;
+	c.flags = flags;
 	c.txn = t ? idx_rd_begin(&t->srd, NULL) : NULL;
 	c.dbi = c.txn ? t->odb->state->stat : 0;
 	if (n->mode == MODE_DIR) {
@@ -347,6 +447,7 @@ int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, struct wt_nod
 	}
 	if (c.txn)
 		idx_rd_end(&t->srd);
+	scan_ctx_release(&c);
 	free(abs);
 	if (ret) {
 		wt_node_free(n);
@@ -461,6 +562,8 @@ int wt_compute_trees(struct wt_node *n, wt_tree_cb cb, void *data, struct strbuf
 
 	if (n->mode != MODE_DIR)
 		return n->known ? 0 : cerr(err, CAIRN_EINVAL, "'%s' was not hashed", n->path);
+	if (n->known && !cb)
+		return 0; /* computed already (WT_SCAN_TREES) */
 	for (i = 0; i < n->nkids && !ret; i++)
 		ret = wt_compute_trees(&n->kids[i], cb, data, err);
 	if (ret)

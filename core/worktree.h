@@ -34,6 +34,7 @@ struct wt_node {
 	int64_t mtime_ns, ctime_ns;
 	struct wt_node *kids; /* dir: sorted by name */
 	size_t nkids, alloc;
+	char *kidpaths;       /* if set, the kids' paths live here, not owned */
 };
 
 /*
@@ -46,8 +47,12 @@ struct wt_node {
  * nest. NEEDSWORK: the skip warning is printed here; core should hand it
  * to the caller instead.
  */
-int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, struct wt_node **out,
-	    struct strbuf *err);
+/* wt_scan flags */
+#define WT_SCAN_TREES 1 /* also compute the ids of directories found whole in
+			 * the stat cache, on the scanning threads (for a
+			 * compare: wt_compute_trees(.., NULL, ..) keeps them) */
+int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, unsigned flags,
+	    struct wt_node **out, struct strbuf *err);
 void wt_node_free(struct wt_node *n);
 
 /* Collect files and symlinks below n (n itself if not a dir). */
