@@ -16,8 +16,9 @@
  * kept raw; plain zstd on interleaved words gets far less. The encoder
  * picks the word width from a cheap entropy probe per chunk. A chunk is
  * stored raw when compression saves less than about 3%, and random-looking
- * chunks are not even tried. The numbers are part of the pack format and
- * never change.
+ * chunks are not even tried. At level 3, text is compressed with zstd
+ * settings of its own (compress.c, text_effort). The numbers are part of
+ * the pack format and never change.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -41,9 +42,11 @@ void zctx_free(struct zctx *z);
  * Encode `len` bytes. On return *codec is set and `out` holds the stored
  * bytes (which for CODEC_RAW are a copy of the input). `try_bg`: 0 lets
  * the probe choose; 2 or 4 forces that word width (tests); -1 never
- * groups.
+ * groups. `pick`: bits fixed for the object (the odb passes the first
+ * byte of its id), which choose the zstd setting for some text, so that
+ * an object is always encoded the same way.
  */
-void zctx_encode(struct zctx *z, const void *data, size_t len, int try_bg,
+void zctx_encode(struct zctx *z, const void *data, size_t len, int try_bg, unsigned pick,
 		 int *codec, struct strbuf *out);
 /*
  * Decode stored bytes into `out` (replacing its contents), which must come
@@ -53,6 +56,14 @@ void zctx_encode(struct zctx *z, const void *data, size_t len, int try_bg,
  */
 int zctx_decode(struct zctx *z, int codec, const void *stored, size_t stored_len,
 		size_t raw_len, struct strbuf *out);
+
+/*
+ * The zstd setting zctx_encode() gives data that it compresses as plain
+ * zstd (exposed for tests): ZTEXT_FAST or ZTEXT_STRONG for text at level
+ * 3, else -1 (the level as set).
+ */
+enum { ZTEXT_FAST, ZTEXT_STRONG, ZTEXT_EFFORTS };
+int zctx_text_effort(int level, const void *data, size_t len, unsigned pick);
 
 /* Byte grouping and its inverse (exposed for tests). */
 void bytegroup(uint8_t *dst, const uint8_t *src, size_t len, int w);

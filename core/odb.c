@@ -835,7 +835,7 @@ static int put_common(struct odb_batch *b, struct odb_thread *t, int type, const
 	r = 0;
 
 	if (raw) {
-		zctx_encode(t->z, raw, len, try_bg, &codec, &t->stored);
+		zctx_encode(t->z, raw, len, try_bg, id->b[0], &codec, &t->stored);
 		bytes = t->stored.buf;
 		stored_len = t->stored.len;
 	} else {

@@ -22,9 +22,9 @@ static uint64_t rnd(void)
 	return z ^ (z >> 31);
 }
 
-enum { D_TEXT, D_RANDOM, D_FP32, D_BF16, D_ZERO, D_KINDS };
-static const char *const kind_name[D_KINDS] = { "compressible text", "random", "fp32-like",
-						 "bf16-like", "zeros" };
+enum { D_TEXT, D_TABLE, D_RANDOM, D_FP32, D_BF16, D_ZERO, D_KINDS };
+static const char *const kind_name[D_KINDS] = { "compressible text", "numeric table", "random",
+						 "fp32-like", "bf16-like", "zeros" };
 
 static void make_data(uint8_t *p, size_t len, int kind)
 {
@@ -40,6 +40,27 @@ static void make_data(uint8_t *p, size_t len, int kind)
 				n = len - i;
 			memcpy(p + i, w, n);
 			i += n;
+		}
+		break;
+	case D_TABLE:
+		/* CSV rows like the benchmark's events: a counter, a time,
+		 * random numbers and hex, a few categories */
+		while (i < len) {
+			static uint64_t row = 10000000;
+			char line[160];
+			uint64_t r = rnd(), id = row++;
+			int n = snprintf(line, sizeof(line),
+					 "%llu,2024-01-01T00:%02u:%02u.%03uZ,%u,%012llx,%s,%.5f,%.4f\n",
+					 (unsigned long long)id, (unsigned)(id / 6000 % 60),
+					 (unsigned)(id / 100 % 60), (unsigned)(r % 1000),
+					 (unsigned)(r >> 40 & 0x3ffff),
+					 (unsigned long long)(rnd() & 0xffffffffffffULL),
+					 words[r >> 20 & 7], (double)(r >> 24 & 0xfffff) / 1e4,
+					 (double)(r >> 10 & 0x3ff) / 1024.0);
+			if ((size_t)n > len - i)
+				n = (int)(len - i);
+			memcpy(p + i, line, (size_t)n);
+			i += (size_t)n;
 		}
 		break;
 	case D_RANDOM:
@@ -88,7 +109,7 @@ static void test_round_trips(struct zctx *z)
 			make_data(data, len, kind);
 			for (bi = 0; bi < 3; bi++) {
 				int codec = -1, r, good;
-				zctx_encode(z, data, len, bgs[bi], &codec, &stored);
+				zctx_encode(z, data, len, bgs[bi], (unsigned)(si * 131), &codec, &stored);
 				good = codec >= CODEC_RAW && codec <= CODEC_MAX;
 				if (good)
 					seen_codec[codec]++;
@@ -122,35 +143,35 @@ static void test_round_trips(struct zctx *z)
 		uint8_t *data = xmalloc(len);
 		int codec;
 		make_data(data, len, D_RANDOM);
-		zctx_encode(z, data, len, 0, &codec, &stored);
+		zctx_encode(z, data, len, 0, 0, &codec, &stored);
 		ok(codec == CODEC_RAW && stored.len == len, "random data is stored raw");
-		zctx_encode(z, data, len, 4, &codec, &stored);
+		zctx_encode(z, data, len, 4, 0, &codec, &stored);
 		ok(codec == CODEC_RAW, "random data with try_bg 4 is stored raw");
-		zctx_encode(z, data, len, 2, &codec, &stored);
+		zctx_encode(z, data, len, 2, 0, &codec, &stored);
 		ok(codec == CODEC_RAW, "random data with try_bg 2 is stored raw");
 		/* compresses by ~1.5%: under the 3% bar, so raw */
 		memset(data, 0, len / 64);
-		zctx_encode(z, data, len, 0, &codec, &stored);
+		zctx_encode(z, data, len, 0, 0, &codec, &stored);
 		ok(codec == CODEC_RAW, "data that compresses by under 3%% is stored raw");
 		make_data(data, len, D_TEXT);
-		zctx_encode(z, data, len, 0, &codec, &stored);
+		zctx_encode(z, data, len, 0, 0, &codec, &stored);
 		ok(codec == CODEC_ZSTD && stored.len < len / 3, "text compresses with zstd (%zu)",
 		   stored.len);
 		make_data(data, len, D_FP32);
-		zctx_encode(z, data, len, 4, &codec, &stored);
+		zctx_encode(z, data, len, 4, 0, &codec, &stored);
 		ok(codec == CODEC_ZSTD_BG4, "fp32-like data with try_bg 4 is byte-grouped (%zu)",
 		   stored.len);
 		{
 			size_t bg4 = stored.len;
-			zctx_encode(z, data, len, -1, &codec, &stored);
+			zctx_encode(z, data, len, -1, 0, &codec, &stored);
 			ok(codec == CODEC_RAW || stored.len > bg4,
 			   "byte grouping helps fp32-like data (%zu < %zu)", bg4, stored.len);
-			zctx_encode(z, data, len, 0, &codec, &stored);
+			zctx_encode(z, data, len, 0, 0, &codec, &stored);
 			ok(codec == CODEC_ZSTD_BG4 && stored.len == bg4,
 			   "the probe picks 4-byte planes for fp32-like data by itself (codec %d)", codec);
 		}
 		make_data(data, len, D_BF16);
-		zctx_encode(z, data, len, 2, &codec, &stored);
+		zctx_encode(z, data, len, 2, 0, &codec, &stored);
 		ok(codec == CODEC_ZSTD_BG2, "bf16-like data with try_bg 2 is byte-grouped");
 		/* chunk sizes of every alignment: float data is never mistaken for random */
 		{
@@ -160,9 +181,9 @@ static void test_round_trips(struct zctx *z)
 			for (li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
 				int c4, c2;
 				make_data(data, lens[li], D_FP32);
-				zctx_encode(z, data, lens[li], 4, &c4, &stored);
+				zctx_encode(z, data, lens[li], 4, 0, &c4, &stored);
 				make_data(data, lens[li], D_BF16);
-				zctx_encode(z, data, lens[li], 2, &c2, &stored);
+				zctx_encode(z, data, lens[li], 2, 0, &c2, &stored);
 				ok(c4 == CODEC_ZSTD_BG4 && c2 == CODEC_ZSTD_BG2,
 				   "%zu bytes of fp32-like / bf16-like data are byte-grouped (codecs %d, %d)",
 				   lens[li], c4, c2);
@@ -170,13 +191,78 @@ static void test_round_trips(struct zctx *z)
 		}
 		/* under 64 bytes: never compressed */
 		memset(data, 'x', 63);
-		zctx_encode(z, data, 63, 0, &codec, &stored);
+		zctx_encode(z, data, 63, 0, 0, &codec, &stored);
 		ok(codec == CODEC_RAW && stored.len == 63, "63 bytes are stored raw");
-		zctx_encode(z, data, 64, 0, &codec, &stored);
+		zctx_encode(z, data, 64, 0, 0, &codec, &stored);
 		ok(codec == CODEC_ZSTD, "64 equal bytes compress");
 		free(data);
 	}
 	strbuf_release(&stored);
+	strbuf_release(&back);
+}
+
+/*
+ * Text at level 3: a share of it, chosen by `pick`, gets the strong
+ * setting, numeric text otherwise the fast one; nothing else changes.
+ */
+static void test_text_choice(struct zctx *z)
+{
+	size_t len = 200000;
+	uint8_t *data = xmalloc(len);
+	struct strbuf weak = STRBUF_INIT, strong = STRBUF_INIT, back = STRBUF_INIT;
+	unsigned pick, n_strong = 0, n_fast = 0, n_level = 0, ws = 0, wf = 0;
+	int kind, cw, cs, good;
+
+	make_data(data, len, D_TEXT);
+	for (pick = 0; pick < 256; pick++) {
+		int e = zctx_text_effort(3, data, len, pick);
+		n_strong += e == ZTEXT_STRONG;
+		n_level += e == -1;
+		if (e == -1)
+			wf = pick;
+		else
+			ws = pick;
+	}
+	ok(n_strong > 0 && n_strong < 256 && n_strong + n_level == 256,
+	   "text: %u of 256 picks get the strong setting, the rest level 3", n_strong);
+	ok(zctx_text_effort(9, data, len, ws) == -1, "text at level 9 keeps level 9");
+	ok(zctx_text_effort(3, data, 4095, ws) == -1, "text too short to probe keeps level 3");
+
+	make_data(data, len, D_TABLE);
+	n_strong = 0;
+	for (pick = 0; pick < 256; pick++) {
+		int e = zctx_text_effort(3, data, len, pick);
+		n_strong += e == ZTEXT_STRONG;
+		n_fast += e == ZTEXT_FAST;
+	}
+	ok(n_strong > 0 && n_strong + n_fast == 256,
+	   "numeric table: %u picks strong, %u fast, none level 3", n_strong, n_fast);
+	zctx_encode(z, data, len, 0, wf, &cw, &weak);
+	zctx_encode(z, data, len, 0, ws, &cs, &strong);
+	good = cw == CODEC_ZSTD && cs == CODEC_ZSTD && strong.len < weak.len - weak.len / 50;
+	good = good && !zctx_decode(z, cs, strong.buf, strong.len, len, &back) &&
+	       back.len == len && !memcmp(back.buf, data, len);
+	good = good && !zctx_decode(z, cw, weak.buf, weak.len, len, &back) && back.len == len &&
+	       !memcmp(back.buf, data, len);
+	ok(good, "numeric table: strong %zu bytes, fast %zu, both round trip", strong.len,
+	   weak.len);
+
+	/* random, float and zero data: no pick makes a difference */
+	for (kind = D_RANDOM; kind < D_KINDS; kind++) {
+		make_data(data, len, kind);
+		good = 1;
+		for (pick = 0; pick < 256; pick += 51)
+			good = good && zctx_text_effort(3, data, len, pick) == -1;
+		zctx_encode(z, data, len, 0, ws, &cs, &strong);
+		zctx_encode(z, data, len, 0, wf, &cw, &weak);
+		good = good && cs == cw && strong.len == weak.len &&
+		       !memcmp(strong.buf, weak.buf, weak.len);
+		ok(good, "%s: not text, the same bytes for every pick (codec %d)", kind_name[kind],
+		   cs);
+	}
+	free(data);
+	strbuf_release(&weak);
+	strbuf_release(&strong);
 	strbuf_release(&back);
 }
 
@@ -261,7 +347,7 @@ static void test_rejects(struct zctx *z)
 	     limited ? "yes" : "no (sanitizer build or hard limit)");
 
 	make_data(data, len, D_TEXT);
-	zctx_encode(z, data, len, 0, &codec, &stored);
+	zctx_encode(z, data, len, 0, 0, &codec, &stored);
 	ok(codec == CODEC_ZSTD, "a zstd frame to break");
 
 	/* truncated: every length short of the whole, sampled */
@@ -488,6 +574,7 @@ int main(void)
 {
 	struct zctx *z = zctx_new(3), *z2;
 	test_round_trips(z);
+	test_text_choice(z);
 	test_rejects(z);
 	test_bytegroup();
 	zctx_free(z);

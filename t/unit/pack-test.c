@@ -101,7 +101,7 @@ static void make_objects(void)
 			o->raw[j] = i % 2 ? (uint8_t)rnd() : (uint8_t)("cairn"[j % 5] + (j / 977) % 3);
 		oid_hash(&o->id, o->raw, o->len);
 		strbuf_init(&o->stored, 0);
-		zctx_encode(z, o->raw, o->len, i % 4 == 2 ? 4 : 0, &o->codec, &o->stored);
+		zctx_encode(z, o->raw, o->len, i % 4 == 2 ? 4 : 0, o->id.b[0], &o->codec, &o->stored);
 	}
 	/* the same id under two types is two entries */
 	objs[NOBJ - 1].len = objs[0].len;
@@ -110,8 +110,8 @@ static void make_objects(void)
 	memcpy(objs[NOBJ - 1].raw, objs[0].raw, objs[0].len);
 	objs[NOBJ - 1].id = objs[0].id;
 	objs[NOBJ - 1].type = objs[0].type == OBJ_TREE ? OBJ_CHUNK : objs[0].type + 1;
-	zctx_encode(z, objs[NOBJ - 1].raw, objs[NOBJ - 1].len, 0, &objs[NOBJ - 1].codec,
-		    &objs[NOBJ - 1].stored);
+	zctx_encode(z, objs[NOBJ - 1].raw, objs[NOBJ - 1].len, 0, objs[NOBJ - 1].id.b[0],
+		    &objs[NOBJ - 1].codec, &objs[NOBJ - 1].stored);
 	zctx_free(z);
 }
 
