@@ -21,9 +21,15 @@
 static MDB_env *open_env(const char *dir)
 {
 	MDB_env *env;
-	if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 16) ||
-	    mdb_env_set_mapsize(env, (size_t)1 << 30) || mdb_env_open(env, dir, 0, 0666)) {
-		fprintf(stderr, "old-layout: cannot open %s\n", dir);
+	int rc = mdb_env_create(&env);
+	if (rc) {
+		fprintf(stderr, "old-layout: %s: %s\n", dir, mdb_strerror(rc));
+		return NULL;
+	}
+	if ((rc = mdb_env_set_maxdbs(env, 16)) || (rc = mdb_env_set_mapsize(env, (size_t)1 << 30)) ||
+	    (rc = mdb_env_open(env, dir, 0, 0666))) {
+		fprintf(stderr, "old-layout: cannot open %s: %s\n", dir, mdb_strerror(rc));
+		mdb_env_close(env);
 		return NULL;
 	}
 	return env;
@@ -188,8 +194,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	state = open_env(sdir);
-	if (!state)
+	if (!state) {
+		mdb_env_close(store);
 		return 1;
+	}
 	if ((rc = mdb_txn_begin(state, NULL, MDB_RDONLY, &from)))
 		return fail("read the state", rc);
 	if ((rc = mdb_txn_begin(store, NULL, 0, &to)))
