@@ -6,12 +6,9 @@
 #include "cmd/common.h"
 #include "core/fsck.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #define REPAIR_ROUNDS 32
 
@@ -259,28 +256,21 @@ static int fsck_local(struct repo *r, const struct fsck_args *a)
 		}
 		if (!a->quiet && !a->json)
 			printf("rebuilt the index from %llu packs (%llu objects; %llu packs read whole, "
-			       "%llu left out); the old one is in %s\n",
+			       "%llu left out); %s%s\n",
 			       (unsigned long long)st.packs, (unsigned long long)st.objects,
 			       (unsigned long long)st.reindexed, (unsigned long long)st.skipped,
-			       st.aside);
+			       st.aside ? "the old one is in " : "there was no old one",
+			       st.aside ? st.aside : "");
 		free(st.aside);
 		strbuf_release(&st.notes);
 		/* its caches may be what is damaged, and they cost only a read */
 		{
-			char *sd = xstrfmt("%s/state", r->cairn_dir);
-			char *aside = xstrfmt("%s.damaged-%ld", sd, (long)time(NULL));
-			int k;
-			for (k = 1; !access(aside, F_OK) && k < 100; k++) {
-				free(aside);
-				aside = xstrfmt("%s.damaged-%ld.%d", sd, (long)time(NULL), k);
-			}
-			if (!access(sd, F_OK)) {
-				if (rename(sd, aside) < 0)
-					ret = error("cannot move '%s' aside: %s", sd, strerror(errno));
-				else if (!a->quiet && !a->json)
-					printf("started the work-tree state again (its stat and remote caches); "
-					       "the old one is in %s\n", aside);
-			}
+			char *sd = xstrfmt("%s/state", r->cairn_dir), *aside;
+			if (move_aside(sd, &aside, &err))
+				ret = error("%s", err.buf);
+			else if (aside && !a->quiet && !a->json)
+				printf("started the work-tree state again (its stat and remote caches); "
+				       "the old one is in %s\n", aside);
 			free(sd);
 			free(aside);
 			if (ret)

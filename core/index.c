@@ -24,17 +24,6 @@ void idx_obj_key(uint8_t key[OID_RAWSZ + 1], const struct oid *id, int type)
 	key[OID_RAWSZ] = (uint8_t)type;
 }
 
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 /*
  * Varints: pack number, offset, stored length, codec byte, raw length;
  * 5 to 26 bytes, about 10 for a chunk, against 24 for the fixed layout
@@ -59,11 +48,18 @@ size_t obj_loc_encode(uint8_t out[OBJ_LOC_MAX], const struct obj_loc *l)
 	return OBJ_LOC_SZ;
 }
 
+/* The next varint of [*p, end) into *v; 0, or -1 if there is none. */
+static int take_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	size_t k = get_varint(*p, (size_t)(end - *p), v);
+	*p += k;
+	return k ? 0 : -1;
+}
+
 int obj_loc_decode(const void *in, size_t len, struct obj_loc *l)
 {
 	const uint8_t *p = in, *end = p + len;
-	uint64_t v[4];
-	size_t i, k;
+	uint64_t no, off, stored, raw;
 	if (len == OBJ_LOC_SZ) {
 		l->pack_no = get_le32(p);
 		l->raw_len = get_le32(p + 4);
@@ -72,23 +68,17 @@ int obj_loc_decode(const void *in, size_t len, struct obj_loc *l)
 		l->offset = get_le64(p + 16);
 		return 0;
 	}
-	for (i = 0; i < 4; i++) {
-		if (i == 3) {
-			if (p >= end)
-				return CAIRN_ECORRUPT;
-			l->codec = *p++;
-		}
-		k = get_varint(p, (size_t)(end - p), &v[i]);
-		if (!k)
-			return CAIRN_ECORRUPT;
-		p += k;
-	}
-	if (p != end || v[0] > UINT32_MAX || v[2] > UINT32_MAX || v[3] > UINT32_MAX)
+	if (take_varint(&p, end, &no) || take_varint(&p, end, &off) ||
+	    take_varint(&p, end, &stored) || p == end)
 		return CAIRN_ECORRUPT;
-	l->pack_no = (uint32_t)v[0];
-	l->offset = v[1];
-	l->stored_len = (uint32_t)v[2];
-	l->raw_len = (uint32_t)v[3];
+	l->codec = *p++;
+	if (take_varint(&p, end, &raw) || p != end || no > UINT32_MAX || stored > UINT32_MAX ||
+	    raw > UINT32_MAX)
+		return CAIRN_ECORRUPT;
+	l->pack_no = (uint32_t)no;
+	l->offset = off;
+	l->stored_len = (uint32_t)stored;
+	l->raw_len = (uint32_t)raw;
 	return 0;
 }
 

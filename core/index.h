@@ -45,6 +45,9 @@ struct obj_loc {
 	uint32_t stored_len;
 	uint64_t offset; /* of the entry header */
 };
+/* meta key (in the state) of the remote cache's layout version */
+#define IDX_RCACHE_VERSION_KEY "remote-cache-version"
+
 /* the fixed layout of older stores; new entries are varints (shorter) */
 #define OBJ_LOC_SZ 24
 #define OBJ_LOC_MAX 32

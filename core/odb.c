@@ -62,7 +62,7 @@ struct move_ctx {
 	MDB_txn *rtxn; /* a read snapshot of the store */
 };
 
-static const char rcache_version_key[] = "remote-cache-version";
+static const char rcache_version_key[] = IDX_RCACHE_VERSION_KEY;
 
 static int copy_db(MDB_txn *txn, MDB_txn *rtxn, MDB_dbi from, MDB_dbi to, const char *only)
 {
@@ -1339,11 +1339,9 @@ int odb_rebuild_index(const char *dir, struct odb_rebuild_stats *st, struct strb
 	closedir(d);
 	sort_array(names, nn, sizeof(*names), cmp_name);
 	/* the old index is kept aside, not deleted: it may help a post-mortem */
-	aside = xstrfmt("%s.damaged-%ld", ipath, (long)time(NULL));
-	if (!access(ipath, F_OK) && rename(ipath, aside) < 0) {
-		r = cerr_errno(err, "cannot move '%s' aside", ipath);
+	r = move_aside(ipath, &aside, err);
+	if (r)
 		goto out;
-	}
 	r = idx_open(&idx, ipath, IDX_STORE, 0, err);
 	for (i = 0; i < nn && !r; i++) {
 		char *pp = xstrfmt("%s/%s.pack", packdir, names[i]);

@@ -128,7 +128,7 @@ struct odb_rebuild_stats {
 	uint64_t packs, objects, dups; /* indexed; copies of an object already indexed */
 	uint64_t reindexed;            /* packs read whole, their .idx rewritten */
 	uint64_t skipped;              /* packs left out (unreadable, wrong name) */
-	char *aside;                   /* where the old index went (caller frees) */
+	char *aside;                   /* where the old index went, NULL if none (caller frees) */
 	struct strbuf notes;           /* a line per pack left out, and why (caller releases) */
 };
 int odb_rebuild_index(const char *dir, struct odb_rebuild_stats *st, struct strbuf *err);

@@ -282,16 +282,43 @@ int cerr_errno(struct strbuf *err, const char *fmt, ...)
 	return cairn_errno_code(e);
 }
 
-void strbuf_add_varint(struct strbuf *sb, uint64_t v)
+int move_aside(const char *path, char **aside, struct strbuf *err)
 {
-	uint8_t tmp[10];
+	long now = (long)time(NULL);
+	char *to = xstrfmt("%s.damaged-%ld", path, now);
+	int k;
+	*aside = NULL;
+	if (access(path, F_OK) < 0) {
+		free(to);
+		return 0;
+	}
+	for (k = 1; !access(to, F_OK) && k < 100; k++) {
+		free(to);
+		to = xstrfmt("%s.damaged-%ld.%d", path, now, k);
+	}
+	if (rename(path, to) < 0) {
+		free(to);
+		return cerr_errno(err, "cannot move '%s' aside", path);
+	}
+	*aside = to;
+	return 0;
+}
+
+size_t put_varint(uint8_t out[10], uint64_t v)
+{
 	size_t n = 0;
 	do {
 		uint8_t b = v & 0x7f;
 		v >>= 7;
-		tmp[n++] = b | (v ? 0x80 : 0);
+		out[n++] = b | (v ? 0x80 : 0);
 	} while (v);
-	strbuf_add(sb, tmp, n);
+	return n;
+}
+
+void strbuf_add_varint(struct strbuf *sb, uint64_t v)
+{
+	uint8_t tmp[10];
+	strbuf_add(sb, tmp, put_varint(tmp, v));
 }
 
 size_t get_varint(const uint8_t *p, size_t len, uint64_t *out)

@@ -125,6 +125,7 @@ static inline uint64_t get_le64(const uint8_t *p)
 	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
 }
 /* Unsigned LEB128 varints; get_varint returns bytes used or 0 if malformed. */
+size_t put_varint(uint8_t out[10], uint64_t v); /* returns bytes written */
 void strbuf_add_varint(struct strbuf *sb, uint64_t v);
 size_t get_varint(const uint8_t *p, size_t len, uint64_t *out);
 
@@ -144,6 +145,13 @@ int remove_tree(const char *path);
  * Write `data` to `path` atomically: a temp file beside it, fsync when
  * `durable`, rename over `path`, fsync of the directory when `durable`.
  */
+/*
+ * Renames `path` to "PATH.damaged-TIME" (".N" added when that name is
+ * taken), kept for a post-mortem rather than deleted. 0 and *aside (the
+ * new name; NULL when `path` did not exist), or an error.
+ */
+int move_aside(const char *path, char **aside, struct strbuf *err);
+
 int write_file_atomic(const char *path, const void *data, size_t len, int durable,
 		      struct strbuf *err);
 /* mkdir -p; 0 on success (already existing is fine). */

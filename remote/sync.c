@@ -387,7 +387,7 @@ static int learn_pack(struct repo *r, struct remote *rem, const char *hex, struc
  * layout has its remote cache dropped and relearned from the remotes.
  */
 #define RCACHE_VERSION 3
-static const char rcache_key[] = "remote-cache-version";
+static const char rcache_key[] = IDX_RCACHE_VERSION_KEY;
 
 static int rcache_reset_txn(MDB_txn *txn, void *data, struct strbuf *err)
 {

@@ -111,4 +111,18 @@ test_expect_success 'a state that is not an LMDB environment: a clear error, no 
 	cairn status >out && test_grep "matches its pointer" out
 '
 
+test_expect_success 'rebuild-index twice in a second, and with no index at all: nothing lost' '
+	cd repo &&
+	cairn fsck --rebuild-index >out1 && cairn fsck --rebuild-index >out2 &&
+	test_grep "the old one is in .*index.damaged-" out2 &&
+	test_grep "^started the work-tree state again" out2 &&
+	test $(ls -d .cairn/store/index.damaged-* | wc -l) -ge 2 &&
+	test $(ls -d .cairn/state.damaged-* | wc -l) -ge 2 &&
+	rm -rf .cairn/store/index .cairn/state &&
+	cairn fsck --rebuild-index >out &&
+	test_grep "there was no old one" out &&
+	! grep "^started the work-tree state again" out &&
+	rm -rf data && cairn checkout -q && diff -r data ../orig
+'
+
 test_done

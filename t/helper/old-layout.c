@@ -11,6 +11,8 @@
  * old-layout --count CAIRNDIR: prints "ENV DB ENTRIES" for each database
  * of both environments (a database that is not there is not printed).
  */
+#include "core/index.h"
+
 #include <lmdb.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,21 +50,7 @@ static void put_le(uint8_t *p, uint64_t v, int n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	int shift = 0;
-	*v = 0;
-	while (*p < end && shift < 64) {
-		uint8_t b = *(*p)++;
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return 0;
-		shift += 7;
-	}
-	return -1;
-}
-
-/* obj values: varints (pack, offset, stored, codec byte, raw) -> fixed 24 */
+/* obj values: varints (core/index.c) -> the fixed 24 bytes of older stores */
 struct row {
 	uint8_t key[17], val[24];
 };
@@ -78,19 +66,12 @@ static int fixed_obj(MDB_txn *txn, MDB_dbi dbi)
 		return rc;
 	/* collected first: no puts under a cursor walking the same pages */
 	while (!(rc = mdb_cursor_get(c, &k, &v, op))) {
-		const uint8_t *p = v.mv_data, *end = p + v.mv_size;
-		uint64_t no, off, stored, raw;
-		uint8_t *out, codec;
+		struct obj_loc l;
+		uint8_t *out;
 		op = MDB_NEXT;
-		if (v.mv_size == 24 || k.mv_size != 17)
+		if (v.mv_size == OBJ_LOC_SZ || k.mv_size != 17)
 			continue;
-		if (get_varint(&p, end, &no) || get_varint(&p, end, &off) ||
-		    get_varint(&p, end, &stored) || p >= end) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		codec = *p++;
-		if (get_varint(&p, end, &raw) || p != end) {
+		if (obj_loc_decode(v.mv_data, v.mv_size, &l)) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
@@ -102,12 +83,12 @@ static int fixed_obj(MDB_txn *txn, MDB_dbi dbi)
 		}
 		memcpy(rows[n].key, k.mv_data, 17);
 		out = rows[n++].val;
-		put_le(out, no, 4);
-		put_le(out + 4, raw, 4);
-		put_le(out + 8, stored, 4);
-		out[12] = codec;
+		put_le(out, l.pack_no, 4);
+		put_le(out + 4, l.raw_len, 4);
+		put_le(out + 8, l.stored_len, 4);
+		out[12] = l.codec;
 		out[13] = out[14] = out[15] = 0;
-		put_le(out + 16, off, 8);
+		put_le(out + 16, l.offset, 8);
 	}
 	mdb_cursor_close(c);
 	if (rc == MDB_NOTFOUND)
