@@ -355,6 +355,128 @@ static int verify_db(struct idx *idx, MDB_txn *txn, MDB_dbi dbi, const char *nam
 	return 0;
 }
 
+static int cmp_pgno(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The pages of a tree: a named database's record in the main database is
+ * LMDB's on-disk MDB_db (flags, depth, then branch, leaf and overflow page
+ * counts, entries, root; 48 bytes), fixed by the 0.9 file format. */
+static size_t record_pages(const MDB_val *v)
+{
+	size_t n[3];
+	if (v->mv_size != 48)
+		return (size_t)-1;
+	memcpy(n, (const char *)v->mv_data + 8, sizeof(n));
+	return n[0] + n[1] + n[2];
+}
+
+static size_t stat_pages(MDB_txn *txn, MDB_dbi dbi)
+{
+	MDB_stat st;
+	if (mdb_stat(txn, dbi, &st))
+		return (size_t)-1;
+	return st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+}
+
+/*
+ * The free list, which no read of the data touches but the next write
+ * trusts: a page number flipped out of range makes a commit write far past
+ * the end of the file (EFBIG), one flipped onto another free page hands it
+ * out twice. Each free page must be a page of the file, past the two meta
+ * pages, listed once, each list in LMDB's descending order under an older
+ * transaction; and the pages of every tree, the free pages and the metas
+ * must add up to the file, as LMDB's own audit has it. The count is
+ * checked only when no writer committed since this snapshot began (the
+ * environment's last page then belongs to another snapshot).
+ */
+static int verify_free(struct idx *idx, MDB_txn *txn, struct strbuf *err)
+{
+	MDB_envinfo before, after;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t *all = NULL, n = 0, alloc = 0, used = 2, i, t;
+	uint64_t entry = 0;
+	const char *why = NULL;
+	const char *db = "free list";
+	const MDB_dbi main_dbi = 1; /* LMDB's MAIN_DBI; FREE_DBI is 0 */
+	int rc, op = MDB_FIRST;
+
+	if (mdb_env_info(idx->env, &before))
+		return 0;
+	rc = mdb_cursor_open(txn, 0, &c);
+	if (rc)
+		return idx_err(err, rc, db);
+	while (!why && !(rc = mdb_cursor_get(c, &k, &v, op))) {
+		size_t cnt, prev = (size_t)-1, txnid;
+		op = MDB_NEXT;
+		entry++;
+		if (k.mv_size != sizeof(size_t) || v.mv_size < sizeof(size_t) ||
+		    v.mv_size % sizeof(size_t)) {
+			why = "an entry of a bad size";
+			break;
+		}
+		memcpy(&txnid, k.mv_data, sizeof(txnid));
+		memcpy(&cnt, v.mv_data, sizeof(cnt));
+		if (txnid > mdb_txn_id(txn)) {
+			why = "a transaction from the future";
+		} else if (cnt != v.mv_size / sizeof(size_t) - 1) {
+			why = "a page count that does not match its list";
+		}
+		for (i = 1; !why && i <= cnt; i++) {
+			size_t pg;
+			memcpy(&pg, (const char *)v.mv_data + i * sizeof(size_t), sizeof(pg));
+			if (pg < 2 || pg > before.me_last_pgno)
+				why = "a free page outside the file";
+			else if (pg >= prev)
+				why = "a free list out of order";
+			prev = pg;
+			ALLOC_GROW(all, n + 1, alloc);
+			all[n++] = pg;
+		}
+	}
+	mdb_cursor_close(c);
+	if (!why && rc != MDB_NOTFOUND)
+		why = mdb_strerror(rc);
+	if (!why) {
+		qsort(all, n, sizeof(*all), cmp_pgno);
+		for (i = 1; i < n && !why; i++)
+			if (all[i] == all[i - 1])
+				why = "a page free twice";
+	}
+	if (!why) {
+		/* the trees: the free list's, the main database's, each named one */
+		used += stat_pages(txn, 0) + stat_pages(txn, main_dbi);
+		rc = mdb_cursor_open(txn, main_dbi, &c);
+		if (rc) {
+			free(all);
+			return idx_err(err, rc, "main database");
+		}
+		for (op = MDB_FIRST; !why && !(rc = mdb_cursor_get(c, &k, &v, op)); op = MDB_NEXT) {
+			if ((t = record_pages(&v)) == (size_t)-1)
+				why = "a database record of a bad size", db = "main database";
+			used += t;
+		}
+		mdb_cursor_close(c);
+		if (!why && !mdb_env_info(idx->env, &after) &&
+		    after.me_last_txnid == mdb_txn_id(txn) &&
+		    before.me_last_txnid == after.me_last_txnid &&
+		    used + n != after.me_last_pgno + 1) {
+			free(all);
+			return cerr(err, CAIRN_ECORRUPT,
+				    "%s is damaged: %zu pages in use and %zu free in a file of %zu",
+				    idx->label, used, n, after.me_last_pgno + 1);
+		}
+	}
+	free(all);
+	if (why)
+		return cerr(err, CAIRN_ECORRUPT, "%s is damaged: %s, entry %llu: %s", idx->label,
+			    db, (unsigned long long)entry, why);
+	return 0;
+}
+
 int idx_verify(struct idx_reader *r, struct strbuf *err)
 {
 	struct idx *idx = r->idx;
@@ -379,6 +501,8 @@ int idx_verify(struct idx_reader *r, struct strbuf *err)
 		return CAIRN_ELMDB;
 	for (i = 0; i < n && !ret; i++)
 		ret = verify_db(idx, txn, dbs[i].dbi, dbs[i].name, err);
+	if (!ret)
+		ret = verify_free(idx, txn, err);
 	idx_rd_end(r);
 	return ret;
 }
@@ -423,6 +547,11 @@ int idx_write(struct idx *idx, int (*fn)(MDB_txn *txn, void *data, struct strbuf
 			rc = mdb_txn_commit(txn);
 			if (rc == MDB_MAP_FULL)
 				grow = 1;
+			else if (rc == EFBIG || rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND)
+				/* a damaged free list or tree; fsck names it */
+				r = cerr(err, CAIRN_ECORRUPT,
+					 "%s may be damaged: commit: %s; 'cairn fsck' checks it",
+					 idx->label, mdb_strerror(rc));
 			else if (rc)
 				r = idx_err(err, rc, "commit");
 		}

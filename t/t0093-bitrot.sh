@@ -117,6 +117,70 @@ open(p, \"wb\").write(b.replace(b\"\\x0c\\x00data/sub/s15\", b\"\\x0c\\x00data/s
 	rm -rf data && cairn checkout -q && diff -r data ../orig
 '
 
+# LMDB's free list is read by no lookup, only by the next commit: a page
+# number flipped far out of range there made checkout fail with "File too
+# large" (a commit writing past any sane file size) while fsck said
+# nothing (seed 366111802 of the test above found it). freelist_flip
+# FILE BIT flips a bit of the first free page number of the newest
+# snapshot's free list (BIT dup: writes the first number over the second);
+# prints that number.
+freelist_flip () {
+	python3 -c "
+import struct, sys
+p, bit = sys.argv[1], sys.argv[2]
+b = bytearray(open(p, \"rb\").read())
+ps = 4096
+# the meta pages: header 16, magic 4, version 4, address 8, mapsize 8, then
+# the free database record (48 bytes, its root at +40) and the main one,
+# last page 8, txnid 8
+metas = [(struct.unpack_from(\"<Q\", b, m * ps + 16 + 24 + 96 + 8)[0], m) for m in (0, 1)]
+root = struct.unpack_from(\"<Q\", b, max(metas)[1] * ps + 16 + 24 + 40)[0]
+assert root != 2**64 - 1, \"empty free list\"
+pg = root * ps
+flags, lower = struct.unpack_from(\"<HH\", b, pg + 10)
+assert flags & 2, \"free list root is not a leaf\"
+node = pg + struct.unpack_from(\"<H\", b, pg + 16)[0]
+ksize = struct.unpack_from(\"<H\", b, node + 6)[0]
+idl = node + 8 + ksize
+cnt, first = struct.unpack_from(\"<QQ\", b, idl)
+if bit == \"dup\":
+	assert cnt >= 2, cnt
+	struct.pack_into(\"<Q\", b, idl + 16, first)
+else:
+	assert cnt >= 1
+	struct.pack_into(\"<Q\", b, idl + 8, first ^ (1 << int(bit)))
+open(p, \"wb\").write(b)
+print(first)
+" "$1" "$2"
+}
+
+# freelist_case FILE HOW ENV-LABEL WHY REBUILT: damages FILE's free list
+# (freelist_flip FILE HOW); fsck must say why, rebuild-index must say
+# REBUILT, and everything comes back
+freelist_case () {
+	rm -rf .cairn/store .cairn/state && cp -a ../good-store .cairn/store && cp -a ../good-state .cairn/state &&
+	cairn fsck -q &&
+	freelist_flip "$1" "$2" >/dev/null &&
+	expect_code 3 cairn fsck -q >out 2>err &&
+	test_grep "^error: $3 is damaged: free list, entry 1: $4" err &&
+	cairn fsck --rebuild-index >out &&
+	test_grep "^$5" out &&
+	cairn fsck -q &&
+	rm -rf data && cairn checkout -q && diff -r data ../orig
+}
+
+test_expect_success 'a free page number out of range in the store index: fsck finds it' '
+	cd repo &&
+	freelist_case .cairn/store/index/data.mdb 47 "the index (.cairn/store/index)" \
+		"a free page outside the file" "rebuilt the index from"
+'
+
+test_expect_success 'a free page listed twice in the state: fsck finds it' '
+	cd repo &&
+	freelist_case .cairn/state/data.mdb dup "the work-tree state (.cairn/state)" \
+		"a free list out of order" "started the work-tree state again"
+'
+
 test_expect_success 'a damaged LMDB index: fsck --rebuild-index, from the packs alone' '
 	cd repo &&
 	rm -rf .cairn/store .cairn/state && cp -a ../good-store .cairn/store && cp -a ../good-state .cairn/state &&
