@@ -148,6 +148,7 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 	struct strbuf err = STRBUF_INIT;
 	struct target *tg;
 	struct wt_node **roots;
+	struct oid *bases;
 	struct odb_batch *b = NULL;
 	struct odb_stats os;
 	struct ingest_stats is;
@@ -226,15 +227,24 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 	if (ret)
 		goto out;
 	roots = xcalloc((size_t)nt, sizeof(*roots));
-	for (i = 0; i < nt; i++)
+	bases = xcalloc((size_t)nt, sizeof(*bases));
+	for (i = 0; i < nt; i++) {
+		struct pointer old;
+		char *pabs = repo_abspath(r, tg[i].ptr.buf);
 		roots[i] = tg[i].node;
+		/* the version replaced: new trees are stored as deltas of its */
+		if (!ptr_read(&old, pabs, NULL) && old.is_dir)
+			bases[i] = old.id;
+		free(pabs);
+	}
 	p = progress_start("Adding", 0, 0, !quiet && progress_default());
 	if (odb_batch_begin(r->odb, &b, &err) ||
-	    ingest_nodes(r, b, roots, (size_t)nt, p, &is, &err)) {
+	    ingest_nodes(r, b, roots, bases, (size_t)nt, p, &is, &err)) {
 		progress_stop(p);
 		if (b)
 			odb_batch_abort(b);
 		free(roots);
+		free(bases);
 		ret = error("%s", err.buf);
 		goto out;
 	}
@@ -242,6 +252,7 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 	/* durable and indexed before any pointer names it */
 	if (odb_batch_commit(b, &os, &err)) {
 		free(roots);
+		free(bases);
 		ret = error("%s", err.buf);
 		goto out;
 	}
@@ -250,10 +261,12 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 	 * changes (what was stored is durable; a re-run finds it) */
 	if (wt_stat_cache_save(r, roots, (size_t)nt, &err)) {
 		free(roots);
+		free(bases);
 		ret = error("%s", err.buf);
 		goto out;
 	}
 	free(roots);
+	free(bases);
 	for (i = 0; i < nt; i++) {
 		struct wt_node *n = tg[i].node;
 		struct pointer ptr, old;

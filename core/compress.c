@@ -11,6 +11,7 @@ struct zctx {
 	ZSTD_CCtx *c;
 	ZSTD_CCtx *cp; /* for the planes of byte-grouped words */
 	ZSTD_CCtx *ct[ZTEXT_EFFORTS]; /* for text at level 3, by effort */
+	ZSTD_CCtx *cd; /* deltas against a base (prefix) */
 	ZSTD_DCtx *d;
 	struct strbuf tmp;
 };
@@ -31,6 +32,7 @@ void zctx_free(struct zctx *z)
 	ZSTD_freeCCtx(z->cp);
 	ZSTD_freeCCtx(z->ct[ZTEXT_FAST]);
 	ZSTD_freeCCtx(z->ct[ZTEXT_STRONG]);
+	ZSTD_freeCCtx(z->cd);
 	ZSTD_freeDCtx(z->d);
 	strbuf_release(&z->tmp);
 	free(z);
@@ -461,6 +463,18 @@ raw:
 	strbuf_add(out, data, len);
 }
 
+static int make_dctx(struct zctx *z)
+{
+	if (!z->d) {
+		z->d = ZSTD_createDCtx();
+		if (!z->d)
+			return CAIRN_ENOMEM;
+		/* 2^27: well above any chunk or delta span, far below anything harmful */
+		ZSTD_DCtx_setParameter(z->d, ZSTD_d_windowLogMax, 27);
+	}
+	return 0;
+}
+
 /* One zstd frame into dst, which must come to exactly want bytes. */
 static int unzstd(struct zctx *z, const void *src, size_t n, uint8_t *dst, size_t want)
 {
@@ -470,19 +484,69 @@ static int unzstd(struct zctx *z, const void *src, size_t n, uint8_t *dst, size_
 		return CAIRN_ECORRUPT;
 	if (ZSTD_findFrameCompressedSize(src, n) != n)
 		return CAIRN_ECORRUPT;
-	if (!z->d) {
-		z->d = ZSTD_createDCtx();
-		if (!z->d)
-			return CAIRN_ENOMEM;
-		/* 2^27: well above any chunk, far below anything harmful */
-		ZSTD_DCtx_setParameter(z->d, ZSTD_d_windowLogMax, 27);
-	}
+	if (make_dctx(z))
+		return CAIRN_ENOMEM;
 	got = ZSTD_decompressDCtx(z->d, dst, want ? want : 1, src, n);
 	if (ZSTD_isError(got) || got != want) {
 		ZSTD_DCtx_reset(z->d, ZSTD_reset_session_only);
 		return CAIRN_ECORRUPT;
 	}
 	return 0;
+}
+
+static unsigned window_for(size_t n)
+{
+	unsigned w = 10;
+	while (w < 30 && ((size_t)1 << w) < n)
+		w++;
+	return w;
+}
+
+int zctx_delta_encode(struct zctx *z, const void *base, size_t blen, const void *data,
+		      size_t len, struct strbuf *out)
+{
+	size_t bound = ZSTD_compressBound(len), n, at = out->len;
+	if (blen + len > DELTA_MAX_SPAN)
+		return -1;
+	if (!z->cd) {
+		z->cd = ZSTD_createCCtx();
+		if (!z->cd)
+			return -1;
+	}
+	ZSTD_CCtx_reset(z->cd, ZSTD_reset_session_and_parameters);
+	ZSTD_CCtx_setParameter(z->cd, ZSTD_c_compressionLevel, z->level);
+	ZSTD_CCtx_setParameter(z->cd, ZSTD_c_checksumFlag, 0);
+	ZSTD_CCtx_setParameter(z->cd, ZSTD_c_contentSizeFlag, 1);
+	/* the whole base in reach: every match into it counts */
+	ZSTD_CCtx_setParameter(z->cd, ZSTD_c_windowLog, (int)window_for(blen + len));
+	if (ZSTD_isError(ZSTD_CCtx_refPrefix(z->cd, base, blen)))
+		return -1;
+	strbuf_grow(out, bound);
+	n = ZSTD_compress2(z->cd, out->buf + at, bound, data, len);
+	if (ZSTD_isError(n))
+		return -1;
+	strbuf_setlen(out, at + n);
+	return 0;
+}
+
+int zctx_delta_decode(struct zctx *z, const void *base, size_t blen, const void *frame,
+		      size_t n, size_t raw_len, struct strbuf *out)
+{
+	int r;
+	if (blen + raw_len > DELTA_MAX_SPAN)
+		return CAIRN_ECORRUPT;
+	if (make_dctx(z))
+		return CAIRN_ENOMEM;
+	if (ZSTD_isError(ZSTD_DCtx_refPrefix(z->d, base, blen)))
+		return CAIRN_ECORRUPT;
+	strbuf_reset(out);
+	strbuf_grow(out, raw_len);
+	r = unzstd(z, frame, n, (uint8_t *)out->buf, raw_len);
+	/* a prefix the frame did not use (a bad header) must not outlive it */
+	ZSTD_DCtx_refPrefix(z->d, NULL, 0);
+	if (!r)
+		strbuf_setlen(out, raw_len);
+	return r;
 }
 
 int zctx_decode(struct zctx *z, int codec, const void *stored, size_t stored_len,

@@ -7,6 +7,9 @@
  *   CODEC_ZSTD      one zstd frame
  *   CODEC_ZSTD_BG2  planes of 2-byte words (bf16/fp16), each zstd or raw
  *   CODEC_ZSTD_BG4  planes of 4-byte words (fp32), each zstd or raw
+ *   CODEC_DELTA     one zstd frame made with another object's bytes (its
+ *                   base) as a prefix; the odb frames it (odb.c) and
+ *                   writes it only for trees, never sends it to a remote
  *
  * Byte grouping splits the words into planes: byte 0 of every word, then
  * byte 1 of every word, and so on. The planar format is, for each plane,
@@ -30,8 +33,13 @@ enum {
 	CODEC_ZSTD = 1,
 	CODEC_ZSTD_BG2 = 2,
 	CODEC_ZSTD_BG4 = 3,
-	CODEC_MAX = 3,
+	CODEC_DELTA = 4,
+	CODEC_MAX = 4,
 };
+
+/* A delta's base and its result together: within a 2^26 window, which
+ * any decoder takes */
+#define DELTA_MAX_SPAN ((size_t)1 << 26)
 
 /* Per-thread compression state: not shared between threads. */
 struct zctx;
@@ -56,6 +64,17 @@ void zctx_encode(struct zctx *z, const void *data, size_t len, int try_bg, unsig
  */
 int zctx_decode(struct zctx *z, int codec, const void *stored, size_t stored_len,
 		size_t raw_len, struct strbuf *out);
+
+/*
+ * A delta: `data` as one zstd frame, appended to `out`, that decodes only
+ * with `base` as its prefix; -1 when base and data together exceed
+ * DELTA_MAX_SPAN or zstd fails. zctx_delta_decode() replaces `out` with
+ * the raw_len bytes; CAIRN_ECORRUPT as zctx_decode().
+ */
+int zctx_delta_encode(struct zctx *z, const void *base, size_t blen, const void *data,
+		      size_t len, struct strbuf *out);
+int zctx_delta_decode(struct zctx *z, const void *base, size_t blen, const void *frame,
+		      size_t n, size_t raw_len, struct strbuf *out);
 
 /*
  * The zstd setting zctx_encode() gives data that it compresses as plain

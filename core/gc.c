@@ -296,6 +296,20 @@ static int walk_file(struct walk *w, const struct tree_entry *e, int top, struct
 	return 0;
 }
 
+/* The tree just read may be a delta: noted with its base (see gc_mark). */
+static void note_delta(struct walk *w, const struct oid *id)
+{
+	struct gc_mark *m = w->m;
+	struct oid base;
+	if (!odb_last_delta_base(w->t, &base))
+		return;
+	ALLOC_GROW(m->deltas, m->ndeltas + 2, m->adeltas);
+	m->deltas[m->ndeltas].id = *id;
+	m->deltas[m->ndeltas++].type = OBJ_TREE;
+	m->deltas[m->ndeltas].id = base;
+	m->deltas[m->ndeltas++].type = OBJ_TREE;
+}
+
 static int walk_tree(struct walk *w, const struct oid *id, const struct sha256 *sha, int top,
 		     struct strbuf *err)
 {
@@ -306,6 +320,7 @@ static int walk_tree(struct walk *w, const struct oid *id, const struct sha256 *
 	if (r)
 		return trouble(w, r, id, OBJ_TREE, top, err);
 	w->m->trees++;
+	note_delta(w, id);
 	for (i = 0; i < tr.n && !r; i++) {
 		const struct tree_entry *e = &tr.e[i];
 		strbuf_addch(&w->path, '/');
@@ -329,6 +344,7 @@ int gc_mark(struct odb_thread *t, const struct gc_roots *roots, const struct gc_
 
 	memset(m, 0, sizeof(*m));
 	oidset_init(&m->reached);
+	oidset_init(&m->rebase);
 	w.t = t;
 	w.h = hooks;
 	w.m = m;
@@ -352,12 +368,18 @@ int gc_mark(struct odb_thread *t, const struct gc_roots *roots, const struct gc_
 		}
 	}
 	strbuf_release(&w.path);
+	/* a delta whose base is not reached is stored whole again by gc */
+	for (i = 0; i + 1 < m->ndeltas; i += 2)
+		if (!oidset_contains(&m->reached, &m->deltas[i + 1].id, OBJ_TREE))
+			oidset_insert(&m->rebase, &m->deltas[i].id, OBJ_TREE);
 	return r;
 }
 
 void gc_mark_release(struct gc_mark *m)
 {
 	oidset_release(&m->reached);
+	oidset_release(&m->rebase);
+	free(m->deltas);
 	free(m->absent);
 	memset(m, 0, sizeof(*m));
 }
@@ -370,6 +392,7 @@ enum { KEEP = 0, DELETE, REPACK };
 struct sweep_pack {
 	struct odb_pack_info info;
 	uint64_t live, dead, live_bytes;
+	uint64_t rebase; /* live deltas whose base goes: the pack is rewritten */
 	int action;
 };
 
@@ -425,6 +448,8 @@ static int scan_obj(const struct oid *id, int type, const struct obj_loc *loc, v
 		if (pi != NOPACK) {
 			s->p[pi].live++;
 			s->p[pi].live_bytes += bytes;
+			if (type == OBJ_TREE && oidset_contains(&s->m->rebase, id, type))
+				s->p[pi].rebase++;
 		}
 		return 0;
 	}
@@ -574,8 +599,11 @@ static int repack(struct repo *r, struct sweep *s, struct repacker *rp, struct p
 		const void *stored;
 		size_t slen;
 		int codec;
+		/* a delta whose base goes is written whole */
+		int whole = oidset_contains(&s->m->rebase, &o->key.id, o->key.type);
 
-		ret = odb_read_stored(&t, &o->key.id, o->key.type, &raw, &codec, &stored, &slen, err);
+		ret = odb_read_stored(&t, &o->key.id, o->key.type, whole, &raw, &codec, &stored,
+				      &slen, err);
 		if (!ret && o->key.type == OBJ_MANIFEST) {
 			struct manifest m;
 			ret = manifest_decode(&m, raw.buf, raw.len, err);
@@ -665,7 +693,7 @@ int gc_sweep(struct repo *r, const struct gc_mark *m, const struct gc_opts *o,
 			p->action = DELETE;
 			res->packs_deleted++;
 			removed_bytes += size;
-		} else if (garbage * 100 > (uint64_t)o->threshold * size) {
+		} else if (garbage * 100 > (uint64_t)o->threshold * size || p->rebase) {
 			p->action = REPACK;
 			res->packs_repacked++;
 			removed_bytes += size;

@@ -92,6 +92,11 @@ struct gc_hooks {
 
 struct gc_mark {
 	struct oidset reached;   /* (oid, type) of every object reached */
+	/* trees reached that are stored as deltas of a tree not reached: gc
+	 * stores them whole again, so their base can go */
+	struct oidset rebase;
+	struct odb_key *deltas; /* (tree, its base) of every delta reached */
+	size_t ndeltas, adeltas;
 	uint64_t trees, files, chunks; /* distinct ones reached */
 	uint64_t absent_roots;   /* roots whose top object is not in the store */
 	/* trees and manifests reached but not in the store: what is below
@@ -110,6 +115,7 @@ struct gc_mark {
 int gc_mark(struct odb_thread *t, const struct gc_roots *roots, const struct gc_hooks *hooks,
 	    struct gc_mark *m, struct strbuf *err);
 void gc_mark_release(struct gc_mark *m);
+
 
 struct gc_opts {
 	int dry_run;

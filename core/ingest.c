@@ -323,16 +323,105 @@ static int size_desc(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
+/*
+ * Trees are stored as deltas against the same directory's tree in the
+ * version being replaced (`base`, the root's old tree; zero when there is
+ * none). Directories come bottom-up, depth first, so the old trees along
+ * the way are kept as a stack: lv[i] is the old tree at depth i below the
+ * root, reused while the next directory shares its path.
+ */
+struct old_level {
+	char *path;
+	struct tree tr;
+};
+
 struct tree_store {
 	struct ingest *in;
 	struct odb_thread *t;
+	const struct wt_node *root;
+	struct oid base;
+	struct old_level *lv;
+	size_t nlv, alv;
+	struct strbuf raw;
 };
+
+static void pop_levels(struct tree_store *ts, size_t keep)
+{
+	while (ts->nlv > keep) {
+		ts->nlv--;
+		free(ts->lv[ts->nlv].path);
+		tree_release(&ts->lv[ts->nlv].tr);
+	}
+}
+
+/* Pushes the old tree `id` at `path` (len bytes); 0 when it cannot be read. */
+static int push_level(struct tree_store *ts, const char *path, size_t len, const struct oid *id)
+{
+	struct strbuf ignore = STRBUF_INIT;
+	struct old_level *l;
+	int ok = !odb_read(ts->t, id, OBJ_TREE, &ts->raw, &ignore);
+	strbuf_release(&ignore);
+	if (!ok)
+		return 0;
+	ALLOC_GROW(ts->lv, ts->nlv + 1, ts->alv);
+	l = &ts->lv[ts->nlv];
+	tree_init(&l->tr);
+	if (tree_decode(&l->tr, ts->raw.buf, ts->raw.len, NULL)) {
+		tree_release(&l->tr);
+		return 0;
+	}
+	l->path = xstrndup(path, len);
+	ts->nlv++;
+	return 1;
+}
+
+/* The old tree of directory `dir`, if the replaced version had one. */
+static int find_base(struct tree_store *ts, const struct wt_node *dir, struct oid *out)
+{
+	const char *p = dir->path, *c;
+	size_t depth = 0, rl = ts->root->pathlen;
+	const struct tree_entry *e;
+
+	if (oid_is_zero(&ts->base))
+		return 0;
+	if (dir == ts->root) {
+		*out = ts->base;
+		return 1;
+	}
+	if (!ts->nlv && !push_level(ts, p, rl, &ts->base))
+		return 0;
+	/* every component but the last names an old tree on the stack */
+	for (c = p + rl + 1; (c = strchr(c, '/')); c++) {
+		size_t len = (size_t)(c - p), start;
+		char *name;
+		depth++;
+		if (depth < ts->nlv && strlen(ts->lv[depth].path) == len &&
+		    !memcmp(ts->lv[depth].path, p, len))
+			continue;
+		pop_levels(ts, depth);
+		start = strlen(ts->lv[depth - 1].path) + 1;
+		name = xstrndup(p + start, len - start);
+		e = tree_find(&ts->lv[depth - 1].tr, name);
+		free(name);
+		if (!e || e->mode != MODE_DIR || !push_level(ts, p, len, &e->id))
+			return 0;
+	}
+	pop_levels(ts, depth + 1);
+	e = tree_find(&ts->lv[depth].tr, dir->name);
+	if (!e || e->mode != MODE_DIR)
+		return 0;
+	*out = e->id;
+	return 1;
+}
 
 static int store_tree(struct wt_node *dir, const struct tree *t, const struct strbuf *enc,
 		      void *data, struct strbuf *err)
 {
 	struct tree_store *ts = data;
-	return odb_put(ts->in->b, ts->t, OBJ_TREE, &dir->id, enc->buf, enc->len, 0, NULL, err);
+	struct oid base;
+	int has = find_base(ts, dir, &base);
+	return odb_put_tree(ts->in->b, ts->t, &dir->id, enc->buf, enc->len, has ? &base : NULL,
+			    err);
 }
 
 static void ingest_setup(struct ingest *in, struct repo *r, struct odb_batch *b,
@@ -397,8 +486,9 @@ static int ingest_teardown(struct ingest *in, struct compressor *comp, int start
 	return ret;
 }
 
-int ingest_nodes(struct repo *r, struct odb_batch *b, struct wt_node **roots, size_t nroots,
-		 struct progress *p, struct ingest_stats *st, struct strbuf *err)
+int ingest_nodes(struct repo *r, struct odb_batch *b, struct wt_node **roots,
+		 const struct oid *bases, size_t nroots, struct progress *p,
+		 struct ingest_stats *st, struct strbuf *err)
 {
 	struct ingest in;
 	struct wt_node **all = NULL, **todo;
@@ -443,11 +533,21 @@ int ingest_nodes(struct repo *r, struct odb_batch *b, struct wt_node **roots, si
 		st->bytes_read = in.bytes_read;
 	}
 	ret = ingest_teardown(&in, comp, started, ret, err);
-	if (!ret) {
-		struct tree_store ts = { &in, &t };
-		for (i = 0; i < nroots && !ret; i++)
-			if (roots[i]->mode == MODE_DIR)
-				ret = wt_compute_trees(roots[i], store_tree, &ts, err);
+	for (i = 0; i < nroots && !ret; i++) {
+		struct tree_store ts;
+		if (roots[i]->mode != MODE_DIR)
+			continue;
+		memset(&ts, 0, sizeof(ts));
+		ts.in = &in;
+		ts.t = &t;
+		ts.root = roots[i];
+		if (bases)
+			ts.base = bases[i];
+		strbuf_init(&ts.raw, 0);
+		ret = wt_compute_trees(roots[i], store_tree, &ts, err);
+		pop_levels(&ts, 0);
+		free(ts.lv);
+		strbuf_release(&ts.raw);
 	}
 	free(comp);
 	free(all);

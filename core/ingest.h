@@ -25,8 +25,14 @@ struct ingest_stats {
 	uint64_t files, files_read, bytes_read;
 };
 
-int ingest_nodes(struct repo *r, struct odb_batch *b, struct wt_node **roots, size_t nroots,
-		 struct progress *p, struct ingest_stats *st, struct strbuf *err);
+/*
+ * Stores the files below `roots` and their trees. bases[i] (bases may be
+ * NULL), when not zero, is the tree roots[i] had in the version it
+ * replaces: new trees are stored as deltas against the old ones.
+ */
+int ingest_nodes(struct repo *r, struct odb_batch *b, struct wt_node **roots,
+		 const struct oid *bases, size_t nroots, struct progress *p,
+		 struct ingest_stats *st, struct strbuf *err);
 
 /*
  * Streaming ingest, for data that does not sit in files of the work tree

@@ -224,6 +224,7 @@ void odb_thread_init(struct odb_thread *t, struct odb *odb)
 	t->z = zctx_new(odb->opts.zlevel);
 	strbuf_init(&t->raw, 0);
 	strbuf_init(&t->stored, 0);
+	t->delta_depth = 0;
 }
 
 void odb_thread_release(struct odb_thread *t)
@@ -342,6 +343,61 @@ static int pack_fd(struct odb_thread *t, uint32_t no, char *hex, struct strbuf *
 	return fd;
 }
 
+/*
+ * A delta's stored bytes: u8 depth (its chain's length, 1 to
+ * DELTA_MAX_DEPTH), the base's oid (an object of the same type), then one
+ * zstd frame made with the base's bytes as its prefix.
+ */
+#define DELTA_HDR (1 + OID_RAWSZ)
+#define CAIRN_EDELTA (-1000) /* read_delta failed; err says why */
+
+/*
+ * Decodes the delta in t->stored (a whole entry) into out: reads its base
+ * first, which reuses t->stored, so the entry is put back afterwards (an
+ * odb_read_stored caller wants it there).
+ */
+static int read_delta(struct odb_thread *t, int type, size_t raw_len, struct strbuf *out,
+		      struct strbuf *err)
+{
+	struct strbuf entry = STRBUF_INIT, base = STRBUF_INIT;
+	const uint8_t *p;
+	size_t n;
+	struct oid bid;
+	int r;
+
+	strbuf_add(&entry, t->stored.buf, t->stored.len);
+	p = (const uint8_t *)entry.buf + PACK_ENTRY_HDR_SZ;
+	n = entry.len - PACK_ENTRY_HDR_SZ;
+	if (n <= DELTA_HDR || !p[0] || p[0] > DELTA_MAX_DEPTH) {
+		r = cerr(err, CAIRN_EDELTA, "a malformed delta");
+		goto out;
+	}
+	if (t->delta_depth >= DELTA_MAX_DEPTH) {
+		r = cerr(err, CAIRN_EDELTA, "a chain of deltas longer than %d", DELTA_MAX_DEPTH);
+		goto out;
+	}
+	memcpy(bid.b, p + 1, OID_RAWSZ);
+	t->delta_depth++;
+	r = odb_read(t, &bid, type, &base, err);
+	t->delta_depth--;
+	if (r) {
+		char bhex[OID_HEXSZ + 1];
+		r = cerr_wrap(err, CAIRN_EDELTA, "a delta whose base %s cannot be read",
+			      oid_to_hex(&bid, bhex));
+		goto out;
+	}
+	r = zctx_delta_decode(t->z, base.buf, base.len, p + DELTA_HDR, n - DELTA_HDR, raw_len,
+			      out);
+	if (r)
+		r = cerr(err, CAIRN_EDELTA, "a delta that cannot be decompressed");
+out:
+	strbuf_reset(&t->stored);
+	strbuf_add(&t->stored, entry.buf, entry.len);
+	strbuf_release(&entry);
+	strbuf_release(&base);
+	return r;
+}
+
 int odb_read_at(struct odb_thread *t, int fd, const char *phex, const struct oid *id, int type,
 		const struct obj_loc *loc, struct strbuf *out, struct strbuf *err)
 {
@@ -361,13 +417,20 @@ int odb_read_at(struct odb_thread *t, int fd, const char *phex, const struct oid
 	if ((size_t)got != want)
 		return cerr(err, CAIRN_ECORRUPT, "%s %s: pack %s is truncated", obj_type_name(type),
 			    hex, phex);
+	strbuf_setlen(&t->stored, want);
 	if (pack_entry_header_decode((const uint8_t *)t->stored.buf, &e) || e.type != type ||
 	    !oid_eq(&e.id, id) || e.codec != loc->codec || e.raw_len != loc->raw_len ||
 	    e.stored_len != loc->stored_len)
 		return cerr(err, CAIRN_ECORRUPT, "%s %s: entry in pack %s does not match the index",
 			    obj_type_name(type), hex, phex);
-	r = zctx_decode(t->z, e.codec, t->stored.buf + PACK_ENTRY_HDR_SZ, e.stored_len,
-			e.raw_len, out);
+	if (e.codec == CODEC_DELTA)
+		r = read_delta(t, type, e.raw_len, out, err);
+	else
+		r = zctx_decode(t->z, e.codec, t->stored.buf + PACK_ENTRY_HDR_SZ, e.stored_len,
+				e.raw_len, out);
+	if (r == CAIRN_EDELTA)
+		return cerr_wrap(err, CAIRN_ECORRUPT, "%s %s in pack %s", obj_type_name(type), hex,
+				 phex);
 	if (r)
 		return cerr(err, CAIRN_ECORRUPT, "%s %s in pack %s cannot be decompressed",
 			    obj_type_name(type), hex, phex);
@@ -903,18 +966,72 @@ int odb_put_stored(struct odb_batch *b, struct odb_thread *t, int type, const st
 	return put_common(b, t, type, id, NULL, raw_len, 0, codec, stored, stored_len, was_new, err);
 }
 
-int odb_read_stored(struct odb_thread *t, const struct oid *id, int type, struct strbuf *raw,
-		    int *codec, const void **stored, size_t *stored_len, struct strbuf *err)
+int odb_read_stored(struct odb_thread *t, const struct oid *id, int type, int portable,
+		    struct strbuf *raw, int *codec, const void **stored, size_t *stored_len,
+		    struct strbuf *err)
 {
 	int r = odb_read(t, id, type, raw, err);
 	struct pack_entry e;
 	if (r)
 		return r;
 	pack_entry_header_decode((const uint8_t *)t->stored.buf, &e);
+	if (portable && e.codec == CODEC_DELTA) {
+		zctx_encode(t->z, raw->buf, raw->len, 0, id->b[0], codec, &t->stored);
+		*stored = t->stored.buf;
+		*stored_len = t->stored.len;
+		return 0;
+	}
 	*codec = e.codec;
 	*stored = t->stored.buf + PACK_ENTRY_HDR_SZ;
 	*stored_len = e.stored_len;
 	return 0;
+}
+
+int odb_last_delta_base(const struct odb_thread *t, struct oid *base)
+{
+	struct pack_entry e;
+	if (t->stored.len <= PACK_ENTRY_HDR_SZ + DELTA_HDR ||
+	    pack_entry_header_decode((const uint8_t *)t->stored.buf, &e) || e.codec != CODEC_DELTA)
+		return 0;
+	memcpy(base->b, t->stored.buf + PACK_ENTRY_HDR_SZ + 1, OID_RAWSZ);
+	return 1;
+}
+
+int odb_put_tree(struct odb_batch *b, struct odb_thread *t, const struct oid *id,
+		 const void *raw, size_t len, const struct oid *base, struct strbuf *err)
+{
+	struct strbuf braw = STRBUF_INIT, delta = STRBUF_INIT, plain = STRBUF_INIT;
+	struct strbuf ignore = STRBUF_INIT;
+	struct obj_loc loc;
+	int r, depth = 1, codec;
+
+	if (!base || oid_eq(base, id) || !odb_lookup(t, id, OBJ_TREE, &loc, NULL) ||
+	    odb_lookup(t, base, OBJ_TREE, &loc, NULL) || odb_read(t, base, OBJ_TREE, &braw, &ignore))
+		goto plain;
+	/* t->stored holds the base's entry; its chain, one longer */
+	if (loc.codec == CODEC_DELTA)
+		depth = (uint8_t)t->stored.buf[PACK_ENTRY_HDR_SZ] + 1;
+	if (depth > DELTA_MAX_DEPTH)
+		goto plain;
+	strbuf_addch(&delta, (char)depth);
+	strbuf_add(&delta, base->b, OID_RAWSZ);
+	if (zctx_delta_encode(t->z, braw.buf, braw.len, raw, len, &delta))
+		goto plain;
+	zctx_encode(t->z, raw, len, 0, id->b[0], &codec, &plain);
+	if (delta.len * 4 <= plain.len * 3)
+		r = odb_put_stored(b, t, OBJ_TREE, id, CODEC_DELTA, delta.buf, delta.len, len, NULL,
+				   err);
+	else
+		r = odb_put_stored(b, t, OBJ_TREE, id, codec, plain.buf, plain.len, len, NULL, err);
+	goto out;
+plain:
+	r = odb_put(b, t, OBJ_TREE, id, raw, len, 0, NULL, err);
+out:
+	strbuf_release(&braw);
+	strbuf_release(&delta);
+	strbuf_release(&plain);
+	strbuf_release(&ignore);
+	return r;
 }
 
 void odb_batch_set_replace(struct odb_batch *b)

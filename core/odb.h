@@ -50,6 +50,7 @@ struct odb_thread {
 	struct idx_reader srd; /* the work-tree state (idx NULL when none) */
 	struct zctx *z;
 	struct strbuf raw, stored;
+	int delta_depth; /* bases being read below the current read */
 };
 
 /* Creates the store's directories and an empty index. */
@@ -152,11 +153,24 @@ int odb_put_stored(struct odb_batch *b, struct odb_thread *t, int type, const st
 		   int codec, const void *stored, size_t stored_len, size_t raw_len, int *was_new,
 		   struct strbuf *err);
 /*
- * odb_read, and also the object's stored form: *stored points into t's
- * buffer, valid until t's next read.
+ * A tree whose earlier version `base` (NULL: none) is in the store: stored
+ * as a delta against it (CODEC_DELTA) when that is at most 3/4 of its
+ * plain encoding and the base's chain is shorter than DELTA_MAX_DEPTH,
+ * else as odb_put() would. A base that cannot be read is passed over.
  */
-int odb_read_stored(struct odb_thread *t, const struct oid *id, int type, struct strbuf *raw,
-		    int *codec, const void **stored, size_t *stored_len, struct strbuf *err);
+#define DELTA_MAX_DEPTH 16
+/* After a read with t: 1 and *base set when the object read is stored as
+ * a delta, else 0. */
+int odb_last_delta_base(const struct odb_thread *t, struct oid *base);
+int odb_put_tree(struct odb_batch *b, struct odb_thread *t, const struct oid *id,
+		 const void *raw, size_t len, const struct oid *base, struct strbuf *err);
+/*
+ * odb_read, and also the object's stored form: *stored points into t's
+ * buffer, valid until t's next read. With `portable`, a delta (which
+ * names a base another store may lack) comes back encoded on its own.
+ */
+int odb_read_stored(struct odb_thread *t, const struct oid *id, int type, int portable,
+		    struct strbuf *raw, int *codec, const void **stored, size_t *stored_len, struct strbuf *err);
 
 /*
  * Takes a whole pack received from elsewhere into the store: tmp_pack (in

@@ -62,6 +62,8 @@ static int entry_fields_ok(const struct pack_entry *e)
 		return 0;
 	if (e->codec == CODEC_RAW && e->stored_len != e->raw_len)
 		return 0;
+	if (e->codec == CODEC_DELTA && e->type != OBJ_TREE)
+		return 0;
 	return 1;
 }
 

@@ -705,7 +705,7 @@ static int run_job(size_t k, struct par_thread *pt, void *data, struct strbuf *e
 		size_t slen;
 		int codec;
 		/* verified on the way out: nothing corrupt leaves this store */
-		ret = odb_read_stored(&pt->odb, &wt->id, wt->type, &raw, &codec, &stored, &slen, err);
+		ret = odb_read_stored(&pt->odb, &wt->id, wt->type, 1, &raw, &codec, &stored, &slen, err);
 		if (ret) {
 			ret = cerr_wrap(err, ret, "cannot push '%s'", wt->path);
 			break;

@@ -570,6 +570,48 @@ static void test_bytegroup(void)
 	}
 }
 
+/* Deltas: a frame that needs its base; without it, or cut short, it fails. */
+static void test_delta(struct zctx *z)
+{
+	struct strbuf base = STRBUF_INIT, data = STRBUF_INIT, d = STRBUF_INIT, out = STRBUF_INIT;
+	int k;
+
+	for (k = 0; k < 400; k++)
+		strbuf_addf(&base, "entry %05d %08x%08x\n", k, (unsigned)(k * 2654435761u),
+			    (unsigned)(k * 69069u));
+	strbuf_add(&data, base.buf, base.len);
+	memcpy(data.buf + 1000, "CHANGED", 7);
+	strbuf_addstr(&d, "hdr"); /* appended after what is there */
+	k = zctx_delta_encode(z, base.buf, base.len, data.buf, data.len, &d);
+	ok(!k && d.len < 3 + 100 && !memcmp(d.buf, "hdr", 3),
+	   "a delta of one change: %zu bytes for %zu", d.len - 3, data.len);
+	ok(!zctx_delta_decode(z, base.buf, base.len, d.buf + 3, d.len - 3, data.len, &out) &&
+	   out.len == data.len && !memcmp(out.buf, data.buf, data.len), "it decodes with its base");
+	/* then a plain frame on the same context: no prefix left over */
+	{
+		int codec;
+		struct strbuf st = STRBUF_INIT;
+		zctx_encode(z, data.buf, data.len, -1, 0, &codec, &st);
+		ok(!zctx_decode(z, codec, st.buf, st.len, data.len, &out) && out.len == data.len &&
+		   !memcmp(out.buf, data.buf, data.len), "a plain frame after it");
+		strbuf_release(&st);
+	}
+	ok(zctx_delta_decode(z, "x", 1, d.buf + 3, d.len - 3, data.len, &out) != 0 ||
+	   memcmp(out.buf, data.buf, data.len), "with another base it fails or differs");
+	ok(zctx_delta_decode(z, base.buf, base.len, d.buf + 3, d.len - 4, data.len, &out) ==
+	   CAIRN_ECORRUPT, "cut short: corrupt");
+	ok(zctx_delta_decode(z, base.buf, base.len, d.buf + 3, d.len - 3, data.len + 1, &out) ==
+	   CAIRN_ECORRUPT, "a wrong length: corrupt");
+	ok(zctx_delta_encode(z, base.buf, DELTA_MAX_SPAN, data.buf, 1, &d) == -1,
+	   "base and data beyond the span: refused");
+	ok(zctx_delta_decode(z, base.buf, DELTA_MAX_SPAN, d.buf + 3, 4, 1, &out) == CAIRN_ECORRUPT,
+	   "and refused when decoding");
+	strbuf_release(&base);
+	strbuf_release(&data);
+	strbuf_release(&d);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	struct zctx *z = zctx_new(3), *z2;
@@ -577,6 +619,7 @@ int main(void)
 	test_text_choice(z);
 	test_rejects(z);
 	test_bytegroup();
+	test_delta(z);
 	zctx_free(z);
 	/* a context used only for decoding, and one never used */
 	z2 = zctx_new(1);

@@ -5,6 +5,7 @@
  * aborted batch leaves nothing behind; a read-only store reads; and the
  * LMDB map grows when it is full.
  */
+#include "core/compress.h"
 #include "core/object.h"
 #include "core/odb.h"
 #include "core/util.h"
@@ -744,6 +745,102 @@ static void test_map_growth(void)
 	strbuf_release(&err);
 }
 
+/* version v of a directory listing: 200 lines, line k changed in version k */
+static void tree_version(struct strbuf *sb, int v)
+{
+	int k;
+	strbuf_reset(sb);
+	for (k = 0; k < 200; k++)
+		strbuf_addf(sb, "%06d file_%04d.png %08x%08x%08x%08x\n", k, k,
+			    (unsigned)(k * 2654435761u), (unsigned)(k * 40503u + 7),
+			    (unsigned)((k <= v ? v : 0) * 69069u + (unsigned)k),
+			    (unsigned)(k * 1103515245u));
+}
+
+/*
+ * Trees stored as deltas of their earlier version: each of 20 versions
+ * (in a batch of its own, as successive adds) against the one before;
+ * the chain stops at DELTA_MAX_DEPTH and starts again; every version
+ * reads back; a portable read gives the object encoded on its own.
+ */
+static void test_tree_deltas(void)
+{
+	char *dir = xstrfmt("%s/deltas", tmpdir);
+	struct strbuf err = STRBUF_INIT, raw = STRBUF_INIT, out = STRBUF_INIT;
+	struct oid ids[20];
+	struct obj_loc loc[20];
+	struct odb *odb;
+	struct odb_thread t;
+	int v, r = 0, bad = 0, deltas = 0, small = 0;
+
+	if (!ok(!odb_create(dir, &err) && (odb = open_store(dir, 0, 0)), "a store for deltas (%s)",
+		err.buf))
+		return;
+	odb_thread_init(&t, odb);
+	for (v = 0; v < 20 && !r; v++) {
+		struct odb_batch *b;
+		struct odb_stats st;
+		tree_version(&raw, v);
+		oid_hash(&ids[v], raw.buf, raw.len);
+		r = odb_batch_begin(odb, &b, &err);
+		if (!r)
+			r = odb_put_tree(b, &t, &ids[v], raw.buf, raw.len, v ? &ids[v - 1] : NULL, &err);
+		if (!r)
+			r = odb_batch_commit(b, &st, &err);
+		if (!r)
+			r = odb_lookup(&t, &ids[v], OBJ_TREE, &loc[v], &err);
+	}
+	ok(!r, "20 versions stored (%s)", err.buf);
+	for (v = 0; v < 20 && !r; v++) {
+		int want = v % (DELTA_MAX_DEPTH + 1) != 0;
+		deltas += loc[v].codec == CODEC_DELTA;
+		if ((loc[v].codec == CODEC_DELTA) != want)
+			bad++;
+		if (want && loc[v].stored_len * 10 < loc[0].stored_len)
+			small++;
+	}
+	ok(!r && !bad && deltas == 18, "versions 1-16 and 18-19 are deltas, 0 and 17 whole (%d)",
+	   deltas);
+	ok(small == 18, "each delta under a tenth of the whole tree (%u vs %u)",
+	   (unsigned)loc[1].stored_len, (unsigned)loc[0].stored_len);
+	for (v = 0, bad = 0; v < 20 && !r; v++) {
+		tree_version(&raw, v);
+		if (odb_read(&t, &ids[v], OBJ_TREE, &out, &err) || out.len != raw.len ||
+		    memcmp(out.buf, raw.buf, raw.len))
+			bad++;
+	}
+	ok(!r && !bad, "every version reads back (%s)", err.buf);
+	{
+		struct oid base;
+		int got = !odb_read(&t, &ids[5], OBJ_TREE, &out, &err) &&
+			  odb_last_delta_base(&t, &base) && oid_eq(&base, &ids[4]);
+		ok(got, "version 5 names version 4 as its base");
+		got = !odb_read(&t, &ids[0], OBJ_TREE, &out, &err) && !odb_last_delta_base(&t, &base);
+		ok(got, "version 0 has no base");
+	}
+	{
+		const void *stored;
+		size_t slen;
+		int codec = -1;
+		struct zctx *z = zctx_new(3);
+		tree_version(&raw, 9);
+		r = odb_read_stored(&t, &ids[9], OBJ_TREE, 1, &out, &codec, &stored, &slen, &err);
+		ok(!r && codec != CODEC_DELTA &&
+		   !zctx_decode(z, codec, stored, slen, raw.len, &out) && out.len == raw.len &&
+		   !memcmp(out.buf, raw.buf, raw.len), "a portable read of a delta stands alone");
+		r = odb_read_stored(&t, &ids[9], OBJ_TREE, 0, &out, &codec, &stored, &slen, &err);
+		ok(!r && codec == CODEC_DELTA && slen == loc[9].stored_len &&
+		   ((const uint8_t *)stored)[0] == 9, "a local read keeps it, depth 9 recorded");
+		zctx_free(z);
+	}
+	odb_thread_release(&t);
+	odb_close(odb);
+	strbuf_release(&err);
+	strbuf_release(&raw);
+	strbuf_release(&out);
+	free(dir);
+}
+
 static int loc_same(const struct obj_loc *a, const struct obj_loc *b)
 {
 	return a->pack_no == b->pack_no && a->codec == b->codec && a->raw_len == b->raw_len &&
@@ -794,6 +891,7 @@ int main(void)
 	make_items();
 	test_store();
 	test_map_growth();
+	test_tree_deltas();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
 }

@@ -610,7 +610,15 @@ static void test_entry_header(void)
 		if ((pack_entry_header_decode(b, &d) == 0) != want)
 			break;
 	}
-	ok(c == 256, "entry header: only codecs 0..3 accepted");
+	ok(c == 256, "entry header: only codecs 0..4 accepted");
+	memcpy(b, h, sizeof(b));
+	b[1] = CODEC_DELTA;
+	for (t = OBJ_CHUNK; t <= OBJ_TREE; t++) {
+		b[0] = (uint8_t)t;
+		if ((pack_entry_header_decode(b, &d) == 0) != (t == OBJ_TREE))
+			break;
+	}
+	ok(t == OBJ_TREE + 1, "entry header: a delta only for a tree");
 	memcpy(b, h, sizeof(b));
 	b[2] = 1;
 	ok(pack_entry_header_decode(b, &d) == CAIRN_EFORMAT, "entry header: flags byte 2");
