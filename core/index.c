@@ -441,7 +441,7 @@ static int verify_free(struct idx *idx, MDB_txn *txn, struct strbuf *err)
 	if (!why && rc != MDB_NOTFOUND)
 		why = mdb_strerror(rc);
 	if (!why) {
-		qsort(all, n, sizeof(*all), cmp_pgno);
+		sort_array(all, n, sizeof(*all), cmp_pgno);
 		for (i = 1; i < n && !why; i++)
 			if (all[i] == all[i - 1])
 				why = "a page free twice";
