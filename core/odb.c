@@ -168,6 +168,13 @@ int odb_open(struct odb **out, const char *dir, const struct odb_opts *opts, int
 		free(odb);
 		return r;
 	}
+	{
+		int fd;
+		if (!mdb_env_get_fd(odb->idx->env, &fd) && !fstat(fd, &st)) {
+			odb->idx_dev = st.st_dev;
+			odb->idx_ino = st.st_ino;
+		}
+	}
 	if (opts->state_dir) {
 		r = idx_open(&odb->state, opts->state_dir, IDX_STATE, readonly, err);
 		/* read-only, and no state yet: go on without the caches */
@@ -193,6 +200,14 @@ int odb_open(struct odb **out, const char *dir, const struct odb_opts *opts, int
 	if (!odb->opts.pack_size)
 		odb->opts.pack_size = ODB_PACK_SIZE_DEFAULT;
 	pthread_mutex_init(&odb->fd_lock, NULL);
+	/* a store whose creation was killed half-way (the index made on open,
+	 * packs/ or tmp/ not yet) gets the rest now */
+	if (!readonly && ((mkdir(odb->packdir, 0777) < 0 && errno != EEXIST) ||
+			  (mkdir(odb->tmpdir, 0777) < 0 && errno != EEXIST))) {
+		r = cerr_errno(err, "cannot create the directories of store '%s'", dir);
+		odb_close(odb);
+		return r;
+	}
 	*out = odb;
 	return 0;
 }
@@ -604,6 +619,29 @@ int odb_is_incomplete(struct odb *odb)
 	return r;
 }
 
+/*
+ * Under the store lock, before a batch writes: the index must still be
+ * the one this process opened. fsck --rebuild-index moves it aside under
+ * the exclusive lock; a writer that opened the store before that would
+ * otherwise index its new packs in the moved-aside copy, where no later
+ * command looks, and then write pointers naming objects the store lacks.
+ */
+static int check_index_same(struct odb *odb, struct strbuf *err)
+{
+	struct stat st;
+	char *p;
+	int same;
+	if (!odb->idx_ino)
+		return 0; /* not known at open: nothing to compare */
+	p = xstrfmt("%s/index/data.mdb", odb->dir);
+	same = !stat(p, &st) && st.st_dev == odb->idx_dev && st.st_ino == odb->idx_ino;
+	free(p);
+	if (same)
+		return 0;
+	return cerr(err, CAIRN_ETRANSIENT,
+		    "the index was rebuilt by another cairn process since this one opened it; nothing was stored: run the command again");
+}
+
 int odb_batch_begin(struct odb *odb, struct odb_batch **out, struct strbuf *err)
 {
 	struct odb_batch *b;
@@ -613,6 +651,9 @@ int odb_batch_begin(struct odb *odb, struct odb_batch **out, struct strbuf *err)
 	/* held until odb_close(): a writer's pointers are written after its
 	 * batch commits, and gc must not run in between */
 	r = odb_lock(odb, ODB_LOCK_SHARED, -1, err);
+	if (r)
+		return r;
+	r = check_index_same(odb, err);
 	if (r)
 		return r;
 	odb_clean_tmp(odb);

@@ -42,6 +42,10 @@ struct odb {
 	size_t nfds;
 	int lock_fd;       /* DIR/gc.lock while held (odb_lock), else -1 */
 	int lock_mode;     /* ODB_LOCK_SHARED or ODB_LOCK_EXCLUSIVE when held */
+	/* the index's data.mdb as opened: a batch refuses to write into an
+	 * index that fsck --rebuild-index has moved aside since */
+	dev_t idx_dev;
+	ino_t idx_ino;
 };
 
 struct odb_thread {

@@ -65,4 +65,17 @@ test_expect_success "kill -9 during checkout, $ITER times: re-run restores exact
 	echo "checkout: $ITER iterations, $kills killed mid-run, 0 losses" >>"$TRASH_DIRECTORY/figures"
 '
 
+# t0022's kill -9 during a first pull once left a store without tmp/:
+# killed inside odb_create, after store/ but before its subdirectories.
+test_expect_success 'a store whose creation was cut short gets its directories on the next write' '
+	git init -q half && cd half &&
+	cairn init &&
+	rm -rf .cairn/store/tmp .cairn/store/packs &&
+	mkdir d && echo x >d/f &&
+	cairn add -q d &&
+	test_path_is_dir .cairn/store/tmp && test_path_is_dir .cairn/store/packs &&
+	rm -rf d && cairn checkout -q && test "$(cat d/f)" = x &&
+	cairn fsck -q
+'
+
 test_done

@@ -217,6 +217,39 @@ test_expect_success 'rebuild-index with a damaged pack: left out, named, repaire
 	rm -rf data && cairn checkout -q && diff -r data ../orig
 '
 
+# A writer takes the store lock only when its batch begins: one that had
+# opened the store before fsck --rebuild-index moved the index aside must
+# not index its packs in the moved-aside copy (its pointer would then name
+# objects the store lacks). The shim stops cairn add just before it opens
+# gc.lock; the rebuild runs in that moment.
+test_expect_success 'a writer that opened the store before --rebuild-index stores nothing' '
+	git init -q rb && cd rb &&
+	cairn init --chunk-size 4K:16K:64K &&
+	mkdir d && make_random d/a 50000 1 &&
+	cairn add -q d && git add -A && git commit -qm v1 &&
+	make_random d/b 40000 2 &&
+	cp d.cairn ../rb.ptr &&
+	{ FAULTFS_STOP=gc.lock LD_PRELOAD="$CAIRN_BUILD_DIR/t/shim/faultfs.so" \
+		ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" \
+		cairn add -q d >add.out 2>add.err & } &&
+	pid=$! &&
+	n=0 &&
+	until grep -q "^[0-9]* (.*) T " /proc/$pid/stat
+	do
+		n=$((n + 1)) &&
+		test $n -lt 600 && sleep 0.05 || { kill -9 $pid; return 1; }
+	done &&
+	cairn fsck --rebuild-index >out &&
+	kill -CONT $pid &&
+	{ wait $pid; st=$?; } &&
+	test $st != 0 &&
+	test_grep "index was rebuilt by another cairn process" add.err &&
+	test_cmp ../rb.ptr d.cairn &&
+	cairn fsck -q &&
+	cairn add -q d && cairn fsck -q &&
+	rm -rf d/b && cairn checkout -q -f && test_path_is_file d/b
+'
+
 test_expect_success 'rebuild-index: bad usage' '
 	cd repo &&
 	expect_code 129 cairn fsck --rebuild-index -r origin 2>err &&

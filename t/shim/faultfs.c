@@ -41,6 +41,11 @@
  *     calls (the crash points) and of each kind of call FAULTFS_FAIL
  *     counts, so a test knows how many points there are to try.
  *
+ * FAULTFS_STOP=STRING
+ *     The first open of a path containing STRING stops the process
+ *     (SIGSTOP) before it opens, so a test can act in that moment and then
+ *     send SIGCONT (e.g. "gc.lock": a writer about to take the store lock).
+ *
  * FAULTFS_ROOT=DIR limits all of this to paths below DIR (default: all).
  *
  * This is test code: it is built as t/shim/faultfs.so and never linked
@@ -51,6 +56,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -138,6 +144,9 @@ static void count_at_exit(void)
 	real_close(fd);
 }
 
+static const char *stop_at; /* FAULTFS_STOP */
+static int stopped;
+
 static void init(void)
 {
 	const char *s;
@@ -171,6 +180,7 @@ static void init(void)
 	s = getenv("FAULTFS_CRASH_AT");
 	if (s && *s)
 		crash_at = atol(s);
+	stop_at = getenv("FAULTFS_STOP");
 	count_file = getenv("FAULTFS_COUNT");
 	if (crash_at == 0 && count_file)
 		atexit(count_at_exit);
@@ -625,6 +635,9 @@ static int do_open(int dirfd, const char *name, int flags, mode_t mode)
 	char *p;
 	int existed = 1, fd;
 	init();
+	if (stop_at && *stop_at && strstr(name, stop_at) &&
+	    !__atomic_exchange_n(&stopped, 1, __ATOMIC_SEQ_CST))
+		raise(SIGSTOP);
 	if (!(flags & (O_WRONLY | O_RDWR)) || (flags & O_DIRECTORY))
 		return dirfd == AT_FDCWD ? real_open(name, flags, mode) :
 					   real_openat(dirfd, name, flags, mode);
