@@ -304,10 +304,8 @@ static void note_delta(struct walk *w, const struct oid *id)
 	if (!odb_last_delta_base(w->t, &base))
 		return;
 	ALLOC_GROW(m->deltas, m->ndeltas + 2, m->adeltas);
-	m->deltas[m->ndeltas].id = *id;
-	m->deltas[m->ndeltas++].type = OBJ_TREE;
-	m->deltas[m->ndeltas].id = base;
-	m->deltas[m->ndeltas++].type = OBJ_TREE;
+	m->deltas[m->ndeltas++] = *id;
+	m->deltas[m->ndeltas++] = base;
 }
 
 static int walk_tree(struct walk *w, const struct oid *id, const struct sha256 *sha, int top,
@@ -370,8 +368,8 @@ int gc_mark(struct odb_thread *t, const struct gc_roots *roots, const struct gc_
 	strbuf_release(&w.path);
 	/* a delta whose base is not reached is stored whole again by gc */
 	for (i = 0; i + 1 < m->ndeltas; i += 2)
-		if (!oidset_contains(&m->reached, &m->deltas[i + 1].id, OBJ_TREE))
-			oidset_insert(&m->rebase, &m->deltas[i].id, OBJ_TREE);
+		if (!oidset_contains(&m->reached, &m->deltas[i + 1], OBJ_TREE))
+			oidset_insert(&m->rebase, &m->deltas[i], OBJ_TREE);
 	return r;
 }
 

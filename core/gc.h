@@ -95,7 +95,7 @@ struct gc_mark {
 	/* trees reached that are stored as deltas of a tree not reached: gc
 	 * stores them whole again, so their base can go */
 	struct oidset rebase;
-	struct odb_key *deltas; /* (tree, its base) of every delta reached */
+	struct oid *deltas; /* pairs (tree, its base), every delta reached */
 	size_t ndeltas, adeltas;
 	uint64_t trees, files, chunks; /* distinct ones reached */
 	uint64_t absent_roots;   /* roots whose top object is not in the store */
@@ -115,7 +115,6 @@ struct gc_mark {
 int gc_mark(struct odb_thread *t, const struct gc_roots *roots, const struct gc_hooks *hooks,
 	    struct gc_mark *m, struct strbuf *err);
 void gc_mark_release(struct gc_mark *m);
-
 
 struct gc_opts {
 	int dry_run;

@@ -400,7 +400,6 @@ static int verify_free(struct idx *idx, MDB_txn *txn, struct strbuf *err)
 	size_t *all = NULL, n = 0, alloc = 0, used = 2, i, t;
 	uint64_t entry = 0;
 	const char *why = NULL;
-	const char *db = "free list";
 	const MDB_dbi main_dbi = 1; /* LMDB's MAIN_DBI; FREE_DBI is 0 */
 	int rc, op = MDB_FIRST;
 
@@ -408,7 +407,7 @@ static int verify_free(struct idx *idx, MDB_txn *txn, struct strbuf *err)
 		return 0;
 	rc = mdb_cursor_open(txn, 0, &c);
 	if (rc)
-		return idx_err(err, rc, db);
+		return idx_err(err, rc, "free list");
 	while (!why && !(rc = mdb_cursor_get(c, &k, &v, op))) {
 		size_t cnt, prev = (size_t)-1, txnid;
 		op = MDB_NEXT;
@@ -456,11 +455,16 @@ static int verify_free(struct idx *idx, MDB_txn *txn, struct strbuf *err)
 		}
 		for (op = MDB_FIRST; !why && !(rc = mdb_cursor_get(c, &k, &v, op)); op = MDB_NEXT) {
 			if ((t = record_pages(&v)) == (size_t)-1)
-				why = "a database record of a bad size", db = "main database";
+				why = "a database record of a bad size";
 			used += t;
 		}
 		mdb_cursor_close(c);
-		if (!why && !mdb_env_info(idx->env, &after) &&
+		if (why) {
+			free(all);
+			return cerr(err, CAIRN_ECORRUPT, "%s is damaged: main database: %s",
+				    idx->label, why);
+		}
+		if (!mdb_env_info(idx->env, &after) &&
 		    after.me_last_txnid == mdb_txn_id(txn) &&
 		    before.me_last_txnid == after.me_last_txnid &&
 		    used + n != after.me_last_pgno + 1) {
@@ -472,8 +476,8 @@ static int verify_free(struct idx *idx, MDB_txn *txn, struct strbuf *err)
 	}
 	free(all);
 	if (why)
-		return cerr(err, CAIRN_ECORRUPT, "%s is damaged: %s, entry %llu: %s", idx->label,
-			    db, (unsigned long long)entry, why);
+		return cerr(err, CAIRN_ECORRUPT, "%s is damaged: free list, entry %llu: %s",
+			    idx->label, (unsigned long long)entry, why);
 	return 0;
 }
 

@@ -1028,14 +1028,20 @@ int odb_read_stored(struct odb_thread *t, const struct oid *id, int type, int po
 	return 0;
 }
 
-int odb_last_delta_base(const struct odb_thread *t, struct oid *base)
+/* The entry t read last: its depth (0 unless a delta), and its base. */
+static int last_delta(const struct odb_thread *t, struct oid *base)
 {
 	struct pack_entry e;
 	if (t->stored.len <= PACK_ENTRY_HDR_SZ + DELTA_HDR ||
 	    pack_entry_header_decode((const uint8_t *)t->stored.buf, &e) || e.codec != CODEC_DELTA)
 		return 0;
 	memcpy(base->b, t->stored.buf + PACK_ENTRY_HDR_SZ + 1, OID_RAWSZ);
-	return 1;
+	return (uint8_t)t->stored.buf[PACK_ENTRY_HDR_SZ];
+}
+
+int odb_last_delta_base(const struct odb_thread *t, struct oid *base)
+{
+	return last_delta(t, base) > 0;
 }
 
 int odb_put_tree(struct odb_batch *b, struct odb_thread *t, const struct oid *id,
@@ -1044,14 +1050,14 @@ int odb_put_tree(struct odb_batch *b, struct odb_thread *t, const struct oid *id
 	struct strbuf braw = STRBUF_INIT, delta = STRBUF_INIT, plain = STRBUF_INIT;
 	struct strbuf ignore = STRBUF_INIT;
 	struct obj_loc loc;
-	int r, depth = 1, codec;
+	struct oid bb;
+	int r, depth, codec;
 
 	if (!base || oid_eq(base, id) || !odb_lookup(t, id, OBJ_TREE, &loc, NULL) ||
-	    odb_lookup(t, base, OBJ_TREE, &loc, NULL) || odb_read(t, base, OBJ_TREE, &braw, &ignore))
+	    odb_read(t, base, OBJ_TREE, &braw, &ignore))
 		goto plain;
-	/* t->stored holds the base's entry; its chain, one longer */
-	if (loc.codec == CODEC_DELTA)
-		depth = (uint8_t)t->stored.buf[PACK_ENTRY_HDR_SZ] + 1;
+	/* the base's chain, one longer */
+	depth = last_delta(t, &bb) + 1;
 	if (depth > DELTA_MAX_DEPTH)
 		goto plain;
 	strbuf_addch(&delta, (char)depth);

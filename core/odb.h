@@ -156,16 +156,17 @@ int odb_put(struct odb_batch *b, struct odb_thread *t, int type, const struct oi
 int odb_put_stored(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
 		   int codec, const void *stored, size_t stored_len, size_t raw_len, int *was_new,
 		   struct strbuf *err);
+/* The longest chain of deltas a tree is stored at, and read through. */
+#define DELTA_MAX_DEPTH 16
+/* After a read with t: 1 and *base set when the object read is stored as
+ * a delta, else 0. */
+int odb_last_delta_base(const struct odb_thread *t, struct oid *base);
 /*
  * A tree whose earlier version `base` (NULL: none) is in the store: stored
  * as a delta against it (CODEC_DELTA) when that is at most 3/4 of its
  * plain encoding and the base's chain is shorter than DELTA_MAX_DEPTH,
  * else as odb_put() would. A base that cannot be read is passed over.
  */
-#define DELTA_MAX_DEPTH 16
-/* After a read with t: 1 and *base set when the object read is stored as
- * a delta, else 0. */
-int odb_last_delta_base(const struct odb_thread *t, struct oid *base);
 int odb_put_tree(struct odb_batch *b, struct odb_thread *t, const struct oid *id,
 		 const void *raw, size_t len, const struct oid *base, struct strbuf *err);
 /*
@@ -174,7 +175,8 @@ int odb_put_tree(struct odb_batch *b, struct odb_thread *t, const struct oid *id
  * names a base another store may lack) comes back encoded on its own.
  */
 int odb_read_stored(struct odb_thread *t, const struct oid *id, int type, int portable,
-		    struct strbuf *raw, int *codec, const void **stored, size_t *stored_len, struct strbuf *err);
+		    struct strbuf *raw, int *codec, const void **stored, size_t *stored_len,
+		    struct strbuf *err);
 
 /*
  * Takes a whole pack received from elsewhere into the store: tmp_pack (in
