@@ -15,7 +15,7 @@ int cmd_stats(int argc, const char **argv, struct repo *r)
 	struct odb_thread t;
 	char **ptrs = NULL;
 	size_t np = 0, k;
-	uint64_t logical = 0, unique, stored, chunk_stored;
+	uint64_t logical = 0, unique, stored, chunk_stored, ibytes = 0, ifree = 0;
 	int json = 0, i, ret = 0;
 
 	for (i = 1; i < argc; i++) {
@@ -34,6 +34,10 @@ int cmd_stats(int argc, const char **argv, struct repo *r)
 		ret = error("%s", err.buf);
 		goto out;
 	}
+	if (idx_space(r->odb->idx, &ibytes, &ifree, &err)) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
 	list_pointers(r, &ptrs, &np);
 	for (k = 0; k < np; k++) {
 		struct pointer p;
@@ -48,13 +52,15 @@ int cmd_stats(int argc, const char **argv, struct repo *r)
 	if (json) {
 		printf("{\"chunks\":%llu,\"manifests\":%llu,\"trees\":%llu,\"packs\":%llu,"
 		       "\"logical_bytes\":%llu,\"unique_bytes\":%llu,\"chunk_stored_bytes\":%llu,"
-		       "\"stored_bytes\":%llu,\"tracked_paths\":%zu,"
+		       "\"stored_bytes\":%llu,\"index_bytes\":%llu,\"index_free_bytes\":%llu,"
+		       "\"tracked_paths\":%zu,"
 		       "\"dedup_ratio\":%.4f,\"compression_ratio\":%.4f,\"total_ratio\":%.4f}\n",
 		       (unsigned long long)tot.objects[OBJ_CHUNK],
 		       (unsigned long long)tot.objects[OBJ_MANIFEST],
 		       (unsigned long long)tot.objects[OBJ_TREE], (unsigned long long)tot.packs,
 		       (unsigned long long)logical, (unsigned long long)unique,
-		       (unsigned long long)chunk_stored, (unsigned long long)stored, np,
+		       (unsigned long long)chunk_stored, (unsigned long long)stored,
+		       (unsigned long long)ibytes, (unsigned long long)ifree, np,
 		       unique ? (double)logical / (double)unique : 0.0,
 		       chunk_stored ? (double)unique / (double)chunk_stored : 0.0,
 		       stored ? (double)logical / (double)stored : 0.0);
@@ -72,6 +78,10 @@ int cmd_stats(int argc, const char **argv, struct repo *r)
 		strbuf_add_human_size(&a, stored);
 		printf("stored bytes:       %llu (%s in %llu packs)\n", (unsigned long long)stored, a.buf,
 		       (unsigned long long)tot.packs);
+		strbuf_reset(&a);
+		strbuf_add_human_size(&a, ibytes);
+		printf("index bytes:        %llu (%s, %llu%% of it free pages)\n", (unsigned long long)ibytes,
+		       a.buf, (unsigned long long)(ibytes ? ifree * 100 / ibytes : 0));
 		printf("manifests, trees:   %llu, %llu\n", (unsigned long long)tot.objects[OBJ_MANIFEST],
 		       (unsigned long long)tot.objects[OBJ_TREE]);
 		if (unique && chunk_stored)

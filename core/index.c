@@ -1,10 +1,12 @@
 #include "core/index.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -558,6 +560,8 @@ int idx_write(struct idx *idx, int (*fn)(MDB_txn *txn, void *data, struct strbuf
 					 idx->label, mdb_strerror(rc));
 			else if (rc)
 				r = idx_err(err, rc, "commit");
+			else
+				idx->written = 1;
 		}
 		pthread_rwlock_unlock(&idx->resize_lock);
 		if (!grow)
@@ -583,5 +587,239 @@ int idx_write(struct idx *idx, int (*fn)(MDB_txn *txn, void *data, struct strbuf
 	fault_kind = prev_kind;
 	in_index--;
 	pthread_mutex_unlock(&idx->write_lock);
+	return r;
+}
+
+int idx_space(struct idx *idx, uint64_t *file_bytes, uint64_t *free_bytes, struct strbuf *err)
+{
+	struct idx_reader rd;
+	MDB_envinfo info;
+	MDB_stat st;
+	MDB_cursor *c;
+	MDB_val k, v;
+	MDB_txn *txn;
+	uint64_t pages = 0;
+	int rc, op;
+
+	idx_reader_init(&rd, idx);
+	txn = idx_rd_begin(&rd, err);
+	if (!txn) {
+		idx_reader_release(&rd);
+		return CAIRN_ELMDB;
+	}
+	rc = mdb_env_info(idx->env, &info);
+	if (!rc)
+		rc = mdb_env_stat(idx->env, &st);
+	if (!rc)
+		rc = mdb_cursor_open(txn, 0, &c);
+	for (op = MDB_FIRST; !rc && !(rc = mdb_cursor_get(c, &k, &v, op)); op = MDB_NEXT) {
+		size_t cnt;
+		if (v.mv_size < sizeof(cnt))
+			break;
+		memcpy(&cnt, v.mv_data, sizeof(cnt));
+		pages += cnt;
+	}
+	if (rc == MDB_NOTFOUND) {
+		rc = 0;
+		mdb_cursor_close(c);
+	} else if (!rc) {
+		mdb_cursor_close(c);
+		rc = MDB_CORRUPTED;
+	}
+	idx_rd_end(&rd);
+	idx_reader_release(&rd);
+	if (rc)
+		return idx_err(err, rc, "free list");
+	*file_bytes = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	*free_bytes = pages * st.ms_psize;
+	return 0;
+}
+
+int idx_compact_due(struct idx *idx)
+{
+	struct strbuf err = STRBUF_INIT;
+	uint64_t file = 0, free_ = 0;
+	int r = idx_space(idx, &file, &free_, &err);
+	strbuf_release(&err);
+	return !r && free_ >= IDX_COMPACT_MIN_FREE && free_ * 4 >= file;
+}
+
+#define COPY_STEP 65536 /* entries per transaction of the copy */
+
+/* Every database of `from`, in key order, into a new file `path`. */
+static int copy_env(MDB_env *from, const char *path, struct strbuf *err)
+{
+	MDB_env *to = NULL;
+	MDB_txn *rt = NULL, *wt = NULL;
+	MDB_cursor *mc = NULL, *c = NULL;
+	MDB_envinfo info;
+	MDB_val k, v, dk, dv;
+	const char *what = "compact: create";
+	int rc, mop;
+
+	rc = mdb_env_info(from, &info);
+	if (!rc)
+		rc = mdb_env_create(&to);
+	if (rc)
+		return idx_err(err, rc, what);
+	mdb_env_set_maxdbs(to, 16);
+	what = "compact: open the copy";
+	rc = mdb_env_set_mapsize(to, info.me_mapsize);
+	if (!rc)
+		rc = mdb_env_open(to, path, MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC, 0666);
+	if (!rc)
+		rc = mdb_txn_begin(from, NULL, MDB_RDONLY, &rt);
+	if (!rc)
+		rc = mdb_cursor_open(rt, 1 /* the main database */, &mc);
+	for (mop = MDB_FIRST; !rc && !(rc = mdb_cursor_get(mc, &dk, &dv, mop)); mop = MDB_NEXT) {
+		char name[64];
+		MDB_dbi sdbi, ddbi;
+		MDB_stat st;
+		unsigned fl;
+		size_t n = 0;
+		int op;
+		what = "compact: a database";
+		if (dk.mv_size == 0 || dk.mv_size >= sizeof(name) || dv.mv_size != 48) {
+			rc = MDB_INCOMPATIBLE; /* not a named database */
+			break;
+		}
+		memcpy(name, dk.mv_data, dk.mv_size);
+		name[dk.mv_size] = '\0';
+		rc = mdb_dbi_open(rt, name, 0, &sdbi);
+		if (!rc)
+			rc = mdb_dbi_flags(rt, sdbi, &fl);
+		if (!rc && (fl & MDB_DUPSORT))
+			rc = MDB_INCOMPATIBLE; /* none of ours; APPEND would need APPENDDUP */
+		if (!rc)
+			rc = mdb_stat(rt, sdbi, &st);
+		if (!rc)
+			rc = mdb_txn_begin(to, NULL, 0, &wt);
+		if (!rc)
+			rc = mdb_dbi_open(wt, name, (fl & (MDB_INTEGERKEY | MDB_REVERSEKEY)) | MDB_CREATE,
+					  &ddbi);
+		if (!rc)
+			rc = mdb_cursor_open(rt, sdbi, &c);
+		what = "compact: copy";
+		for (op = MDB_FIRST; !rc && !(rc = mdb_cursor_get(c, &k, &v, op)); op = MDB_NEXT) {
+			rc = mdb_put(wt, ddbi, &k, &v, MDB_APPEND);
+			if (!rc && ++n % COPY_STEP == 0) {
+				rc = mdb_txn_commit(wt);
+				wt = NULL;
+				if (!rc)
+					rc = mdb_txn_begin(to, NULL, 0, &wt);
+				/* what was read stays in the page cache, not in this
+				 * process: the copy's memory does not grow with the index */
+				if (!rc)
+					madvise(info.me_mapaddr, (info.me_last_pgno + 1) * (size_t)st.ms_psize,
+						MADV_DONTNEED);
+			}
+		}
+		if (rc == MDB_NOTFOUND)
+			rc = n == st.ms_entries ? 0 : MDB_CORRUPTED;
+		if (c)
+			mdb_cursor_close(c);
+		c = NULL;
+		if (!rc) {
+			rc = mdb_txn_commit(wt);
+			wt = NULL;
+		}
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	if (wt)
+		mdb_txn_abort(wt);
+	if (mc)
+		mdb_cursor_close(mc);
+	if (rt)
+		mdb_txn_abort(rt);
+	if (!rc) {
+		what = "compact: sync the copy";
+		rc = mdb_env_sync(to, 1);
+	}
+	if (to)
+		mdb_env_close(to);
+	return rc ? idx_err(err, rc, what) : 0;
+}
+
+int idx_compact(struct idx *idx, const char *dir, struct strbuf *err)
+{
+	char *copy = xstrfmt("%s/compact.mdb", dir), *data = xstrfmt("%s/data.mdb", dir);
+	char *lock = xstrfmt("%s/lock.mdb", dir);
+	struct flock fl;
+	MDB_env *env = NULL;
+	int r, rc, fd = -1, prev = fault_kind;
+
+	/*
+	 * Every process with the environment open holds a read lock on the
+	 * first byte of lock.mdb (LMDB's own protocol). F_GETLK sees those of
+	 * other processes only: one there, and the copy would be for nothing.
+	 * The descriptor stays open until the environment is closed (closing
+	 * any descriptor of the file drops this process's locks on it, LMDB's
+	 * included).
+	 */
+	fd = open(lock, O_RDWR | O_CLOEXEC);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 0;
+	fl.l_len = 1;
+	if (fd < 0 || fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type != F_UNLCK) {
+		idx_close(idx);
+		r = IDX_COMPACT_BUSY;
+		goto out;
+	}
+	/* a copy left by a compaction that was killed */
+	if (unlink(copy) < 0 && errno != ENOENT) {
+		r = cerr_errno(err, "cannot remove '%s'", copy);
+		idx_close(idx);
+		goto out;
+	}
+	in_index++;
+	fault_kind = idx->kind;
+	r = copy_env(idx->env, copy, err);
+	fault_kind = prev;
+	in_index--;
+	idx_close(idx);
+	if (r)
+		goto out;
+	/*
+	 * A write lock taken now, with ours closed, proves that no process
+	 * has the environment open (one may have opened it during the copy),
+	 * and makes any process opening it wait until the copy is in place.
+	 */
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 0;
+	fl.l_len = 1;
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		r = IDX_COMPACT_BUSY;
+		goto out;
+	}
+	if (rename(copy, data) < 0) {
+		r = cerr_errno(err, "cannot rename '%s' to '%s'", copy, data);
+		goto out;
+	}
+	fsync_dir_of(dir, 1);
+	/*
+	 * The reader table in lock.mdb still describes the old file. Opening
+	 * the environment while no other process has it open sets it again
+	 * from the new file's meta page; only then do waiting openers go on.
+	 */
+	rc = mdb_env_create(&env);
+	if (!rc) {
+		mdb_env_set_maxdbs(env, 16);
+		rc = mdb_env_open(env, dir, MDB_NOTLS, 0666);
+		mdb_env_close(env);
+	}
+	if (rc)
+		r = idx_err(err, rc, "compact: open the compacted index");
+out:
+	if (r)
+		unlink(copy);
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	free(data);
+	free(lock);
 	return r;
 }

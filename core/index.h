@@ -63,6 +63,7 @@ struct idx {
 	int kind;
 	const char *label; /* "the index (.cairn/store/index)", for messages */
 	int readonly;
+	int written; /* a write transaction of this process committed */
 	size_t mapsize;
 	/* Readers hold it shared while a read transaction is live; a map
 	 * resize holds it exclusive (LMDB requires no live transactions). */
@@ -121,5 +122,27 @@ int obj_loc_decode(const void *in, size_t len, struct obj_loc *l);
  */
 #define IDX_RETRY_GROW 1
 int idx_err(struct strbuf *err, int rc, const char *what);
+
+/*
+ * The size of data.mdb and how much of it is on LMDB's free list. Pages a
+ * commit copies are freed, not returned to the file system: an add that
+ * touches keys all over the obj tree (object ids are random) leaves as
+ * many free pages as the tree has, and the file keeps them.
+ */
+int idx_space(struct idx *idx, uint64_t *file_bytes, uint64_t *free_bytes, struct strbuf *err);
+/* 1 when a quarter or more of the file, and at least IDX_COMPACT_MIN_FREE, is free */
+#define IDX_COMPACT_MIN_FREE (256 << 10)
+int idx_compact_due(struct idx *idx);
+/*
+ * Rewrites the environment in `dir` (which `idx` has open) without its
+ * free pages, every database in key order so that leaves are full, and
+ * puts the copy in place of data.mdb; the old file stays intact until the
+ * rename. Closes idx whatever happens. The caller holds the store lock
+ * exclusively (no writer in another process). IDX_COMPACT_BUSY (positive,
+ * no message) when another process has the environment open: the copy is
+ * dropped and nothing changes. Else 0 or an error with its message.
+ */
+#define IDX_COMPACT_BUSY 2
+int idx_compact(struct idx *idx, const char *dir, struct strbuf *err);
 
 #endif

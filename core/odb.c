@@ -212,6 +212,39 @@ int odb_open(struct odb **out, const char *dir, const struct odb_opts *opts, int
 	return 0;
 }
 
+static int check_index_same(struct odb *odb, struct strbuf *err);
+
+/*
+ * A process that wrote the index compacts it as it closes the store, when
+ * a quarter of data.mdb or more is free pages (idx_compact_due): the store
+ * lock exclusive, or no compaction; and idx_compact() gives up when any
+ * other process has the index open. Best effort: the command's work is
+ * done, so a failure is a warning and the old index stays as it was.
+ */
+static void compact_index(struct odb *odb)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *ipath;
+	int r;
+	if (!odb->idx || odb->idx->readonly || !odb->idx->written || !idx_compact_due(odb->idx))
+		return;
+	if (odb->lock_mode != ODB_LOCK_EXCLUSIVE) {
+		odb_unlock(odb);
+		if (odb_lock(odb, ODB_LOCK_EXCLUSIVE, 0, &err))
+			goto out; /* another writer or gc: it may compact */
+	}
+	if (check_index_same(odb, &err))
+		goto out; /* rebuilt since we opened it: ours is not the index */
+	ipath = xstrfmt("%s/index", odb->dir);
+	r = idx_compact(odb->idx, ipath, &err);
+	odb->idx = NULL;
+	if (r < 0)
+		fprintf(stderr, "warning: the index was not compacted: %s\n", err.buf);
+	free(ipath);
+out:
+	strbuf_release(&err);
+}
+
 void odb_close(struct odb *odb)
 {
 	size_t i;
@@ -221,6 +254,7 @@ void odb_close(struct odb *odb)
 		if (odb->fds[i] >= 0)
 			close(odb->fds[i]);
 	free(odb->fds);
+	compact_index(odb);
 	odb_unlock(odb);
 	idx_close(odb->idx);
 	idx_close(odb->state);
@@ -1558,6 +1592,14 @@ int odb_rebuild_index(const char *dir, struct odb_rebuild_stats *st, struct strb
 	}
 	if (!r)
 		st->aside = aside, aside = NULL;
+	/* one commit per pack, in no key order: compact it as a writer would */
+	if (!r && idx_compact_due(idx)) {
+		struct strbuf e3 = STRBUF_INIT;
+		if (idx_compact(idx, ipath, &e3) < 0)
+			fprintf(stderr, "warning: the index was not compacted: %s\n", e3.buf);
+		strbuf_release(&e3);
+		idx = NULL;
+	}
 out:
 	if (idx)
 		idx_close(idx);

@@ -46,6 +46,11 @@
  *     (SIGSTOP) before it opens, so a test can act in that moment and then
  *     send SIGCONT (e.g. "gc.lock": a writer about to take the store lock).
  *
+ * FAULTFS_STOP_RENAME=STRING
+ *     The same, before the first rename whose source path contains STRING
+ *     (e.g. "compact.mdb": a compacted index, complete, about to replace
+ *     data.mdb).
+ *
  * FAULTFS_ROOT=DIR limits all of this to paths below DIR (default: all).
  *
  * This is test code: it is built as t/shim/faultfs.so and never linked
@@ -145,7 +150,8 @@ static void count_at_exit(void)
 }
 
 static const char *stop_at; /* FAULTFS_STOP */
-static int stopped;
+static const char *stop_rename; /* FAULTFS_STOP_RENAME */
+static int stopped, stopped_rename;
 
 static void init(void)
 {
@@ -181,6 +187,7 @@ static void init(void)
 	if (s && *s)
 		crash_at = atol(s);
 	stop_at = getenv("FAULTFS_STOP");
+	stop_rename = getenv("FAULTFS_STOP_RENAME");
 	count_file = getenv("FAULTFS_COUNT");
 	if (crash_at == 0 && count_file)
 		atexit(count_at_exit);
@@ -571,21 +578,31 @@ static int do_rename(int olddir, const char *old, int newdir, const char *new, u
 	return r;
 }
 
+static void maybe_stop_rename(const char *old)
+{
+	if (stop_rename && *stop_rename && strstr(old, stop_rename) &&
+	    !__atomic_exchange_n(&stopped_rename, 1, __ATOMIC_SEQ_CST))
+		raise(SIGSTOP);
+}
+
 int rename(const char *old, const char *new)
 {
 	init();
+	maybe_stop_rename(old);
 	return do_rename(AT_FDCWD, old, AT_FDCWD, new, 0, 0);
 }
 
 int renameat(int od, const char *old, int nd, const char *new)
 {
 	init();
+	maybe_stop_rename(old);
 	return do_rename(od, old, nd, new, 0, 1);
 }
 
 int renameat2(int od, const char *old, int nd, const char *new, unsigned flags)
 {
 	init();
+	maybe_stop_rename(old);
 	return do_rename(od, old, nd, new, flags, 1);
 }
 
