@@ -16,23 +16,24 @@
 #define STAT_ENTRY_SZ (1 + 4 + 8 * 6 + OID_RAWSZ + SHA256_RAWSZ)
 #define HASH_BLOCK (1u << 20)
 
-static void node_clear(struct wt_node *n, int own_path)
+/* Frees what n owns; n itself is left as it is (its memory goes next). */
+static void node_release(struct wt_node *n, int own_path)
 {
 	size_t i;
 	for (i = 0; i < n->nkids; i++)
-		node_clear(&n->kids[i], !n->kidpaths);
+		if (n->kids[i].kids || !n->kidpaths)
+			node_release(&n->kids[i], !n->kidpaths);
 	free(n->kids);
 	free(n->kidpaths);
 	if (own_path)
 		free(n->path);
-	memset(n, 0, sizeof(*n));
 }
 
 void wt_node_free(struct wt_node *n)
 {
 	if (!n)
 		return;
-	node_clear(n, 1);
+	node_release(n, 1);
 	free(n);
 }
 
@@ -540,6 +541,8 @@ int wt_hash_unknown(struct repo *r, struct wt_node *root, struct strbuf *err)
 	struct hash_job j;
 	int ret;
 
+	if (root->known)
+		return 0; /* a directory's tree is known only when all below is */
 	wt_collect_files(root, &all, &n, &alloc);
 	todo = xcalloc(n ? n : 1, sizeof(*todo));
 	for (i = 0; i < n; i++)
