@@ -36,9 +36,26 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS)
 LIBS = $(PKG_LIBS) -lpthread -lm
+# The cairn program links only these; libssh2, libarchive and libcurl go
+# into cairn-ext.so, loaded when a command needs them (core/ext.h).
+MAIN_PKGS = libzstd libxxhash lmdb libcrypto
+EXT_PKGS = libssh2 libarchive libcurl libcrypto
+MAIN_LIBS = $(shell pkg-config --libs $(MAIN_PKGS) 2>/dev/null) -lpthread -lm
+EXT_LIBS = $(shell pkg-config --libs $(EXT_PKGS) 2>/dev/null) -lpthread
 
-CORE_OBJS = $(patsubst %.c,%.o,$(wildcard core/*.c))
+# make install: PREFIX/bin/cairn and PREFIX/lib/cairn/cairn-ext.so
+PREFIX ?= /usr/local
+EXT_DIR = $(PREFIX)/lib/cairn
+
+# Sources whose objects need the libraries of cairn-ext.so; built twice:
+# plain into libcairn.a (the tests link them directly), -fPIC into the
+# plugin.
+EXT_SRCS = core/archive.c remote/s3.c remote/ssh.c
+EXT_PIC = $(patsubst %.c,%.pic.o,$(EXT_SRCS) core/ext-abi.c)
+
+CORE_OBJS = $(patsubst %.c,%.o,$(filter-out core/ext-abi.c,$(wildcard core/*.c)))
 REMOTE_OBJS = $(patsubst %.c,%.o,$(wildcard remote/*.c))
+MAIN_OBJS = $(filter-out $(patsubst %.c,%.o,$(EXT_SRCS)),$(CORE_OBJS) $(REMOTE_OBJS))
 CMD_OBJS = $(patsubst %.c,%.o,$(filter-out cmd/help-text.c,$(wildcard cmd/*.c))) cmd/help-text.o
 MAN_PAGES = $(sort $(wildcard Documentation/cairn-*.md))
 UNIT_SRCS = $(wildcard t/unit/*.c)
@@ -54,40 +71,61 @@ SHIMS = $(patsubst %.c,%.so,$(SHIM_SRCS))
 
 # Build flavour stamp: a change of flags (e.g. SANITIZE) rebuilds everything.
 FLAVOUR := $(shell echo '$(CC) $(ALL_CFLAGS) $(LDFLAGS)' | cksum | cut -d' ' -f1)
+# What cairn and cairn-ext.so must agree on: the headers and the flags.
+ABI := $(shell cat core/*.h remote/*.h | cksum | cut -d' ' -f1)-$(FLAVOUR)
 
 # deps-check may install packages, so the build runs in a fresh make that
 # reads pkg-config again.
 all: deps-check
 	@$(MAKE) --no-print-directory cairn
 
-cairn: libcairn.a $(CMD_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) libcairn.a $(LIBS)
+# -rdynamic: cairn-ext.so calls back into the program (strbuf, odb, ...);
+# every object is linked in, used by the program or not, for the same reason.
+cairn: $(MAIN_OBJS) $(CMD_OBJS) cairn-ext.so
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(CMD_OBJS) $(MAIN_OBJS) $(MAIN_LIBS)
+
+cairn-ext.so: $(EXT_PIC)
+	$(CC) $(LDFLAGS) -shared -o $@ $(EXT_PIC) $(EXT_LIBS)
 
 libcairn.a: $(CORE_OBJS) $(REMOTE_OBJS)
 	rm -f $@ && ar rcs $@ $^
+# test programs take every object, so that the weak references to the
+# backends and archives (core/ext.h) find them and no plugin is loaded
+WHOLE_LIB = -Wl,--whole-archive libcairn.a -Wl,--no-whole-archive
 
 %.o: %.c .flavour-$(FLAVOUR) $(wildcard core/*.h remote/*.h cmd/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+%.pic.o: %.c .flavour-$(FLAVOUR) $(wildcard core/*.h remote/*.h cmd/*.h)
+	$(CC) $(ALL_CFLAGS) -fPIC -DCAIRN_ABI='"$(ABI)"' -c -o $@ $<
+
+core/ext.o: core/ext.c .flavour-$(FLAVOUR) $(wildcard core/*.h remote/*.h cmd/*.h)
+	$(CC) $(ALL_CFLAGS) -DCAIRN_ABI='"$(ABI)"' -DCAIRN_EXT_DIR='"$(EXT_DIR)"' -c -o $@ $<
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(EXT_DIR)
+	install -m 755 cairn $(DESTDIR)$(PREFIX)/bin/cairn
+	install -m 644 cairn-ext.so $(DESTDIR)$(EXT_DIR)/cairn-ext.so
+
 .flavour-$(FLAVOUR):
-	rm -f .flavour-* core/*.o remote/*.o cmd/*.o libcairn.a cairn $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY)
+	rm -f .flavour-* core/*.o remote/*.o cmd/*.o libcairn.a cairn cairn-ext.so $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY)
 	touch $@
 
 cmd/help-text.c: $(MAN_PAGES) Documentation/gen-help.sh
 	sh Documentation/gen-help.sh $(MAN_PAGES) > $@+ && mv $@+ $@
 
 t/unit/%: t/unit/%.c t/unit/tap.h libcairn.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcairn.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(WHOLE_LIB) $(LIBS)
 
 # each fuzz target linked with a plain driver that replays its corpus
 t/fuzz/replay-%: t/fuzz/fuzz-%.c t/fuzz/replay.c libcairn.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ t/fuzz/fuzz-$*.c t/fuzz/replay.c libcairn.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ t/fuzz/fuzz-$*.c t/fuzz/replay.c $(WHOLE_LIB) $(LIBS)
 
 t/shim/%.so: t/shim/%.c
 	$(CC) -O2 -g -Wall -Wextra -D_GNU_SOURCE -shared -fPIC -o $@ $< -ldl -lpthread
 
 t/helper/%: t/helper/%.c libcairn.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcairn.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(WHOLE_LIB) $(LIBS)
 
 # Missing packages: installed when root (Debian), otherwise named.
 deps-check:
@@ -185,10 +223,10 @@ demo: all
 	./contrib/demo.sh
 
 clean:
-	rm -f cairn libcairn.a core/*.o remote/*.o cmd/*.o cmd/help-text.c .flavour-* $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY) $(SHIMS)
+	rm -f cairn cairn-ext.so libcairn.a core/*.o remote/*.o cmd/*.o cmd/help-text.c .flavour-* $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY) $(SHIMS)
 	rm -rf t/trash.* build
 
-.PHONY: all deps-check test-deps build-tests test test-sanitize demo clean fuzz stress
+.PHONY: all deps-check test-deps build-tests test test-sanitize demo clean fuzz stress install
 
 # make bench: cairn against DVC, restic, borg and git-lfs (t/perf/README)
 include t/perf/Makefile.inc

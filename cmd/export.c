@@ -5,6 +5,7 @@
 #include "cmd/builtin.h"
 #include "cmd/common.h"
 #include "core/archive.h"
+#include "core/ext.h"
 #include "core/checkout.h"
 
 #include <errno.h>
@@ -154,7 +155,7 @@ int cmd_export(int argc, const char **argv, struct repo *r)
 	name = strrchr(data.buf, '/');
 	name = name ? name + 1 : data.buf;
 	o.progress = progress_start("Exporting", d.ptr.files, d.ptr.size, !quiet && progress_default());
-	ret = archive_export(r, &d.ptr, name, fd, &o, &d.res, &err);
+	ret = ext_archive_export(r, &d.ptr, name, fd, &o, &d.res, &err);
 	progress_stop(o.progress);
 	if (ret) {
 		ret = error("%s", err.buf);

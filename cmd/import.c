@@ -4,6 +4,7 @@
  */
 #include "cmd/builtin.h"
 #include "core/archive.h"
+#include "core/ext.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -189,7 +190,7 @@ int cmd_import(int argc, const char **argv, struct repo *r)
 		goto out;
 	}
 	o.progress = progress_start("Importing", 0, 0, !quiet && progress_default());
-	ret = archive_import(r, archive_abs, data.buf, &o, &d.res, &err);
+	ret = ext_archive_import(r, archive_abs, data.buf, &o, &d.res, &err);
 	progress_stop(o.progress);
 	if (ret) {
 		ret = error("%s", err.buf);

@@ -2,6 +2,7 @@
  * Remote URLs and the choice of backend.
  */
 #include "remote/remote.h"
+#include "core/ext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -184,14 +185,21 @@ void remote_url_display(const struct remote_url *u, struct strbuf *out)
 	strbuf_addstr(out, u->path);
 }
 
-const struct remote_ops *remote_ops_for(const struct remote_url *u)
+/* set only in a program linked with remote/ssh.o and remote/s3.o itself */
+#pragma weak remote_ssh_ops
+#pragma weak remote_s3_ops
+
+const struct remote_ops *remote_ops_for(const struct remote_url *u, struct strbuf *err)
 {
 	if (!strcmp(u->scheme, "file"))
 		return &remote_dir_ops;
 	if (!strcmp(u->scheme, "ssh"))
-		return &remote_ssh_ops;
+		return &remote_ssh_ops ? &remote_ssh_ops
+				       : ext_sym("remote_ssh_ops", "ssh remotes", err);
 	if (!strcmp(u->scheme, "s3"))
-		return &remote_s3_ops;
+		return &remote_s3_ops ? &remote_s3_ops : ext_sym("remote_s3_ops", "S3 remotes", err);
+	if (err)
+		cerr(err, CAIRN_EINVAL, "'%s' remotes are not supported yet", u->scheme);
 	return NULL;
 }
 
@@ -202,7 +210,7 @@ int remote_default_jobs(const char *url)
 	int jobs = 4;
 	if (remote_url_parse(&u, url, NULL, NULL))
 		return jobs;
-	ops = remote_ops_for(&u);
+	ops = remote_ops_for(&u, NULL);
 	if (ops && ops->default_jobs)
 		jobs = ops->default_jobs;
 	remote_url_release(&u);
@@ -217,10 +225,9 @@ int remote_open_url(struct remote **out, const char *url, const char *base,
 	int r = remote_url_parse(&u, url, base, err);
 	if (r)
 		return r;
-	ops = remote_ops_for(&u);
+	ops = remote_ops_for(&u, err);
 	if (!ops) {
-		r = cerr(err, CAIRN_EINVAL, "remote '%s': '%s' remotes are not supported yet", name,
-			 u.scheme);
+		r = cerr_wrap(err, CAIRN_EINVAL, "remote '%s'", name);
 		remote_url_release(&u);
 		return r;
 	}

@@ -79,8 +79,10 @@ struct remote {
 	struct remote_url url;
 };
 
-/* The backend for a URL's scheme, or NULL. */
-const struct remote_ops *remote_ops_for(const struct remote_url *u);
+/* The backend for a URL's scheme; NULL with a message in err (which may be
+ * NULL) for an unknown scheme or a backend that cannot be loaded. The ssh
+ * and s3 backends live in cairn-ext.so (core/ext.h). */
+const struct remote_ops *remote_ops_for(const struct remote_url *u, struct strbuf *err);
 /* Parallel transfers for url when nothing says how many (4, 8 for s3). */
 int remote_default_jobs(const char *url);
 /* Parses, picks the backend and opens; *out owns a copy of the URL. */
