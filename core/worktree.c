@@ -534,24 +534,33 @@ static int hash_one(size_t i, struct par_thread *pt, void *data, struct strbuf *
 	return ret;
 }
 
+/* The files below n not known yet; a directory whose tree is known (the
+ * scan computed it) has every file below it known, and is skipped whole. */
+static void collect_unknown(struct wt_node *n, struct wt_node ***list, size_t *nr, size_t *alloc)
+{
+	size_t i;
+	if (n->known)
+		return;
+	if (n->mode != MODE_DIR) {
+		ALLOC_GROW(*list, *nr + 1, *alloc);
+		(*list)[(*nr)++] = n;
+		return;
+	}
+	for (i = 0; i < n->nkids; i++)
+		collect_unknown(&n->kids[i], list, nr, alloc);
+}
+
 int wt_hash_unknown(struct repo *r, struct wt_node *root, struct strbuf *err)
 {
-	struct wt_node **all = NULL, **todo = NULL;
-	size_t n = 0, alloc = 0, i, nt = 0;
+	struct wt_node **todo = NULL;
+	size_t n = 0, alloc = 0;
 	struct hash_job j;
 	int ret;
 
-	if (root->known)
-		return 0; /* a directory's tree is known only when all below is */
-	wt_collect_files(root, &all, &n, &alloc);
-	todo = xcalloc(n ? n : 1, sizeof(*todo));
-	for (i = 0; i < n; i++)
-		if (!all[i]->known)
-			todo[nt++] = all[i];
+	collect_unknown(root, &todo, &n, &alloc);
 	j.r = r;
 	j.files = todo;
-	ret = par_for(r->threads, nt, NULL, hash_one, &j, err);
-	free(all);
+	ret = par_for(r->threads, n, NULL, hash_one, &j, err);
 	free(todo);
 	return ret;
 }
