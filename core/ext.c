@@ -89,11 +89,6 @@ void *ext_sym(const char *name, const char *what, struct strbuf *err)
 	return sym;
 }
 
-const char *ext_path(void)
-{
-	return loaded_from;
-}
-
 /* set only in a program linked with core/archive.o itself */
 #pragma weak archive_import
 #pragma weak archive_export

@@ -26,9 +26,6 @@
  */
 void *ext_sym(const char *name, const char *what, struct strbuf *err);
 
-/* The path of the loaded plugin, or NULL when none is loaded. */
-const char *ext_path(void);
-
 /* archive_import() and archive_export() (core/archive.h), through it */
 struct repo;
 struct pointer;

@@ -741,11 +741,27 @@ static int copy_env(MDB_env *from, const char *path, struct strbuf *err)
 	return rc ? idx_err(err, rc, what) : 0;
 }
 
+/* fcntl(fd, cmd) of a write lock on the first byte; *type gets what F_GETLK found */
+static int first_byte(int fd, int cmd, short *type)
+{
+	struct flock fl;
+	int rc;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 0;
+	fl.l_len = 1;
+	rc = fcntl(fd, cmd, &fl);
+	if (type)
+		*type = fl.l_type;
+	return rc;
+}
+
 int idx_compact(struct idx *idx, const char *dir, struct strbuf *err)
 {
 	char *copy = xstrfmt("%s/compact.mdb", dir), *data = xstrfmt("%s/data.mdb", dir);
 	char *lock = xstrfmt("%s/lock.mdb", dir);
-	struct flock fl;
+	short held = F_UNLCK;
 	MDB_env *env = NULL;
 	int r, rc, fd = -1, prev = fault_kind;
 
@@ -758,12 +774,7 @@ int idx_compact(struct idx *idx, const char *dir, struct strbuf *err)
 	 * included).
 	 */
 	fd = open(lock, O_RDWR | O_CLOEXEC);
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = 0;
-	fl.l_len = 1;
-	if (fd < 0 || fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type != F_UNLCK) {
+	if (fd < 0 || first_byte(fd, F_GETLK, &held) < 0 || held != F_UNLCK) {
 		idx_close(idx);
 		r = IDX_COMPACT_BUSY;
 		goto out;
@@ -787,11 +798,7 @@ int idx_compact(struct idx *idx, const char *dir, struct strbuf *err)
 	 * has the environment open (one may have opened it during the copy),
 	 * and makes any process opening it wait until the copy is in place.
 	 */
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = 0;
-	fl.l_len = 1;
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
+	if (first_byte(fd, F_SETLK, NULL) < 0) {
 		r = IDX_COMPACT_BUSY;
 		goto out;
 	}

@@ -458,16 +458,26 @@ int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, unsigned flag
 	return 0;
 }
 
-void wt_collect_files(struct wt_node *n, struct wt_node ***list, size_t *nr, size_t *alloc)
+/* The files below n; with only_unknown, those not known yet, skipping a
+ * directory whose tree is known (the scan computed it: all below is). */
+static void collect(struct wt_node *n, int only_unknown, struct wt_node ***list, size_t *nr,
+		    size_t *alloc)
 {
 	size_t i;
+	if (only_unknown && n->known)
+		return;
 	if (n->mode != MODE_DIR) {
 		ALLOC_GROW(*list, *nr + 1, *alloc);
 		(*list)[(*nr)++] = n;
 		return;
 	}
 	for (i = 0; i < n->nkids; i++)
-		wt_collect_files(&n->kids[i], list, nr, alloc);
+		collect(&n->kids[i], only_unknown, list, nr, alloc);
+}
+
+void wt_collect_files(struct wt_node *n, struct wt_node ***list, size_t *nr, size_t *alloc)
+{
+	collect(n, 0, list, nr, alloc);
 }
 
 int wt_hash_path(const char *abs, uint32_t mode, struct oid *id, struct sha256 *sha,
@@ -534,22 +544,6 @@ static int hash_one(size_t i, struct par_thread *pt, void *data, struct strbuf *
 	return ret;
 }
 
-/* The files below n not known yet; a directory whose tree is known (the
- * scan computed it) has every file below it known, and is skipped whole. */
-static void collect_unknown(struct wt_node *n, struct wt_node ***list, size_t *nr, size_t *alloc)
-{
-	size_t i;
-	if (n->known)
-		return;
-	if (n->mode != MODE_DIR) {
-		ALLOC_GROW(*list, *nr + 1, *alloc);
-		(*list)[(*nr)++] = n;
-		return;
-	}
-	for (i = 0; i < n->nkids; i++)
-		collect_unknown(&n->kids[i], list, nr, alloc);
-}
-
 int wt_hash_unknown(struct repo *r, struct wt_node *root, struct strbuf *err)
 {
 	struct wt_node **todo = NULL;
@@ -557,7 +551,7 @@ int wt_hash_unknown(struct repo *r, struct wt_node *root, struct strbuf *err)
 	struct hash_job j;
 	int ret;
 
-	collect_unknown(root, &todo, &n, &alloc);
+	collect(root, 1, &todo, &n, &alloc);
 	j.r = r;
 	j.files = todo;
 	ret = par_for(r->threads, n, NULL, hash_one, &j, err);

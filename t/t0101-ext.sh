@@ -69,6 +69,27 @@ test_expect_success 'a plugin from another build is refused' '
 	test_path_is_missing out.tar
 '
 
+test_expect_success 'a plugin that cannot be loaded is named, with the loader'"'"'s reason' '
+	echo "not an ELF file" >lone/cairn-ext.so &&
+	cd repo &&
+	expect_code 1 ../lone/cairn export -o out.tar d 2>err &&
+	test_grep "^error: archives need cairn-ext.so, which cannot be loaded (.*lone/cairn-ext.so: .*)" err &&
+	test_path_is_missing out.tar
+'
+
+test_expect_success 'a plugin of this build that lacks a symbol is named' '
+	cc -shared -fPIC -o lone/cairn-ext.so fake.c &&
+	(cd repo && expect_code 1 ../lone/cairn export -o out.tar d 2>err) &&
+	abi=$(sed -n "s/.*this one is \([^)]*\)).*/\1/p" repo/err) &&
+	test -n "$abi" &&
+	printf "const char cairn_ext_abi[] = \"%s\";\n" "$abi" >fake2.c &&
+	cc -shared -fPIC -o lone/cairn-ext.so fake2.c &&
+	cd repo &&
+	expect_code 1 ../lone/cairn export -o out.tar d 2>err &&
+	test_grep "^error: archives need .archive_export. from .*lone/cairn-ext.so, which lacks it; reinstall cairn" err &&
+	test_path_is_missing out.tar
+'
+
 test_expect_success 'with its own plugin beside it, the copy does everything' '
 	cp "$CAIRN_BUILD_DIR/cairn-ext.so" lone/ &&
 	cd repo &&
