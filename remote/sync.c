@@ -980,7 +980,19 @@ static int verify_object(struct fetch *f, struct odb_thread *t, const struct wan
 		return cerr(err, CAIRN_ECORRUPT,
 			    "remote '%s': %s %s in pack %s is corrupt (needed by '%s'); nothing was stored for it",
 			    f->rem->name, obj_type_name(w->type), hex, phex, w->path);
-	return 0;
+	if (w->type == OBJ_TREE) {
+		/* a tree that hashes right may still be hostile (a name such
+		 * as "..", ".git"): refuse it before it reaches the store */
+		struct tree tr;
+		struct strbuf why = STRBUF_INIT;
+		r = tree_decode(&tr, raw->buf, raw->len, &why);
+		tree_release(&tr);
+		if (r)
+			cerr(err, r, "remote '%s': tree of '%s': %s (tree %s in pack %s); nothing was stored for it",
+			     f->rem->name, w->path, why.buf, hex, phex);
+		strbuf_release(&why);
+	}
+	return r;
 }
 
 /* Verify one object received from the remote and store it. */
@@ -1277,7 +1289,8 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 	struct fetch f;
 	struct want_list level = { 0 }, next = { 0 }, missing = { 0 };
 	struct file_ref *files = NULL;
-	size_t nfiles = 0, afiles = 0, i, k;
+	char **paths = NULL; /* "dir/sub" of the trees below the targets */
+	size_t nfiles = 0, afiles = 0, npaths = 0, apaths = 0, i, k;
 	int ret, was_incomplete;
 
 	memset(&f, 0, sizeof(f));
@@ -1336,7 +1349,11 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 				for (k = 0; k < tr.n; k++) {
 					const struct tree_entry *e = &tr.e[k];
 					if (e->mode == MODE_DIR) {
-						want_add(&next, &e->id, OBJ_TREE, level.v[i].path);
+						/* named in messages by its own path:
+						 * the decode checked the name */
+						ALLOC_GROW(paths, npaths + 1, apaths);
+						paths[npaths] = xstrfmt("%s/%s", level.v[i].path, e->name);
+						want_add(&next, &e->id, OBJ_TREE, paths[npaths++]);
 						ALLOC_GROW(nshas, next.n, anshas);
 						nshas[next.n - 1] = e->sha;
 					} else if (e->size) {
@@ -1414,6 +1431,9 @@ out:
 	free(next.v);
 	free(missing.v);
 	free(files);
+	for (i = 0; i < npaths; i++)
+		free(paths[i]);
+	free(paths);
 	oidset_release(&f.seen);
 	odb_thread_release(&f.t);
 	return ret;
