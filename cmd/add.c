@@ -37,31 +37,14 @@ static void gitignore_escape(struct strbuf *out, const char *name)
  * another cairn that holds it; a lock older than a minute is stale (its
  * owner was killed) and is broken. Returns the fd or a negative code.
  */
-static int take_lock(const char *lock, struct strbuf *err)
-{
-	int tries;
-	for (tries = 0; tries < 2000; tries++) {
-		struct stat st;
-		int fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd >= 0)
-			return fd;
-		if (errno != EEXIST)
-			return cerr_errno(err, "cannot create '%s'", lock);
-		if (!stat(lock, &st) && st.st_mtime + 60 < time(NULL))
-			unlink(lock);
-		else
-			usleep(5000);
-	}
-	return cerr(err, CAIRN_EIO, "'%s' is held by another process (remove it if none runs)", lock);
-}
-
 /* Make sure `parent/.gitignore` has the line "/name"; safe against other adds. */
 int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err)
 {
 	const char *slash = strrchr(rel, '/');
 	struct strbuf path = STRBUF_INIT, line = STRBUF_INIT, cur = STRBUF_INIT;
-	char *abs, *lock;
-	int ret = 0, fd;
+	struct lock_file lk = LOCK_FILE_INIT;
+	char *abs;
+	int ret;
 	size_t pos = 0;
 
 	strbuf_addch(&line, '/');
@@ -71,13 +54,9 @@ int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err)
 	else
 		strbuf_addstr(&path, ".gitignore");
 	abs = repo_abspath(r, path.buf);
-	lock = xstrfmt("%s.lock", abs);
-	fd = take_lock(lock, err);
-	if (fd < 0) {
-		ret = fd;
-		goto out_nolock;
-	}
-	ret = read_file(abs, 16u << 20, &cur, err);
+	ret = lock_file_hold(&lk, abs, 10000, err);
+	if (!ret)
+		ret = read_file(abs, 16u << 20, &cur, err);
 	if (ret == CAIRN_ENOTFOUND) {
 		ret = 0;
 		strbuf_reset(&cur);
@@ -96,22 +75,9 @@ int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err)
 	strbuf_addch(&cur, '\n');
 	/* durable like the pointer beside it: a power loss must not leave
 	 * an empty .gitignore that lets git add the data itself */
-	if (write_all(fd, cur.buf, cur.len) < 0 || fsync(fd) < 0)
-		ret = cerr_errno(err, "cannot write '%s'", lock);
-	else if (close(fd) < 0)
-		ret = cerr_errno(err, "cannot write '%s'", lock);
-	fd = -1;
-	if (!ret && rename(lock, abs) < 0)
-		ret = cerr_errno(err, "cannot rename '%s'", lock);
-	else if (!ret && fsync_dir_of(abs, 0) < 0)
-		ret = cerr_errno(err, "cannot fsync the directory of '%s'", abs);
+	ret = lock_file_commit(&lk, cur.buf, cur.len, 07777, err);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (ret || fd >= 0)
-		unlink(lock);
-out_nolock:
-	free(lock);
+	lock_file_release(&lk);
 	free(abs);
 	strbuf_release(&path);
 	strbuf_release(&line);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 /*
  * How it works: one parser, parse_config(), turns a file into an array of
@@ -656,6 +657,7 @@ struct line_edit {
 
 struct cfg_edit {
 	const char *path;
+	struct lock_file lk;     /* PATH.lock, held from before the read to the rename */
 	struct strbuf buf;
 	struct cfg_file pf;
 	struct line_edit *edits; /* one per line */
@@ -668,8 +670,11 @@ static int edit_begin(struct cfg_edit *ed, const char *path, struct strbuf *err)
 
 	memset(ed, 0, sizeof(*ed));
 	strbuf_init(&ed->buf, 0);
+	ed->lk.fd = -1;
 	ed->path = path;
-	r = read_config(path, &ed->buf, &missing, err);
+	r = lock_file_hold(&ed->lk, path, CONFIG_LOCK_WAIT_MS, err);
+	if (!r)
+		r = read_config(path, &ed->buf, &missing, err);
 	if (!r)
 		r = parse_config(&ed->pf, ed->buf.buf, ed->buf.len, path, err);
 	ed->edits = xcalloc(ed->pf.nr + 1, sizeof(*ed->edits));
@@ -688,6 +693,7 @@ static void edit_release(struct cfg_edit *ed)
 	free(ed->tail);
 	cfg_file_release(&ed->pf);
 	strbuf_release(&ed->buf);
+	lock_file_release(&ed->lk); /* not committed: the file is left as it was */
 }
 
 /* Write the edited file in place of the old one. */
@@ -720,7 +726,10 @@ static int edit_commit(struct cfg_edit *ed, struct strbuf *err)
 			strbuf_addch(&out, '\n');
 		strbuf_addstr(&out, ed->tail);
 	}
-	r = write_file_atomic(ed->path, out.buf, out.len, 1, err);
+	r = lock_file_commit(&ed->lk, out.buf, out.len,
+			     /* credentials (.cairn/config.local): owner-only,
+			      * as ~/.aws/credentials */
+			     ends_with(ed->path, ".local") ? 0700 : 07777, err);
 	strbuf_release(&out);
 	return r;
 }

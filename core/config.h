@@ -36,6 +36,8 @@
 #include "core/util.h"
 
 #define CONFIG_MAX_FILE_SIZE ((size_t)1 << 20)
+/* How long an edit waits for another one's PATH.lock before giving up. */
+#define CONFIG_LOCK_WAIT_MS 2000
 
 struct config;
 
@@ -110,8 +112,14 @@ int config_foreach(const struct config *cfg,
  * Unset: every occurrence of the key in the file is removed; a section
  * header this leaves with nothing under it but blank lines is removed too.
  *
- * The file is replaced atomically and durably. NEEDSWORK: there is no lock
- * file, so two processes setting keys at once may lose one of the updates.
+ * Every edit (this and the section functions below) holds PATH.lock, as
+ * git does, from before the file is read until the new content, written
+ * there, is renamed over PATH: edits at once are serialised and none is
+ * lost (lock_file_hold: a lock that stays for CONFIG_LOCK_WAIT_MS is an
+ * error, CAIRN_ETRANSIENT, unless it is stale).
+ * The file is replaced atomically and durably, keeping its mode; a new one
+ * gets 0666 less the umask, and a "*.local" file (credentials) is always
+ * owner-only.
  *
  * Returns 0, CAIRN_EINVAL (malformed key), CAIRN_ENOTFOUND (unset of a key
  * that is not in the file), CAIRN_EFORMAT (the file has a bad line or is

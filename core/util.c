@@ -496,6 +496,81 @@ int write_file_atomic(const char *path, const void *data, size_t len, int durabl
 	return r;
 }
 
+int lock_file_hold(struct lock_file *lk, const char *path, int wait_ms, struct strbuf *err)
+{
+	int waited = 0;
+
+	lk->path = xstrdup(path);
+	lk->lock = xstrfmt("%s.lock", path);
+	lk->held = 0;
+	for (;;) {
+		struct stat st;
+		lk->fd = open(lk->lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (lk->fd >= 0) {
+			lk->held = 1;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return cerr_errno(err, "cannot create '%s'", lk->lock);
+		/* Two processes may both find the same stale lock; the second
+		 * unlink can then remove the lock the first just took. Only a
+		 * killed process leaves one, so this needs that and a race. */
+		if (!stat(lk->lock, &st) && st.st_mtime + LOCK_FILE_STALE_S < time(NULL)) {
+			unlink(lk->lock);
+			continue;
+		}
+		if (waited >= wait_ms)
+			return cerr(err, CAIRN_ETRANSIENT,
+				    "'%s' exists: another cairn is changing '%s'; if none is "
+				    "running, remove '%s'", lk->lock, path, lk->lock);
+		usleep(5000);
+		waited += 5;
+	}
+}
+
+int lock_file_commit(struct lock_file *lk, const void *data, size_t len, mode_t mode_mask,
+		     struct strbuf *err)
+{
+	struct stat st;
+	int r = 0;
+
+	/* the lock was created 0666 and so has the umask applied: the mode
+	 * of a new file, found without umask(), which is not thread-safe */
+	if (stat(lk->path, &st) < 0 && fstat(lk->fd, &st) < 0)
+		r = cerr_errno(err, "cannot stat '%s'", lk->lock);
+	else if (fchmod(lk->fd, st.st_mode & 07777 & mode_mask) < 0)
+		r = cerr_errno(err, "cannot set the mode of '%s'", lk->lock);
+	else if (write_all(lk->fd, data, len) < 0)
+		r = cerr_errno(err, "cannot write '%s'", lk->lock);
+	else if (fsync(lk->fd) < 0)
+		r = cerr_errno(err, "cannot fsync '%s'", lk->lock);
+	if (close(lk->fd) < 0 && !r)
+		r = cerr_errno(err, "cannot close '%s'", lk->lock);
+	lk->fd = -1;
+	if (!r && rename(lk->lock, lk->path) < 0)
+		r = cerr_errno(err, "cannot rename '%s' to '%s'", lk->lock, lk->path);
+	if (r) {
+		unlink(lk->lock);
+	} else if (fsync_dir_of(lk->path, 0) < 0) {
+		r = cerr_errno(err, "cannot fsync the directory of '%s'", lk->path);
+	}
+	lk->held = 0;
+	return r;
+}
+
+void lock_file_release(struct lock_file *lk)
+{
+	if (lk->fd >= 0)
+		close(lk->fd);
+	if (lk->held)
+		unlink(lk->lock);
+	lk->fd = -1;
+	lk->held = 0;
+	free(lk->path);
+	free(lk->lock);
+	lk->path = lk->lock = NULL;
+}
+
 int mkdir_p(const char *path, mode_t mode)
 {
 	struct strbuf sb = STRBUF_INIT;

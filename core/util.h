@@ -142,18 +142,47 @@ int fsync_dir_of(const char *path, int is_dir);
 /* rm -rf PATH, without following symlinks; 0 when PATH is gone. */
 int remove_tree(const char *path);
 /*
- * Write `data` to `path` atomically: a temp file beside it, fsync when
- * `durable`, rename over `path`, fsync of the directory when `durable`.
- */
-/*
  * Renames `path` to "PATH.damaged-TIME" (".N" added when that name is
  * taken), kept for a post-mortem rather than deleted. 0 and *aside (the
  * new name; NULL when `path` did not exist), or an error.
  */
 int move_aside(const char *path, char **aside, struct strbuf *err);
 
+/*
+ * Write `data` to `path` atomically: a temp file beside it, fsync when
+ * `durable`, rename over `path`, fsync of the directory when `durable`.
+ */
 int write_file_atomic(const char *path, const void *data, size_t len, int durable,
 		      struct strbuf *err);
+/*
+ * A file replaced under PATH.lock, as git replaces its config and index:
+ * the lock is created exclusively, so one process at a time holds it from
+ * before it reads PATH until the new content, written to the lock, is
+ * renamed over PATH. Another holder is waited for up to wait_ms; a lock
+ * older than LOCK_FILE_STALE_S (no edit holds one that long: it was left
+ * by a killed process) is removed and taken. Otherwise CAIRN_ETRANSIENT,
+ * with a message that names the lock to remove.
+ */
+#define LOCK_FILE_STALE_S 60
+struct lock_file {
+	char *path; /* the file being replaced */
+	char *lock; /* PATH.lock */
+	int fd;     /* open on the lock while held, else -1 */
+	int held;   /* the lock is ours: removed unless committed */
+};
+#define LOCK_FILE_INIT { NULL, NULL, -1, 0 }
+/* Call lock_file_release() afterwards whatever this returns. */
+int lock_file_hold(struct lock_file *lk, const char *path, int wait_ms, struct strbuf *err);
+/*
+ * Write data to the lock, fsync it, rename it over PATH and fsync the
+ * directory; the lock is released either way. The new PATH keeps the mode
+ * of the old one (a new file: 0666 less the umask), and'ed with mode_mask
+ * (07777 keeps it; 0700 makes it owner-only).
+ */
+int lock_file_commit(struct lock_file *lk, const void *data, size_t len, mode_t mode_mask,
+		     struct strbuf *err);
+/* Give the lock up without touching PATH (if still held); frees lk's names. */
+void lock_file_release(struct lock_file *lk);
 /* mkdir -p; 0 on success (already existing is fine). */
 int mkdir_p(const char *path, mode_t mode);
 /* Nanoseconds since the epoch, CLOCK_REALTIME. */

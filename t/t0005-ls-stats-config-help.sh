@@ -353,6 +353,84 @@ test_expect_success 'config --user writes under $HOME and loses to the repositor
 	test_cmp expect out2
 '
 
+test_expect_success 'config.local holds credentials: owner-only, whatever the umask' '
+	rm -f repo/.cairn/config.local &&
+	(
+		cd repo &&
+		umask 022 &&
+		cairn config --local remote.origin.secret-access-key s3cr3t
+	) &&
+	echo 600 >expect &&
+	stat -c %a repo/.cairn/config.local >actual &&
+	test_cmp expect actual &&
+	chmod 644 repo/.cairn/config.local &&
+	(cd repo && cairn config --local remote.origin.url /local/path) &&
+	stat -c %a repo/.cairn/config.local >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'a config edit keeps the mode of the file' '
+	chmod 640 repo/.cairn/config &&
+	(cd repo && cairn config user.mode kept) &&
+	echo 640 >expect &&
+	stat -c %a repo/.cairn/config >actual &&
+	test_cmp expect actual &&
+	chmod 644 repo/.cairn/config
+'
+
+test_expect_success 'config edits at once lose none of them (config.lock)' '
+	(
+		cd repo &&
+		for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16
+		do
+			cairn config race.k$i v$i >../race-$i.out 2>&1 &
+		done &&
+		wait &&
+		for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16
+		do
+			echo v$i >../expect &&
+			cairn config race.k$i >../actual &&
+			test_cmp ../expect ../actual || return 1
+		done
+	) &&
+	test_path_is_missing repo/.cairn/config.lock
+'
+
+test_expect_success 'a config.lock left by a killed cairn: a clear error, the file untouched' '
+	cp repo/.cairn/config config.before &&
+	>repo/.cairn/config.lock &&
+	(
+		cd repo &&
+		test_must_fail cairn config user.blocked yes 2>../err &&
+		test_must_fail cairn remote add blocked /tmp/nowhere 2>../err2
+	) &&
+	test_grep "^error: .*config.lock. exists: another cairn is changing" err &&
+	test_grep "remove .*config.lock" err &&
+	test_grep "^error: .*config.lock" err2 &&
+	test_cmp config.before repo/.cairn/config &&
+	test_path_is_file repo/.cairn/config.lock &&
+	rm repo/.cairn/config.lock &&
+	(cd repo && cairn config user.blocked yes && cairn config --unset user.blocked)
+'
+
+test_expect_success 'a config.lock older than a minute is stale: taken over' '
+	>repo/.cairn/config.lock &&
+	touch -d "-2 minutes" repo/.cairn/config.lock &&
+	(cd repo && cairn config user.stale taken && cairn config user.stale >../out) &&
+	echo taken >expect &&
+	test_cmp expect out &&
+	test_path_is_missing repo/.cairn/config.lock &&
+	(cd repo && cairn config --unset user.stale)
+'
+
+test_expect_success 'a config edit that is refused and rolled back leaves no lock behind' '
+	cp repo/.cairn/config config.before &&
+	(cd repo && test_must_fail cairn config compress.level 99 2>../err) &&
+	test_grep "^error: " err &&
+	test_path_is_missing repo/.cairn/config.lock &&
+	test_cmp config.before repo/.cairn/config
+'
+
 test_expect_success 'config errors' '
 	(
 		cd repo &&
