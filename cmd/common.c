@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int transfer_parse(struct transfer *tr, const char *cmd, int argc, const char **argv)
 {
@@ -47,6 +48,26 @@ int transfer_parse(struct transfer *tr, const char *cmd, int argc, const char **
 	return 0;
 }
 
+/*
+ * A clone's S3 credentials in a .cairn/config.local that others can read
+ * (written before cairn made it 0600, or chmod'ed since): say so, as ssh
+ * does of a private key, but go on.
+ */
+static void warn_readable_secrets(struct repo *r, const char *name)
+{
+	struct strbuf key = STRBUF_INIT;
+	char *path = repo_config_path(r, "local");
+	struct stat st;
+
+	strbuf_addf(&key, "remote.%s.secret-access-key", name);
+	if (config_get(r->cfg, key.buf) && !stat(path, &st) && (st.st_mode & 077))
+		warning("'%s' holds the credentials of remote '%s' and is readable by others "
+			"(mode %04o): chmod 600 '%s'",
+			path, name, (unsigned)(st.st_mode & 07777), path);
+	free(path);
+	strbuf_release(&key);
+}
+
 int transfer_open(struct transfer *tr, struct repo *r, struct strbuf *err)
 {
 	struct strbuf key = STRBUF_INIT;
@@ -68,6 +89,7 @@ int transfer_open(struct transfer *tr, struct repo *r, struct strbuf *err)
 	}
 	tr->name = xstrdup(name);
 	tr->url = xstrdup(url);
+	warn_readable_secrets(r, name);
 	audit_remote(name, url);
 	strbuf_reset(&key);
 	strbuf_addf(&key, "remote.%s.jobs", name);

@@ -190,6 +190,21 @@ test_expect_success 'credentials from .cairn/config.local, hidden by cairn confi
 	echo "(hidden)" >expect && test_cmp expect out
 '
 
+test_expect_success 'config.local with the credentials: 0600, and a warning when others can read it' '
+	cd c &&
+	echo 600 >expect && stat -c %a .cairn/config.local >actual && test_cmp expect actual &&
+	rm -f model.bin &&
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY cairn pull -q model.bin 2>err &&
+	test_grep ! "warning" err &&
+	chmod 644 .cairn/config.local &&
+	test_when_finished "chmod 600 .cairn/config.local" &&
+	rm -f model.bin &&
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY cairn pull -q model.bin 2>err &&
+	log_out err &&
+	test_grep "^warning: .*config.local. holds the credentials of remote .origin. and is readable by others (mode 0644): chmod 600" err &&
+	cmp model.bin ../a/model.bin
+'
+
 test_expect_success 'credentials in the committed .cairn/config are refused' '
 	cd c &&
 	test_must_fail cairn config remote.origin.secret-access-key "$S3_SECRET_KEY" 2>err &&
