@@ -196,6 +196,16 @@ static void vreport(const char *prefix, const char *fmt, va_list ap)
 	strbuf_release(&sb);
 }
 
+/* core's messages, from any thread: after what stdout holds, one write */
+static void core_reporter(const char *level, const char *msg)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addf(&sb, "%s: %s\n", level, msg);
+	fflush(stdout);
+	(void)!write(2, sb.buf, sb.len);
+	strbuf_release(&sb);
+}
+
 int error(const char *fmt, ...)
 {
 	va_list ap;
@@ -369,6 +379,7 @@ int main(int argc, const char **argv)
 {
 	const struct cmd_struct *c;
 	signal(SIGPIPE, SIG_IGN);
+	core_set_reporter(core_reporter);
 	if (argc < 2) {
 		print_usage(stderr, "");
 		fprintf(stderr, "\nrun 'cairn help' for the list of commands\n");

@@ -732,12 +732,12 @@ int archive_import(struct repo *r, const char *archive, const char *rel,
 		}
 		placed = 1;
 		if (old && remove_tree(old) < 0)
-			fprintf(stderr, "warning: cannot remove '%s': %s\n", old, strerror(errno));
+			core_report("warning", "cannot remove '%s': %s", old, strerror(errno));
 		/* so that status right after is fast and clean */
 		if (!restat_files(r, root, err))
 			ret = wt_stat_cache_save(r, &root, 1, err);
 		if (ret) {
-			fprintf(stderr, "warning: %s\n", err->buf);
+			core_report("warning", "%s", err->buf);
 			ret = 0;
 		}
 	}

@@ -458,8 +458,8 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 		ret = wt_compare(&t, ws, &te, rel, plan_cb, &c, err);
 	if (!ret && c.nconf) {
 		for (i = 0; i < c.nconf; i++)
-			fprintf(stderr, "error: '%s' has local changes that are not stored\n",
-				c.conflicts[i]);
+			core_report("error", "'%s' has local changes that are not stored",
+				    c.conflicts[i]);
 		ret = cerr(err, CAIRN_ECONFLICT,
 			   "checkout of '%s' would lose %zu local change(s); 'cairn add' them first, or use --force",
 			   rel, c.nconf);
@@ -549,7 +549,7 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 		for (i = 0; i < nw; i++) {
 			struct action *a = &w[i];
 			if (a->failed) {
-				fprintf(stderr, "error: %s\n", a->errmsg);
+				core_report("error", "%s", a->errmsg);
 				res->failed_files++;
 				if (!ret || a->failed == CAIRN_ECORRUPT)
 					ret = a->failed;

@@ -239,7 +239,7 @@ static void compact_index(struct odb *odb)
 	r = idx_compact(odb->idx, ipath, &err);
 	odb->idx = NULL;
 	if (r < 0)
-		fprintf(stderr, "warning: the index was not compacted: %s\n", err.buf);
+		core_report("warning", "the index was not compacted: %s", err.buf);
 	free(ipath);
 out:
 	strbuf_release(&err);
@@ -1596,7 +1596,7 @@ int odb_rebuild_index(const char *dir, struct odb_rebuild_stats *st, struct strb
 	if (!r && idx_compact_due(idx)) {
 		struct strbuf e3 = STRBUF_INIT;
 		if (idx_compact(idx, ipath, &e3) < 0)
-			fprintf(stderr, "warning: the index was not compacted: %s\n", e3.buf);
+			core_report("warning", "the index was not compacted: %s", e3.buf);
 		strbuf_release(&e3);
 		idx = NULL;
 	}

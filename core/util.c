@@ -1,6 +1,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <ftw.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -494,6 +495,28 @@ int write_file_atomic(const char *path, const void *data, size_t len, int durabl
 		r = cerr_errno(err, "cannot fsync the directory of '%s'", path);
 	strbuf_release(&tmp);
 	return r;
+}
+
+static core_reporter_fn reporter;
+
+void core_set_reporter(core_reporter_fn fn)
+{
+	reporter = fn;
+}
+
+void core_report(const char *level, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	if (reporter)
+		reporter(level, sb.buf);
+	else
+		fprintf(stderr, "%s: %s\n", level, sb.buf); /* one call: lines do not interleave */
+	strbuf_release(&sb);
 }
 
 int lock_file_hold(struct lock_file *lk, const char *path, int wait_ms, struct strbuf *err)

@@ -183,6 +183,16 @@ int lock_file_commit(struct lock_file *lk, const void *data, size_t len, mode_t 
 		     struct strbuf *err);
 /* Give the lock up without touching PATH (if still held); frees lk's names. */
 void lock_file_release(struct lock_file *lk);
+/*
+ * Messages core gives while it goes on (a file skipped while scanning, each
+ * conflict or failed file of a checkout, an index left uncompacted): they go
+ * to the reporter, by default "LEVEL: MESSAGE\n" on stderr. A program that
+ * embeds libcairn sets its own before it calls core; it may be called from
+ * worker threads. LEVEL is "warning" or "error".
+ */
+typedef void (*core_reporter_fn)(const char *level, const char *msg);
+void core_set_reporter(core_reporter_fn fn);
+void core_report(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* mkdir -p; 0 on success (already existing is fine). */
 int mkdir_p(const char *path, mode_t mode);
 /* Nanoseconds since the epoch, CLOCK_REALTIME. */

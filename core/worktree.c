@@ -251,8 +251,8 @@ static int read_entries(struct scan_ctx *c, DIR *d, struct wt_node *dir)
 		}
 		mode = mode_of(&st);
 		if (!mode) {
-			fprintf(stderr, "warning: skipping '%s/%s': not a regular file, directory or symlink\n",
-				dir->path, name);
+			core_report("warning", "skipping '%s/%s': not a regular file, directory or symlink",
+				    dir->path, name);
 			continue;
 		}
 		if (!entry_name_ok(name, nl))

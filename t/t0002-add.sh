@@ -604,6 +604,17 @@ test_expect_success SYMLINKS 'a symlink and a name differing from it only in cas
 	test_path_is_missing repo/new/case.cairn
 '
 
+test_expect_success 'a FIFO in a directory: a warning, skipped, never opened' '
+	mkdir -p repo/fifo-dir &&
+	echo data >repo/fifo-dir/f &&
+	mkfifo repo/fifo-dir/pipe &&
+	(cd repo && cairn add fifo-dir 2>../err && cairn ls fifo-dir >../ls) &&
+	test_grep "^warning: skipping .*fifo-dir/pipe.: not a regular file, directory or symlink$" err &&
+	test_grep "f" ls &&
+	test_grep ! "pipe" ls &&
+	rm repo/fifo-dir/pipe
+'
+
 test_expect_success 'add without a path, or with an unknown option, is a usage error' '
 	(
 		cd repo &&

@@ -164,7 +164,7 @@ test_expect_success 'a local change that was never added is not overwritten' '
 		git checkout -q HEAD~1 -- data/train.cairn &&
 		test_must_fail cairn checkout >../out 2>../err
 	) &&
-	test_grep "^error: .*data/train/a" err &&
+	test_grep "^error: .data/train/a. has local changes that are not stored$" err &&
 	test_grep "force" err &&
 	cmp precious repo/data/train/a
 '
