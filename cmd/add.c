@@ -32,11 +32,6 @@ static void gitignore_escape(struct strbuf *out, const char *name)
 	}
 }
 
-/*
- * Take `path`.lock with O_EXCL (as git does for its index), waiting for
- * another cairn that holds it; a lock older than a minute is stale (its
- * owner was killed) and is broken. Returns the fd or a negative code.
- */
 /* Make sure `parent/.gitignore` has the line "/name"; safe against other adds. */
 int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err)
 {
@@ -54,9 +49,11 @@ int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err)
 	else
 		strbuf_addstr(&path, ".gitignore");
 	abs = repo_abspath(r, path.buf);
+	/* another add may be adding its line: wait for it (lock_file_hold) */
 	ret = lock_file_hold(&lk, abs, 10000, err);
-	if (!ret)
-		ret = read_file(abs, 16u << 20, &cur, err);
+	if (ret)
+		goto out; /* not "no .gitignore yet", even when its directory is gone */
+	ret = read_file(abs, 16u << 20, &cur, err);
 	if (ret == CAIRN_ENOTFOUND) {
 		ret = 0;
 		strbuf_reset(&cur);

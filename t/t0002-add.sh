@@ -604,6 +604,21 @@ test_expect_success SYMLINKS 'a symlink and a name differing from it only in cas
 	test_path_is_missing repo/new/case.cairn
 '
 
+test_expect_success 'a .gitignore.lock held by another: add waits, then a clear error and no pointer' '
+	mkdir -p repo/locked &&
+	echo data >repo/locked/w.bin &&
+	>repo/locked/.gitignore.lock &&
+	(cd repo && test_must_fail cairn add locked/w.bin 2>../err) &&
+	test_grep "^error: cannot update .gitignore for .locked/w.bin.: .*gitignore.lock. exists: another cairn is changing" err &&
+	test_path_is_missing repo/locked/w.bin.cairn &&
+	test_path_is_missing repo/locked/.gitignore &&
+	touch -d "-2 minutes" repo/locked/.gitignore.lock &&
+	(cd repo && cairn add locked/w.bin 2>../err) &&
+	test_path_is_file repo/locked/w.bin.cairn &&
+	test_grep "^/w.bin$" repo/locked/.gitignore &&
+	test_path_is_missing repo/locked/.gitignore.lock
+'
+
 test_expect_success 'a FIFO in a directory: a warning, skipped, never opened' '
 	mkdir -p repo/fifo-dir &&
 	echo data >repo/fifo-dir/f &&
