@@ -288,6 +288,10 @@ static int check_pack(size_t pi, struct par_thread *pt, void *data, struct strbu
 		pack_bad = 1;
 	} else {
 		fd = open(ppath, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && errno != ENOENT && CAIRN_IS_RESOURCE(cairn_errno_code(errno))) {
+			ret = cerr_errno(err, "cannot open pack '%s'", ppath);
+			goto out;
+		}
 		strbuf_reset(&msg);
 		if ((uint64_t)st.st_size != info->size) {
 			strbuf_addf(&msg, "pack %s is %s: %llu bytes, the index says %llu", hex,
@@ -313,7 +317,14 @@ static int check_pack(size_t pi, struct par_thread *pt, void *data, struct strbu
 	}
 
 	/* its .idx: parses, names this pack, and agrees with the index */
-	if (read_file(ipath, (size_t)1 << 31, &idx, &e2)) {
+	ret = read_file(ipath, (size_t)1 << 31, &idx, &e2);
+	if (CAIRN_IS_RESOURCE(ret)) {
+		strbuf_reset(err);
+		strbuf_add(err, e2.buf, e2.len);
+		goto out;
+	}
+	if (ret) {
+		ret = 0;
 		strbuf_reset(&msg);
 		strbuf_addf(&msg, "pack index of %s: %s", hex, e2.buf);
 	} else {
@@ -390,6 +401,12 @@ static int check_pack(size_t pi, struct par_thread *pt, void *data, struct strbu
 		progress_add(f->o->progress, 1, objs.v[i].loc.stored_len);
 		if (!r)
 			continue;
+		if (CAIRN_IS_RESOURCE(r)) {
+			strbuf_reset(err);
+			strbuf_add(err, e2.buf, e2.len);
+			ret = r;
+			goto out;
+		}
 		bad_objs++;
 		if (pack_bad)
 			continue; /* the pack's problem says it */
@@ -521,11 +538,19 @@ static int check_file(size_t k, struct par_thread *pt, void *data, struct strbuf
 	struct sha256_ctx sc;
 	uint64_t total = 0;
 	size_t i;
-	int bad = 0;
+	int bad = 0, rc;
 
-	if (content_chunks(&pt->odb, &j->id, j->size, &m, &e2)) {
+	rc = content_chunks(&pt->odb, &j->id, j->size, &m, &e2);
+	if (rc) {
+		int r = rc;
+		if (CAIRN_IS_RESOURCE(r)) {
+			strbuf_reset(err);
+			strbuf_add(err, e2.buf, e2.len);
+		} else {
+			r = 0; /* the walk reported it */
+		}
 		strbuf_release(&e2);
-		return 0; /* the walk reported it */
+		return r;
 	}
 	oid_ctx_init(&oc);
 	sha256_init(&sc);
@@ -534,6 +559,14 @@ static int check_file(size_t k, struct par_thread *pt, void *data, struct strbuf
 		if (!r && buf.len != m.chunks[i].len)
 			r = cerr(&e2, CAIRN_ECORRUPT, "chunk %zu of '%s' has the wrong length", i,
 				 j->path);
+		if (CAIRN_IS_RESOURCE(r)) {
+			strbuf_reset(err);
+			strbuf_add(err, e2.buf, e2.len);
+			manifest_release(&m);
+			strbuf_release(&buf);
+			strbuf_release(&e2);
+			return r;
+		}
 		if (r == CAIRN_ENOTFOUND && f->incomplete_ok) {
 			pthread_mutex_lock(&f->lock);
 			f->res->incomplete++;

@@ -248,6 +248,8 @@ static int trouble(struct walk *w, int code, const struct oid *id, int type, int
 	struct strbuf msg = STRBUF_INIT;
 	int absent, r;
 
+	if (CAIRN_IS_RESOURCE(code))
+		return code; /* says nothing about the object: stop */
 	if (type == OBJ_MANIFEST)
 		absent = !indexed(w->t, id, OBJ_MANIFEST) && !indexed(w->t, id, OBJ_CHUNK);
 	else

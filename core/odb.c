@@ -200,6 +200,7 @@ int odb_open(struct odb **out, const char *dir, const struct odb_opts *opts, int
 	if (!odb->opts.pack_size)
 		odb->opts.pack_size = ODB_PACK_SIZE_DEFAULT;
 	pthread_mutex_init(&odb->fd_lock, NULL);
+	pack_fds_init(&odb->packs_open, 0);
 	/* a store whose creation was killed half-way (the index made on open,
 	 * packs/ or tmp/ not yet) gets the rest now */
 	if (!readonly && ((mkdir(odb->packdir, 0777) < 0 && errno != EEXIST) ||
@@ -247,13 +248,9 @@ out:
 
 void odb_close(struct odb *odb)
 {
-	size_t i;
 	if (!odb)
 		return;
-	for (i = 0; i < odb->nfds; i++)
-		if (odb->fds[i] >= 0)
-			close(odb->fds[i]);
-	free(odb->fds);
+	pack_fds_release(&odb->packs_open);
 	compact_index(odb);
 	odb_unlock(odb);
 	idx_close(odb->idx);
@@ -337,24 +334,28 @@ int odb_pack_name(struct odb_thread *t, uint32_t no, char *hex, struct strbuf *e
 	return r;
 }
 
-/* An fd for pack `no`, opened once and cached. */
+/*
+ * An fd for pack `no`, pinned in the store's cache of open packs: the
+ * caller gives it back with pack_fds_unpin(). Running out of descriptors
+ * closes every unpinned one and tries once more, then is CAIRN_ERESOURCE,
+ * which says nothing about the pack.
+ */
 static int pack_fd(struct odb_thread *t, uint32_t no, char *hex, struct strbuf *err)
 {
 	struct odb *odb = t->odb;
-	int fd = -1, r;
+	int fd, r;
 	char *path;
 
-	pthread_mutex_lock(&odb->fd_lock);
-	if (no < odb->nfds)
-		fd = odb->fds[no];
-	pthread_mutex_unlock(&odb->fd_lock);
 	r = odb_pack_name(t, no, hex, err);
 	if (r)
 		return r;
+	fd = pack_fds_pin(&odb->packs_open, no);
 	if (fd >= 0)
 		return fd;
 	path = xstrfmt("%s/%s.pack", odb->packdir, hex);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) && pack_fds_shed(&odb->packs_open))
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = errno == ENOENT ? cerr(err, CAIRN_ENOTFOUND, "pack '%s' is missing", path)
 				    : cerr_errno(err, "cannot open pack '%s'", path);
@@ -374,22 +375,7 @@ static int pack_fd(struct odb_thread *t, uint32_t no, char *hex, struct strbuf *
 		}
 	}
 	free(path);
-	pthread_mutex_lock(&odb->fd_lock);
-	if (no >= odb->nfds) {
-		size_t n = odb->nfds, want = no + 64;
-		odb->fds = xrealloc(odb->fds, want * sizeof(int));
-		for (; n < want; n++)
-			odb->fds[n] = -1;
-		odb->nfds = want;
-	}
-	if (odb->fds[no] >= 0) {
-		close(fd);
-		fd = odb->fds[no];
-	} else {
-		odb->fds[no] = fd;
-	}
-	pthread_mutex_unlock(&odb->fd_lock);
-	return fd;
+	return pack_fds_add(&odb->packs_open, no, fd);
 }
 
 /*
@@ -518,7 +504,9 @@ int odb_read(struct odb_thread *t, const struct oid *id, int type, struct strbuf
 	}
 	if (fd < 0)
 		return fd;
-	return odb_read_at(t, fd, phex, id, type, &loc, out, err);
+	r = odb_read_at(t, fd, phex, id, type, &loc, out, err);
+	pack_fds_unpin(&t->odb->packs_open, loc.pack_no, fd);
+	return r;
 }
 
 int odb_lock(struct odb *odb, int mode, int timeout_ms, struct strbuf *err)
@@ -1403,15 +1391,8 @@ int odb_rewrite(struct odb *odb, struct odb_rewrite *rw, struct strbuf *err)
 	r = idx_write(odb->idx, rewrite_txn, &c, err);
 	if (!r) {
 		/* our own cached fds of dropped packs: their files go next */
-		pthread_mutex_lock(&odb->fd_lock);
-		for (i = 0; i < rw->ndrop_packs; i++) {
-			uint32_t no = rw->drop_packs[i];
-			if (no < odb->nfds && odb->fds[no] >= 0) {
-				close(odb->fds[no]);
-				odb->fds[no] = -1;
-			}
-		}
-		pthread_mutex_unlock(&odb->fd_lock);
+		for (i = 0; i < rw->ndrop_packs; i++)
+			pack_fds_drop(&odb->packs_open, rw->drop_packs[i]);
 	}
 	free(c.drop_packs);
 	return r;

@@ -21,6 +21,7 @@
 #include "core/index.h"
 #include "core/oidset.h"
 #include "core/pack.h"
+#include "core/pack-fds.h"
 
 struct odb_opts {
 	int zlevel;          /* zstd level for new objects */
@@ -37,9 +38,8 @@ struct odb {
 	struct idx *idx;
 	struct idx *state;  /* stat and remote caches; NULL if none (read-only) */
 	struct odb_opts opts;
-	pthread_mutex_t fd_lock;
-	int *fds;          /* pack number -> open fd, or -1 */
-	size_t nfds;
+	pthread_mutex_t fd_lock; /* guards lock_fd and lock_mode */
+	struct pack_fds packs_open; /* a bounded cache of open pack files */
 	int lock_fd;       /* DIR/gc.lock while held (odb_lock), else -1 */
 	int lock_mode;     /* ODB_LOCK_SHARED or ODB_LOCK_EXCLUSIVE when held */
 	/* the index's data.mdb as opened: a batch refuses to write into an

@@ -33,6 +33,7 @@ const char *cairn_strerror(int code)
 	case CAIRN_EPERMANENT: return "permanent remote error";
 	case CAIRN_ENOSPC: return "no space left on device";
 	case CAIRN_EINTR: return "interrupted";
+	case CAIRN_ERESOURCE: return "out of a system resource";
 	}
 	return "unknown error";
 }
@@ -258,6 +259,9 @@ int cairn_errno_code(int e)
 		return CAIRN_ENOSPC;
 	case ENOMEM:
 		return CAIRN_ENOMEM;
+	case EMFILE:
+	case ENFILE:
+		return CAIRN_ERESOURCE;
 	case ENOENT:
 		return CAIRN_ENOTFOUND;
 	case EEXIST:

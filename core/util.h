@@ -34,7 +34,12 @@ enum {
 	CAIRN_EPERMANENT = -14, /* remote: will fail again if retried */
 	CAIRN_ENOSPC = -15,     /* no space left on device */
 	CAIRN_EINTR = -16,      /* interrupted by the user */
+	CAIRN_ERESOURCE = -17,  /* out of a process resource: open files (EMFILE, ENFILE) */
 };
+
+/* True for the codes that say nothing about the data: the system ran out of
+ * something. fsck stops on them rather than calling healthy data corrupt. */
+#define CAIRN_IS_RESOURCE(code) ((code) == CAIRN_ERESOURCE || (code) == CAIRN_ENOMEM)
 
 const char *cairn_strerror(int code);
 

@@ -15,9 +15,10 @@
  *     so a test can check the order write -> fsync(file) -> rename ->
  *     fsync(dir) -> LMDB commit -> pointer rename.
  *
- * FAULTFS_FAIL=OP:N:ERRNO  (OP: write, fsync, rename, link, open)
+ * FAULTFS_FAIL=OP:N:ERRNO  (OP: write, fsync, rename, link, open: for
+ *     writing, ropen: read-only)
  *     Makes the N-th call of OP (counted over the regular files under
- *     FAULTFS_ROOT, 1-based) fail with ERRNO (EIO, ENOSPC, EDQUOT, EROFS);
+ *     FAULTFS_ROOT, 1-based) fail with ERRNO (EIO, ENOSPC, EDQUOT, EROFS, EMFILE);
  *     N may be "all" to fail every call from the first. Nothing is done
  *     by a failed call.
  *
@@ -76,8 +77,8 @@
 #define MAX_FILES 65536
 #define MAX_NAMES 65536
 
-enum op { OP_WRITE, OP_FSYNC, OP_RENAME, OP_LINK, OP_OPEN, OP_N };
-static const char *op_names[OP_N] = { "write", "fsync", "rename", "link", "open" };
+enum op { OP_WRITE, OP_FSYNC, OP_RENAME, OP_LINK, OP_OPEN, OP_ROPEN, OP_N };
+static const char *op_names[OP_N] = { "write", "fsync", "rename", "link", "open", "ropen" };
 
 struct file {
 	dev_t dev;
@@ -180,7 +181,7 @@ static void init(void)
 					fail_op = i;
 			fail_n = strcmp(n, "all") ? atol(n) : 0;
 			fail_errno = !strcmp(e, "ENOSPC") ? ENOSPC : !strcmp(e, "EDQUOT") ? EDQUOT :
-				     !strcmp(e, "EROFS") ? EROFS : EIO;
+				     !strcmp(e, "EROFS") ? EROFS : !strcmp(e, "EMFILE") ? EMFILE : EIO;
 		}
 	}
 	s = getenv("FAULTFS_CRASH_AT");
@@ -655,9 +656,22 @@ static int do_open(int dirfd, const char *name, int flags, mode_t mode)
 	if (stop_at && *stop_at && strstr(name, stop_at) &&
 	    !__atomic_exchange_n(&stopped, 1, __ATOMIC_SEQ_CST))
 		raise(SIGSTOP);
-	if (!(flags & (O_WRONLY | O_RDWR)) || (flags & O_DIRECTORY))
+	if (!(flags & (O_WRONLY | O_RDWR)) || (flags & O_DIRECTORY)) {
+		int fail = 0;
+		if (fail_op == OP_ROPEN && !(flags & O_DIRECTORY)) {
+			p = abs_path(dirfd, name);
+			pthread_mutex_lock(&lock);
+			fail = under_root(p) && should_fail(OP_ROPEN);
+			pthread_mutex_unlock(&lock);
+			free(p);
+		}
+		if (fail) {
+			errno = fail_errno;
+			return -1;
+		}
 		return dirfd == AT_FDCWD ? real_open(name, flags, mode) :
 					   real_openat(dirfd, name, flags, mode);
+	}
 	p = abs_path(dirfd, name);
 	if (!under_root(p)) {
 		free(p);
