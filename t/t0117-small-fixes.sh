@@ -1,0 +1,114 @@
+#!/bin/sh
+
+test_description='small fixes of issue 18 (items 12 and 13)
+
+Paths of 512 bytes and more (LMDB keys hold at most 511) are kept in the
+stat cache under a hash of the path, with the path in the value: a
+collision is a miss; a remote name too long for the remote cache is a
+clear error.'
+
+. "$(dirname "$0")/lib.sh"
+. "$TEST_DIRECTORY/lib-cairn.sh"
+
+# name255 C: a 255-byte file name of the letter C
+name255 () {
+	printf "%0255d" 0 | tr 0 "$1"
+}
+
+test_expect_success 'setup: a repository' '
+	git init -q repo && cd repo &&
+	cairn init >/dev/null &&
+	git add .cairn && git commit -qm init
+'
+
+test_expect_success 'paths up to PATH_MAX: add, the stat cache, checkout, ls, fsck' '
+	cd repo &&
+	# as deep as the absolute path allows: nested 255-byte names
+	levels=$(( (4000 - ${#PWD} - 10) / 256 )) &&
+	test $levels -ge 3 &&
+	p=data && for i in $(test_seq 1 $levels); do p=$p/$(name255 n); done &&
+	mkdir -p "$p" && echo deep >"$p/f" && echo short >data/short &&
+	mkdir data/$(name255 m) && echo mid >data/$(name255 m)/$(name255 o) &&
+	echo "$p" >../deep-path &&
+	cairn add data >out && test_grep "3 files read" out &&
+	# unchanged: nothing read again, the long paths included
+	cairn add data >out && test_grep "0 files read" out &&
+	cairn status >out && test_grep "matches its pointer" out &&
+	echo more >>"$p/f" &&
+	cairn add data >out && test_grep "1 files read" out &&
+	cairn add data >out && test_grep "0 files read" out &&
+	git add -A && git commit -qm long &&
+	cp -r data ../long-orig && rm -rf data &&
+	cairn checkout -q && diff -r data ../long-orig &&
+	cairn status >out && test_grep "matches its pointer" out &&
+	cairn ls data.cairn >out && test_line_count = 3 out &&
+	cairn fsck -q
+'
+
+# count_lines FILE: the number of lines (test_line_count would print
+# kilobytes of hex on failure)
+count_lines () {
+	wc -l <"$1" | tr -d " "
+}
+
+# long_entries: "KEYHEX VALUEHEX" of the stat cache entries keyed by a hash
+long_entries () {
+	lmdb-db .cairn/state stat dump >stat.dump &&
+	sed -n "/^00/p" stat.dump
+}
+
+test_expect_success 'a long path is keyed by a hash, its value holds the path' '
+	cd repo &&
+	long_entries >entries &&
+	test $(count_lines entries) = 2 &&
+	while read k v
+	do
+		test ${#k} = 34 || return 1
+	done <entries &&
+	# the value ends with the path (hex): the deep file is in it
+	printf "%s" "$(cat ../deep-path)/f" | od -An -v -tx1 | tr -d " \n" >deep.hex &&
+	grep -c "$(cat deep.hex)\$" entries >count && echo 1 >expect && test_cmp expect count
+'
+
+test_expect_success 'an entry of another path under the same hash is a miss, not a hit' '
+	cd repo &&
+	long_entries >entries &&
+	line=$(grep "$(cat deep.hex)\$" entries) &&
+	k=${line%% *} && v=${line#* } &&
+	# same stat fields and id, the last byte of the path changed ("f" -> "g")
+	v2=$(printf "%s" "$v" | sed "s/66\$/67/") &&
+	test "$v" != "$v2" &&
+	lmdb-db .cairn/state stat put "$k" "$v2" &&
+	cairn add data >out && test_grep "1 files read" out &&
+	cairn add data >out && test_grep "0 files read" out
+'
+
+test_expect_success 'entries of long paths that are gone are forgotten' '
+	cd repo &&
+	# the cache is saved (and pruned) when a file was read
+	rm -rf data/$(name255 m) && echo 2 >>data/short &&
+	cairn add data >out &&
+	long_entries >entries &&
+	test $(count_lines entries) = 1 &&
+	grep -q "$(cat deep.hex)\$" entries &&
+	rm -rf data/n* && echo 3 >>data/short &&
+	cairn add data >out &&
+	long_entries >entries &&
+	test $(count_lines entries) = 0 &&
+	lmdb-db .cairn/state stat dump >all && test $(count_lines all) = 1
+'
+
+test_expect_success 'a remote name longer than the remote cache allows: a clear error' '
+	cd repo &&
+	mkdir ../rem &&
+	long=$(printf "%0300d" 0 | tr 0 r) &&
+	printf "[remote \"%s\"]\n\turl = %s\n" "$long" "$TRASH_DIRECTORY/rem" >>.cairn/config &&
+	for c in push fetch pull fsck gc
+	do
+		test_must_fail cairn $c -r "$long" 2>err &&
+		test_grep "^error: remote name .* is too long (300 bytes, at most 255)" err || return 1
+	done &&
+	git checkout -q .cairn/config
+'
+
+test_done
