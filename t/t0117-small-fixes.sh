@@ -111,4 +111,38 @@ test_expect_success 'a remote name longer than the remote cache allows: a clear 
 	git checkout -q .cairn/config
 '
 
+# log_counts COMMIT: the "(+A -D ~M)" of COMMIT in cairn log data
+log_counts () {
+	cairn log data >log.out &&
+	sed -n "/^commit $1/,/^commit /p" log.out | sed -n "s/.*  (\(+[0-9]* -[0-9]* ~[0-9]*\))\$/\1/p"
+}
+
+test_expect_success 'log compares each commit with its first parent, not the commit listed before it' '
+	git init -q hist && cd hist &&
+	cairn init >/dev/null && git add .cairn && test_tick && git commit -qm init &&
+	mkdir data && echo base >data/base &&
+	cairn add -q data && git add -A && test_tick && git commit -qm c1 &&
+	git branch side &&
+	# side (older) adds s; main (newer) adds m: git log lists c3, c2, c1
+	git checkout -q side && echo s >data/s &&
+	cairn add -q data && git add -A && test_tick && git commit -qm c2 &&
+	git checkout -q main && rm data/s && cairn checkout -q -f &&
+	echo m >data/m && cairn add -q data && git add -A && test_tick && git commit -qm c3 &&
+	# the merge: both files; compared with its first parent (main, c3)
+	test_tick && test_must_fail git merge -q side >/dev/null 2>&1 &&
+	echo s >data/s && cairn add -q data && git add data.cairn && git commit -qm merge &&
+	git log --format=%s -- data.cairn >order && printf "%s\n" merge c3 c2 c1 >expect &&
+	test_cmp expect order &&
+	test "$(log_counts $(git rev-parse HEAD~1))" = "+1 -0 ~0" &&
+	test "$(log_counts $(git rev-parse side))" = "+1 -0 ~0" &&
+	test "$(log_counts $(git rev-parse HEAD))" = "+1 -0 ~0" &&
+	test "$(log_counts $(git rev-parse HEAD~2))" = "+1 -0 ~0" &&
+	cairn log --json data >log.json &&
+	python3 -c "
+import json, sys
+c = json.load(open(\"log.json\"))[\"commits\"]
+assert [(x[\"added\"], x[\"deleted_files\"]) for x in c] == [(1, 0)] * 4, c
+"
+'
+
 test_done
