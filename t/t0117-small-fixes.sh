@@ -10,6 +10,8 @@ clear error.'
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIRECTORY/lib-cairn.sh"
 
+SQ="'"
+
 # name255 C: a 255-byte file name of the letter C
 name255 () {
 	printf "%0255d" 0 | tr 0 "$1"
@@ -143,6 +145,56 @@ import json, sys
 c = json.load(open(\"log.json\"))[\"commits\"]
 assert [(x[\"added\"], x[\"deleted_files\"]) for x in c] == [(1, 0)] * 4, c
 "
+'
+
+test_expect_success SYMLINKS 'checkout --rev checks every path before it writes any' '
+	git init -q co && cd co &&
+	cairn init >/dev/null &&
+	mkdir a b z z/c && echo a1 >a/f && echo b1 >b/f && echo c1 >z/c/f &&
+	cairn add -q a b z/c && git add -A && git commit -qm v1 && git tag v1 &&
+	echo a2 >a/f && echo b2 >b/f && echo c2 >z/c/f &&
+	cairn add -q a b z/c && git add -A && git commit -qm v2 && git tag v2 &&
+	cp -r a ../a-v2 &&
+	# b has a local change that is not stored: b is refused, a untouched
+	echo local >b/new &&
+	test_must_fail cairn checkout --rev v1 >out 2>err &&
+	test_grep "b/new. has local changes that are not stored" err &&
+	test_grep "^hint: nothing was changed (1 of 3 tracked paths cannot be checked out)" err &&
+	diff -r ../a-v2 a && test "$(cat b/new)" = local && test "$(cat z/c/f)" = c2 &&
+	test_must_be_empty out &&
+	rm b/new &&
+	# a parent of z/c is a symlink (to outside): refused, nothing written
+	mv z ../z-real && ln -s ../z-real z &&
+	test_must_fail cairn checkout --rev v1 2>err &&
+	test_grep "${SQ}z${SQ} is a symlink; cairn does not write through symlinks" err &&
+	diff -r ../a-v2 a && test "$(cat ../z-real/c/f)" = c2 &&
+	rm z && mv ../z-real z &&
+	# the same with paths named: all or nothing too
+	echo local >b/new &&
+	test_must_fail cairn checkout --rev v1 a b 2>err &&
+	diff -r ../a-v2 a &&
+	rm b/new &&
+	cairn checkout -q --rev v1 && test "$(cat a/f)" = a1 && test "$(cat z/c/f)" = c1 &&
+	cairn checkout -q
+'
+
+test_expect_success 'checkout --rev: an unreadable pointer or missing data refuses the whole revision' '
+	cd co &&
+	git init -q ../other && (cd ../other && cairn init >/dev/null && mkdir b && echo elsewhere >b/f && cairn add -q b) &&
+	# v3: a changed, b names data this store does not have
+	echo a3 >a/f && cairn add -q a && cp ../other/b.cairn b.cairn &&
+	git add -A && git commit -qm v3 && git tag v3 &&
+	git checkout -q v2 -- a.cairn b.cairn && cairn checkout -q -f && diff -r ../a-v2 a &&
+	test_must_fail cairn checkout --rev v3 2>err &&
+	test_grep "data of .b/f. is not all in the store\|not in the store" err &&
+	diff -r ../a-v2 a && test "$(cat b/f)" = b2 &&
+	# v4: a changed, b.cairn is not a pointer
+	git checkout -q v3 -- a.cairn && echo garbage >b.cairn &&
+	git add -A && git commit -qm v4 && git tag v4 &&
+	git checkout -q v2 -- a.cairn b.cairn && cairn checkout -q -f && diff -r ../a-v2 a &&
+	test_must_fail cairn checkout --rev v4 2>err &&
+	test_grep "b.cairn" err &&
+	diff -r ../a-v2 a && test "$(cat b/f)" = b2
 '
 
 test_done
