@@ -80,6 +80,9 @@ void strbuf_addch(struct strbuf *sb, int c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 void strbuf_rtrim(struct strbuf *sb);
+/* Append s as one shell word: as it is when it holds only [A-Za-z0-9._/-]
+ * (and is not empty), else in single quotes ('\'' for a quote). */
+void strbuf_add_sq(struct strbuf *sb, const char *s);
 /* Append a JSON string literal (with quotes) for the bytes s[0..len). */
 void strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len);
 

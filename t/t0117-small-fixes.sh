@@ -197,4 +197,29 @@ test_expect_success 'checkout --rev: an unreadable pointer or missing data refus
 	diff -r ../a-v2 a && test "$(cat b/f)" = b2
 '
 
+test_expect_success 'add of a file or directory git already tracks is refused, with the fix' '
+	git init -q gt && cd gt &&
+	cairn init >/dev/null &&
+	echo a,b >table.csv && mkdir -p ds/sub && echo 1 >ds/sub/x && echo 2 >ds/y &&
+	mkdir "sp ace" && echo 3 >"sp ace/z" &&
+	git add table.csv ds/sub/x "sp ace/z" && git commit -qm "data in git" &&
+	test_must_fail cairn add table.csv >out 2>err &&
+	test_grep "^error: .table.csv. is tracked by git" err &&
+	test_grep "git rm --cached table.csv" err &&
+	test_path_is_missing table.csv.cairn &&
+	test_must_fail cairn add ds 2>err &&
+	test_grep "^error: git tracks 1 file in .ds. (.ds/sub/x.)" err &&
+	test_grep "git rm -r --cached ds" err &&
+	test_path_is_missing ds.cairn &&
+	test_must_fail cairn add "sp ace/" 2>err &&
+	test_grep "git rm -r --cached ${SQ}sp ace${SQ}" err &&
+	# a glob character is a name, not a pattern
+	mkdir "d*" && echo 4 >"d*/f" && cairn add -q "d*" &&
+	# the fix works
+	git rm -q --cached table.csv && cairn add -q table.csv && test_path_is_file table.csv.cairn &&
+	git rm -q -r --cached ds && cairn add -q ds && test_path_is_file ds.cairn &&
+	git ls-files table.csv ds >tracked && test_must_be_empty tracked &&
+	git status --porcelain --untracked-files=all >st && ! grep -e "^?? table.csv\$" -e "^?? ds/" st
+'
+
 test_done
