@@ -301,14 +301,16 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 		total_bytes += n->size;
 		total_files += ptr.files;
 		if (!quiet) {
-			struct strbuf sz = STRBUF_INIT;
+			struct strbuf sz = STRBUF_INIT, q = STRBUF_INIT;
 			strbuf_add_human_size(&sz, n->size);
+			quote_path(&q, tg[i].data.buf);
 			if (ptr.is_dir)
-				printf("%s %s: %llu files, %s\n", same ? "unchanged" : "added", tg[i].data.buf,
+				printf("%s %s: %llu files, %s\n", same ? "unchanged" : "added", q.buf,
 				       (unsigned long long)n->files, sz.buf);
 			else
-				printf("%s %s: %s\n", same ? "unchanged" : "added", tg[i].data.buf, sz.buf);
+				printf("%s %s: %s\n", same ? "unchanged" : "added", q.buf, sz.buf);
 			strbuf_release(&sz);
+			strbuf_release(&q);
 		}
 	}
 	if (!quiet && !ret) {

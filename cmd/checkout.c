@@ -14,7 +14,7 @@
 static int apply_one(struct checkout_plan *pl, const char *rel, const struct pointer *p, int dry_run,
 		     int quiet)
 {
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, q = STRBUF_INIT;
 	struct checkout_result res;
 	struct progress *pr = progress_start("Checking out", 0, p->size, !quiet && progress_default());
 	int ret = checkout_apply(pl, pr, &res, &err);
@@ -28,9 +28,11 @@ static int apply_one(struct checkout_plan *pl, const char *rel, const struct poi
 		}
 		if (!quiet && (res.written || res.removed))
 			printf(dry_run ? "%s: would write %llu, remove %llu\n" : "%s: %llu written, %llu removed\n",
-			       rel, (unsigned long long)res.written, (unsigned long long)res.removed);
+			       quote_path(&q, rel), (unsigned long long)res.written,
+			       (unsigned long long)res.removed);
 	}
 	strbuf_release(&err);
+	strbuf_release(&q);
 	return ret;
 }
 

@@ -37,7 +37,7 @@ struct entry {
 int cmd_log(int argc, const char **argv, struct repo *r)
 {
 	struct strbuf err = STRBUF_INIT, data = STRBUF_INIT, ptrp = STRBUF_INIT, out = STRBUF_INIT,
-		      js = STRBUF_INIT;
+		      js = STRBUF_INIT, q = STRBUF_INIT;
 	const char *arg = NULL, *gitargv[8];
 	struct git_batch *gb = NULL;
 	struct entry *e = NULL;
@@ -113,7 +113,7 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 	if (have_store)
 		odb_thread_init(&t, r->odb);
 	if (!n && !json)
-		printf("no commit changed '%s'\n", ptrp.buf);
+		printf("no commit changed %s\n", quote_path_sq(&q, ptrp.buf));
 	if (json)
 		strbuf_addstr(&js, "{\"path\":");
 	if (json) {
@@ -170,12 +170,13 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 			struct strbuf sz = STRBUF_INIT;
 			printf("commit %s\nAuthor: %s\nDate:   %s\n\n    %s\n\n", e[i].commit, e[i].author,
 			       e[i].date, e[i].subject);
+			quote_path(&q, data.buf);
 			if (e[i].present) {
 				strbuf_add_human_size(&sz, e[i].ptr.size);
-				printf("    %s %s  %s, %llu file%s", data.buf, oid_to_hex(&e[i].ptr.id, hex),
+				printf("    %s %s  %s, %llu file%s", q.buf, oid_to_hex(&e[i].ptr.id, hex),
 				       sz.buf, (unsigned long long)e[i].ptr.files, e[i].ptr.files == 1 ? "" : "s");
 			} else {
-				printf("    %s deleted", data.buf);
+				printf("    %s deleted", q.buf);
 			}
 			if (known)
 				printf("  (+%llu -%llu ~%llu)\n\n", (unsigned long long)c.added,
@@ -206,5 +207,6 @@ out:
 	strbuf_release(&ptrp);
 	strbuf_release(&out);
 	strbuf_release(&js);
+	strbuf_release(&q);
 	return ret;
 }

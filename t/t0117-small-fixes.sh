@@ -222,4 +222,73 @@ test_expect_success 'add of a file or directory git already tracks is refused, w
 	git status --porcelain --untracked-files=all >st && ! grep -e "^?? table.csv\$" -e "^?? ds/" st
 '
 
+test_expect_success PYTHON3 'names with control characters are C-quoted in human output, as git quotes them' '
+	git init -q qn && cd qn &&
+	cairn init >/dev/null && git add .cairn && git commit -qm init &&
+	mkdir data "tab	dir" &&
+	python3 -c "
+import os
+for n in [b\"a\\nb\", b\"t\\tab\", b\"q\\\"uote\", b\"esc\\x1b[31mred\", b\"plain\", b\"caf\\xc3\\xa9\", b\"bell\\x07\"]:
+    open(b\"data/\" + n, \"wb\").write(n + b\" \" * 2000)
+" &&
+	echo t >"tab	dir/f" &&
+	cairn add -q data "tab	dir" && git add -A && git commit -qm v1 &&
+	# what git prints for the same names is the reference
+	git init -q ../qref && cp -r data ../qref/ && (cd ../qref/data && git add . && git ls-files) >expect &&
+	cairn ls data | sed "s/^[0-9]* *[0-9]* [0-9a-f]*  //" | sort >actual &&
+	sort expect >expect.sorted && test_cmp expect.sorted actual &&
+	test_grep "^\"a\\\\nb\"$" actual &&
+	test_grep "^\"esc\\\\033\\[31mred\"$" actual &&
+	test_grep "^\"caf\\\\303\\\\251\"$" actual &&
+	! grep "$(printf "\\033")" actual &&
+	# --json keeps the names exact
+	cairn ls --json data >ls.json &&
+	python3 -c "
+import json
+names = sorted(e[\"path\"] for e in json.load(open(\"ls.json\"))[\"entries\"])
+assert \"a\\nb\" in names and \"esc\\x1b[31mred\" in names and \"bell\\x07\" in names, names
+" &&
+	# status, diff and log of the changes
+	echo changed >"data/a
+b" && rm "data/t	ab" && echo new >"data/new
+line" &&
+	cairn status >out &&
+	test_grep "^    modified  \"data/a\\\\nb\"$" out &&
+	test_grep "^    deleted   \"data/t\\\\tab\"$" out &&
+	test_grep "^    added     \"data/new\\\\nline\"$" out &&
+	cairn add -q data && git add -A && git commit -qm v2 &&
+	cairn diff HEAD~1 HEAD >out &&
+	test_grep "^M  \"data/a\\\\nb\"  (" out &&
+	test_grep "^D  \"data/t\\\\tab\"  (" out &&
+	test_grep "^A  \"data/new\\\\nline\"  (" out &&
+	cairn diff HEAD~1 HEAD --stat >out &&
+	cairn log "tab	dir" >out &&
+	test_grep "^    \"tab\\\\tdir\" [0-9a-f]*  " out &&
+	cairn status "tab	dir" >out &&
+	echo x >>"tab	dir/f" && cairn status "tab	dir" >out &&
+	test_grep "^modified: \"tab\\\\tdir\"$" out &&
+	test_grep "^    modified  \"tab\\\\tdir/f\"$" out &&
+	cairn add "tab	dir" >out &&
+	test_grep "^added \"tab\\\\tdir\": 1 files, " out &&
+	rm -r "tab	dir" && cairn checkout "tab	dir" >out &&
+	test_grep "^\"tab\\\\tdir\": 1 written, 0 removed$" out
+'
+
+test_expect_success PYTHON3 'fsck quotes the paths a damaged object affects' '
+	cd qn &&
+	oid=$(cairn ls --json data | python3 -c "
+import json, sys
+print([e[\"id\"] for e in json.load(sys.stdin)[\"entries\"] if e[\"path\"] == \"bell\\x07\"][0])") &&
+	for i in .cairn/store/packs/*.idx
+	do
+		idx_entries $i | grep "^$oid 1 " >entry && pack=${i%.idx}.pack && break
+	done &&
+	read o t off len <entry &&
+	flip_byte $pack $((off + 28 + len / 2)) &&
+	test_when_finished "flip_byte $TRASH_DIRECTORY/qn/$pack $((off + 28 + len / 2))" &&
+	test_must_fail cairn fsck >out 2>err &&
+	test_grep "affects \"data/bell\\\\a\"" out &&
+	! grep "$(printf "\\007")" out
+'
+
 test_done
