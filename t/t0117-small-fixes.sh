@@ -291,4 +291,22 @@ print([e[\"id\"] for e in json.load(sys.stdin)[\"entries\"] if e[\"path\"] == \"
 	! grep "$(printf "\\007")" out
 '
 
+# t/lib.sh exports GIT_AUTHOR_NAME/EMAIL, and cairn takes them before git's
+# config: without them, it reads user.name and user.email with git config
+# --get-regexp, which lists a key once per file that sets it.
+test_expect_success 'init with the git user set in two config files: no leak, the last one wins' '
+	git init -q twouser && cd twouser &&
+	git config user.name "Local Name" && git config user.email local@example.com &&
+	test "$(git config --get-all user.name | wc -l)" = 2 &&
+	(
+		unset GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL &&
+		cairn init >/dev/null &&
+		echo x >f && cairn add -q f
+	) &&
+	cairn audit >out &&
+	test_grep "Local Name <local@example.com>.* init" out &&
+	test_grep "Local Name <local@example.com>.* add" out &&
+	! grep "Cairn Author\|author@example.com" out
+'
+
 test_done

@@ -71,8 +71,14 @@ int main(int argc, char **argv)
 		rc = mdb_put(txn, dbi, &k, &v, 0);
 		if (!rc)
 			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		free(k.mv_data);
+		free(v.mv_data);
 	} else if (!rc) {
 		rc = mdb_cursor_open(txn, dbi, &cur);
+		if (rc)
+			cur = NULL;
 		while (!rc && !(rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))) {
 			print_hex(&k);
 			printf(" ");
@@ -81,6 +87,8 @@ int main(int argc, char **argv)
 		}
 		if (rc == MDB_NOTFOUND)
 			rc = 0;
+		if (cur)
+			mdb_cursor_close(cur); /* a read-only txn does not close it */
 		mdb_txn_abort(txn);
 	}
 	if (rc)
