@@ -690,13 +690,16 @@ static int prune_long(MDB_txn *txn, struct save_ctx *s, struct strbuf *err)
 	if (rc)
 		return idx_err(err, rc, "stat cache");
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const char *path = (const char *)v.mv_data + STAT_ENTRY_SZ;
-		size_t len = v.mv_size - STAT_ENTRY_SZ;
+		const char *path = NULL;
+		size_t len = 0;
 		int drop = 0;
 		if (!k.mv_size || ((const char *)k.mv_data)[0])
 			break; /* past the long paths */
-		if (k.mv_size != STAT_HKEY_SZ || v.mv_size <= STAT_ENTRY_SZ + STAT_KEY_MAX ||
-		    memchr(path, '\0', len)) {
+		if (k.mv_size == STAT_HKEY_SZ && v.mv_size > STAT_ENTRY_SZ + STAT_KEY_MAX) {
+			path = (const char *)v.mv_data + STAT_ENTRY_SZ;
+			len = v.mv_size - STAT_ENTRY_SZ;
+		}
+		if (!path || memchr(path, '\0', len)) {
 			drop = 1;
 		} else if (below_root(s, path, len)) {
 			struct wt_node key, *kp = &key;
