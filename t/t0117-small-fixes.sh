@@ -5,7 +5,11 @@ test_description='small fixes of issue 18 (items 12 and 13)
 Paths of 512 bytes and more (LMDB keys hold at most 511) are kept in the
 stat cache under a hash of the path, with the path in the value: a
 collision is a miss; a remote name too long for the remote cache is a
-clear error.'
+clear error. log compares a commit with its first parent; checkout --rev
+writes nothing when one path is refused; add refuses what git tracks;
+names with control characters are C-quoted as git quotes them; init
+with the git user in two config files does not leak (the sanitizer pass
+of make test runs this script too).'
 
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIRECTORY/lib-cairn.sh"
@@ -119,7 +123,7 @@ log_counts () {
 	sed -n "/^commit $1/,/^commit /p" log.out | sed -n "s/.*  (\(+[0-9]* -[0-9]* ~[0-9]*\))\$/\1/p"
 }
 
-test_expect_success 'log compares each commit with its first parent, not the commit listed before it' '
+test_expect_success PYTHON3 'log compares each commit with its first parent, not the commit listed before it' '
 	git init -q hist && cd hist &&
 	cairn init >/dev/null && git add .cairn && test_tick && git commit -qm init &&
 	mkdir data && echo base >data/base &&
