@@ -2,6 +2,7 @@
  * cairn add: store files or directories and write their pointer files.
  */
 #include "cmd/builtin.h"
+#include "core/git.h"
 #include "core/ingest.h"
 #include "core/pointer.h"
 
@@ -106,6 +107,33 @@ int check_not_nested(struct repo *r, const char *rel, struct strbuf *err)
 	return ret;
 }
 
+/*
+ * Data git tracks itself would be in git and in cairn at once, and a
+ * commit would hold both: refuse, saying how to untrack it. 1 (after the
+ * error message) if refused.
+ */
+static int refuse_git_tracked(struct repo *r, const char *rel)
+{
+	struct strbuf err = STRBUF_INIT, first = STRBUF_INIT, fix = STRBUF_INIT;
+	size_t n = 0;
+	int ret = 0;
+	if (git_tracked_below(r->top, rel, &n, &first, &err)) {
+		ret = error("cannot ask git whether it tracks '%s': %s", rel, err.buf);
+	} else if (n && !strcmp(first.buf, rel)) {
+		strbuf_add_sq(&fix, rel);
+		ret = error("'%s' is tracked by git; untrack it first (the file stays): git rm --cached %s",
+			    rel, fix.buf);
+	} else if (n) {
+		strbuf_add_sq(&fix, rel);
+		ret = error("git tracks %zu file%s in '%s' ('%s'%s); untrack them first (the files stay): git rm -r --cached %s",
+			    n, n == 1 ? "" : "s", rel, first.buf, n == 1 ? "" : " and others", fix.buf);
+	}
+	strbuf_release(&err);
+	strbuf_release(&first);
+	strbuf_release(&fix);
+	return ret;
+}
+
 int cmd_add(int argc, const char **argv, struct repo *r)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -170,6 +198,12 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 				nt = i + 1;
 				goto out;
 			}
+		}
+	}
+	for (i = 0; i < nt; i++) {
+		if (refuse_git_tracked(r, tg[i].data.buf)) {
+			ret = 1;
+			goto out;
 		}
 	}
 	if (repo_open_store(r, 0, &err)) {
@@ -267,14 +301,16 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 		total_bytes += n->size;
 		total_files += ptr.files;
 		if (!quiet) {
-			struct strbuf sz = STRBUF_INIT;
+			struct strbuf sz = STRBUF_INIT, q = STRBUF_INIT;
 			strbuf_add_human_size(&sz, n->size);
+			quote_path(&q, tg[i].data.buf);
 			if (ptr.is_dir)
-				printf("%s %s: %llu files, %s\n", same ? "unchanged" : "added", tg[i].data.buf,
+				printf("%s %s: %llu files, %s\n", same ? "unchanged" : "added", q.buf,
 				       (unsigned long long)n->files, sz.buf);
 			else
-				printf("%s %s: %s\n", same ? "unchanged" : "added", tg[i].data.buf, sz.buf);
+				printf("%s %s: %s\n", same ? "unchanged" : "added", q.buf, sz.buf);
 			strbuf_release(&sz);
+			strbuf_release(&q);
 		}
 	}
 	if (!quiet && !ret) {

@@ -76,6 +76,16 @@ void free_list(char **list, size_t n);
  */
 int pointers_from_args(struct repo *r, int argc, const char **argv, char ***ptrs, size_t *np);
 
+/*
+ * `path` as git prints it in human output (core.quotePath): as it is, or
+ * C-quoted in double quotes when it holds a control character, '"' or
+ * '\\' (or a byte of 0x80 and up, unless git's core.quotePath is false).
+ * Into buf (reset first); returns buf->buf.
+ */
+const char *quote_path(struct strbuf *buf, const char *path);
+/* The same inside a message: 'path' in single quotes, or C-quoted. */
+const char *quote_path_sq(struct strbuf *buf, const char *path);
+
 /* cmd/add.c: put rel in its parent's .gitignore (as "/name"). */
 int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err);
 /* cmd/add.c: CAIRN_EINVAL if rel is inside a tracked directory. */

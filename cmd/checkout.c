@@ -10,12 +10,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Applies a checkout plan for tracked path rel, and says what it did. */
+static int apply_one(struct checkout_plan *pl, const char *rel, const struct pointer *p, int dry_run,
+		     int quiet)
+{
+	struct strbuf err = STRBUF_INIT, q = STRBUF_INIT;
+	struct checkout_result res;
+	struct progress *pr = progress_start("Checking out", 0, p->size, !quiet && progress_default());
+	int ret = checkout_apply(pl, pr, &res, &err);
+	progress_stop(pr);
+	if (ret) {
+		ret = error("%s", err.buf);
+	} else {
+		if (res.written || res.removed) {
+			char nh[OID_HEXSZ + 1];
+			audit_path(rel, "", oid_to_hex(&p->id, nh));
+		}
+		if (!quiet && (res.written || res.removed))
+			printf(dry_run ? "%s: would write %llu, remove %llu\n" : "%s: %llu written, %llu removed\n",
+			       quote_path(&q, rel), (unsigned long long)res.written,
+			       (unsigned long long)res.removed);
+	}
+	strbuf_release(&err);
+	strbuf_release(&q);
+	return ret;
+}
+
 int cmd_checkout(int argc, const char **argv, struct repo *r)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct checkout_opts o;
 	char **ptrs = NULL;
-	size_t np = 0, k;
+	size_t np = 0, k, nbad = 0;
+	struct checkout_plan **plans = NULL;
+	struct pointer *ps = NULL;
 	int i, ret = 0, quiet = 0;
 	const char *rev = NULL;
 	struct strbuf commit = STRBUF_INIT;
@@ -67,37 +95,44 @@ int cmd_checkout(int argc, const char **argv, struct repo *r)
 		ret = error("%s", err.buf);
 		goto done;
 	}
+	/* with --rev every path is checked before any is written: the
+	 * revision is checked out whole or not at all. Without, each path
+	 * is its own (a broken pointer does not stop the others). */
+	plans = xcalloc(np ? np : 1, sizeof(*plans));
+	ps = xcalloc(np ? np : 1, sizeof(*ps));
 	for (k = 0; k < np; k++) {
-		struct pointer p;
-		struct checkout_result res;
 		char *pabs = repo_abspath(r, ptrs[k]);
 		char *rel = xstrndup(ptrs[k], strlen(ptrs[k]) - strlen(POINTER_SUFFIX));
-		if (rev ? read_pointer_at(gb, commit.buf, ptrs[k], &p, &err) : ptr_read(&p, pabs, &err)) {
+		if ((rev ? read_pointer_at(gb, commit.buf, ptrs[k], &ps[k], &err)
+			 : ptr_read(&ps[k], pabs, &err)) ||
+		    checkout_prepare(r, rel, &ps[k], &o, &plans[k], &err)) {
 			ret = error("%s", err.buf);
-		} else {
-			o.progress = progress_start("Checking out", 0, p.size, !quiet && progress_default());
-			if (checkout_path(r, rel, &p, &o, &res, &err)) {
-				progress_stop(o.progress);
-				ret = error("%s", err.buf);
-			} else {
-				progress_stop(o.progress);
-				if (res.written || res.removed) {
-					char nh[OID_HEXSZ + 1];
-					audit_path(rel, "", oid_to_hex(&p.id, nh));
-				}
-				if (!quiet && (res.written || res.removed))
-					printf(o.dry_run ? "%s: would write %llu, remove %llu\n"
-							 : "%s: %llu written, %llu removed\n",
-					       rel, (unsigned long long)res.written,
-					       (unsigned long long)res.removed);
-			}
+			nbad++;
+		} else if (!rev) {
+			if (apply_one(plans[k], rel, &ps[k], o.dry_run, quiet))
+				ret = 1;
+			checkout_plan_free(plans[k]);
+			plans[k] = NULL;
 		}
 		free(pabs);
+		free(rel);
+	}
+	if (rev && nbad && np > 1) /* one error per problem, above; this says what it means */
+		fprintf(stderr, "hint: nothing was changed (%zu of %zu tracked paths cannot be checked out)\n",
+			nbad, np);
+	for (k = 0; rev && !nbad && k < np; k++) {
+		char *rel = xstrndup(ptrs[k], strlen(ptrs[k]) - strlen(POINTER_SUFFIX));
+		if (apply_one(plans[k], rel, &ps[k], o.dry_run, quiet))
+			ret = 1;
 		free(rel);
 	}
 	if (!np && !quiet)
 		printf("no tracked paths\n");
 done:
+	for (k = 0; plans && k < np; k++)
+		checkout_plan_free(plans[k]);
+	free(plans);
+	free(ps);
 	git_batch_close(gb);
 	strbuf_release(&commit);
 	free(args);

@@ -231,25 +231,28 @@ int cmd_diff(int argc, const char **argv, struct repo *r)
 			struct strbuf p = STRBUF_INIT, m = STRBUF_INIT;
 			strbuf_add_human_size(&p, plus);
 			strbuf_add_human_size(&m, minus);
+			struct strbuf q = STRBUF_INIT;
 			if (!stat_only) {
 				for (c = 0; c < ch.n; c++) {
 					struct strbuf o = STRBUF_INIT, n2 = STRBUF_INIT;
 					strbuf_add_human_size(&o, ch.v[c].old_size);
 					strbuf_add_human_size(&n2, ch.v[c].new_size);
+					quote_path(&q, ch.v[c].path);
 					if (ch.v[c].kind == 'M')
-						printf("M  %s  (%s -> %s)\n", ch.v[c].path, o.buf, n2.buf);
+						printf("M  %s  (%s -> %s)\n", q.buf, o.buf, n2.buf);
 					else
-						printf("%c  %s  (%s)\n", ch.v[c].kind, ch.v[c].path,
+						printf("%c  %s  (%s)\n", ch.v[c].kind, q.buf,
 						       ch.v[c].kind == 'A' ? n2.buf : o.buf);
 					strbuf_release(&o);
 					strbuf_release(&n2);
 				}
 			}
-			printf("%s: %llu added, %llu deleted, %llu modified (+%s, -%s)\n", rel,
+			printf("%s: %llu added, %llu deleted, %llu modified (+%s, -%s)\n", quote_path(&q, rel),
 			       (unsigned long long)add, (unsigned long long)del, (unsigned long long)mod,
 			       p.buf, m.buf);
 			strbuf_release(&p);
 			strbuf_release(&m);
+			strbuf_release(&q);
 		}
 		for (c = 0; c < ch.n; c++)
 			free(ch.v[c].path);

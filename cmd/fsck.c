@@ -54,6 +54,7 @@ static void json_str(struct strbuf *sb, const char *s)
 /* One problem, as a line of text or a JSON object. */
 static void show(struct strbuf *js, const struct fsck_problem *p)
 {
+	struct strbuf q = STRBUF_INIT;
 	char hex[OID_HEXSZ + 1];
 	size_t i;
 	if (js) {
@@ -79,7 +80,8 @@ static void show(struct strbuf *js, const struct fsck_problem *p)
 	}
 	printf("%s: %s", fsck_kind_name(p->kind), p->msg);
 	for (i = 0; i < p->npaths; i++)
-		printf("%s'%s'", i ? ", " : "; affects ", p->paths[i]);
+		printf("%s%s", i ? ", " : "; affects ", quote_path_sq(&q, p->paths[i]));
+	strbuf_release(&q);
 	if (p->more_paths)
 		printf(" and %llu more", (unsigned long long)p->more_paths);
 	printf("\n");
@@ -184,12 +186,15 @@ static long repair_round(struct repo *r, struct transfer *tr, const struct fsck_
 		if (v[i].type == OBJ_CHUNK && !status_of(v, n, &v[i].id, OBJ_MANIFEST))
 			continue;
 		(*failed)++;
-		if (!a->quiet && !a->json)
+		if (!a->quiet && !a->json) {
+			struct strbuf q = STRBUF_INIT;
 			printf("not repaired: %s %s%s%s%s: %s\n", obj_type_name(v[i].type),
-			       oid_to_hex(&v[i].id, hex), v[i].path ? " (needed by '" : "",
-			       v[i].path ? v[i].path : "", v[i].path ? "')" : "",
+			       oid_to_hex(&v[i].id, hex), v[i].path ? " (needed by " : "",
+			       v[i].path ? quote_path_sq(&q, v[i].path) : "", v[i].path ? ")" : "",
 			       v[i].status == CAIRN_ENOTFOUND ? "the remote does not have it"
 							      : "no copy on the remote verifies");
+			strbuf_release(&q);
+		}
 	}
 	/* bad packs whose every reachable object was stored again: out of the index */
 	for (i = 0; i < res->n; i++) {

@@ -1,7 +1,7 @@
 /*
  * cairn log: every commit that changed a tracked path's pointer, newest
- * first, with the version it names and what changed against the one
- * before.
+ * first, with the version it names and what changed against its first
+ * parent (a merge too, as `git log --diff-merges=first-parent`).
  */
 #include "cmd/builtin.h"
 #include "cmd/common.h"
@@ -29,7 +29,7 @@ static int count_change(int ev, const char *path, const struct tree_entry *old,
 }
 
 struct entry {
-	char *commit, *author, *date, *subject;
+	char *commit, *parent, *author, *date, *subject; /* parent: the first, or "" */
 	int present;
 	struct pointer ptr;
 };
@@ -37,7 +37,7 @@ struct entry {
 int cmd_log(int argc, const char **argv, struct repo *r)
 {
 	struct strbuf err = STRBUF_INIT, data = STRBUF_INIT, ptrp = STRBUF_INIT, out = STRBUF_INIT,
-		      js = STRBUF_INIT;
+		      js = STRBUF_INIT, q = STRBUF_INIT;
 	const char *arg = NULL, *gitargv[8];
 	struct git_batch *gb = NULL;
 	struct entry *e = NULL;
@@ -66,7 +66,7 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 	}
 	gitargv[0] = "git";
 	gitargv[1] = "log";
-	gitargv[2] = "--format=%H%x1f%an <%ae>%x1f%aI%x1f%s%x1e";
+	gitargv[2] = "--format=%H%x1f%P%x1f%an <%ae>%x1f%aI%x1f%s%x1e";
 	gitargv[3] = "--";
 	gitargv[4] = ptrp.buf;
 	gitargv[5] = NULL;
@@ -79,7 +79,7 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 		goto out;
 	}
 	while (pos < out.len) {
-		char *rec = out.buf + pos, *end = memchr(rec, '\x1e', out.len - pos), *f[4];
+		char *rec = out.buf + pos, *end = memchr(rec, '\x1e', out.len - pos), *f[5];
 		size_t len = end ? (size_t)(end - rec) : out.len - pos;
 		int nf = 0;
 		pos += len + 1;
@@ -91,20 +91,21 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 			continue;
 		rec[len] = '\0';
 		f[nf++] = rec;
-		for (i = 0; i < len && nf < 4; i++) {
+		for (i = 0; i < len && nf < 5; i++) {
 			if (rec[i] == '\x1f') {
 				rec[i] = '\0';
 				f[nf++] = rec + i + 1;
 			}
 		}
-		if (nf < 4)
+		if (nf < 5)
 			continue;
 		ALLOC_GROW(e, n + 1, alloc);
 		memset(&e[n], 0, sizeof(e[n]));
 		e[n].commit = xstrdup(f[0]);
-		e[n].author = xstrdup(f[1]);
-		e[n].date = xstrdup(f[2]);
-		e[n].subject = xstrdup(f[3]);
+		e[n].parent = xstrndup(f[1], strcspn(f[1], " "));
+		e[n].author = xstrdup(f[2]);
+		e[n].date = xstrdup(f[3]);
+		e[n].subject = xstrdup(f[4]);
 		e[n].present = !read_pointer_at(gb, e[n].commit, ptrp.buf, &e[n].ptr, &err);
 		n++;
 	}
@@ -112,7 +113,7 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 	if (have_store)
 		odb_thread_init(&t, r->odb);
 	if (!n && !json)
-		printf("no commit changed '%s'\n", ptrp.buf);
+		printf("no commit changed %s\n", quote_path_sq(&q, ptrp.buf));
 	if (json)
 		strbuf_addstr(&js, "{\"path\":");
 	if (json) {
@@ -123,14 +124,24 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 		struct counts c = { 0, 0, 0 };
 		int known = 0;
 		char hex[OID_HEXSZ + 1];
-		/* against the next older entry that has the pointer */
+		/* against the first parent, whose pointer is the next older
+		 * entry's on a straight line, and read again where the history
+		 * branched (the next entry listed is then another line's) */
 		if (have_store) {
 			struct tree_entry a, b;
-			int has_a = i + 1 < n && e[i + 1].present, has_b = e[i].present;
+			struct pointer pp;
+			int has_a = 0, has_b = e[i].present;
+			if (i + 1 < n && !strcmp(e[i].parent, e[i + 1].commit)) {
+				has_a = e[i + 1].present;
+				pp = e[i + 1].ptr;
+			} else if (e[i].parent[0]) {
+				has_a = !read_pointer_at(gb, e[i].parent, ptrp.buf, &pp, &err);
+				strbuf_reset(&err); /* not there: everything was added */
+			}
 			memset(&a, 0, sizeof(a));
 			memset(&b, 0, sizeof(b));
 			if (has_a)
-				ptr_to_entry(&e[i + 1].ptr, data.buf, &a);
+				ptr_to_entry(&pp, data.buf, &a);
 			if (has_b)
 				ptr_to_entry(&e[i].ptr, data.buf, &b);
 			known = !tree_compare(&t, has_a ? &a : NULL, has_b ? &b : NULL, data.buf,
@@ -159,12 +170,13 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 			struct strbuf sz = STRBUF_INIT;
 			printf("commit %s\nAuthor: %s\nDate:   %s\n\n    %s\n\n", e[i].commit, e[i].author,
 			       e[i].date, e[i].subject);
+			quote_path(&q, data.buf);
 			if (e[i].present) {
 				strbuf_add_human_size(&sz, e[i].ptr.size);
-				printf("    %s %s  %s, %llu file%s", data.buf, oid_to_hex(&e[i].ptr.id, hex),
+				printf("    %s %s  %s, %llu file%s", q.buf, oid_to_hex(&e[i].ptr.id, hex),
 				       sz.buf, (unsigned long long)e[i].ptr.files, e[i].ptr.files == 1 ? "" : "s");
 			} else {
-				printf("    %s deleted", data.buf);
+				printf("    %s deleted", q.buf);
 			}
 			if (known)
 				printf("  (+%llu -%llu ~%llu)\n\n", (unsigned long long)c.added,
@@ -183,6 +195,7 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 out:
 	for (i = 0; i < n; i++) {
 		free(e[i].commit);
+		free(e[i].parent);
 		free(e[i].author);
 		free(e[i].date);
 		free(e[i].subject);
@@ -194,5 +207,6 @@ out:
 	strbuf_release(&ptrp);
 	strbuf_release(&out);
 	strbuf_release(&js);
+	strbuf_release(&q);
 	return ret;
 }

@@ -13,6 +13,7 @@ struct ls_ctx {
 	struct odb_thread *t;
 	int json, first;
 	struct strbuf out;
+	struct strbuf qbuf; /* scratch for quote_path() */
 };
 
 static const char *mode_str(uint32_t mode)
@@ -38,7 +39,7 @@ static void emit(struct ls_ctx *c, const struct tree_entry *e, const char *path)
 			    mode_str(e->mode), (unsigned long long)e->size, hex, shex);
 	} else {
 		strbuf_addf(&c->out, "%s %12llu %s  %s\n", mode_str(e->mode),
-			    (unsigned long long)e->size, hex, path);
+			    (unsigned long long)e->size, hex, quote_path(&c->qbuf, path));
 	}
 	c->first = 0;
 	if (c->out.len > 65536) {
@@ -112,6 +113,7 @@ int cmd_ls(int argc, const char **argv, struct repo *r)
 	odb_thread_init(&t, r->odb);
 	c.t = &t;
 	strbuf_init(&c.out, 0);
+	strbuf_init(&c.qbuf, 0);
 	ptr_to_entry(&p, data.buf, &te);
 	if (c.json)
 		strbuf_addstr(&c.out, "{\"entries\":[");
@@ -131,6 +133,7 @@ int cmd_ls(int argc, const char **argv, struct repo *r)
 		fwrite(c.out.buf, 1, c.out.len, stdout);
 	free(te.name);
 	strbuf_release(&c.out);
+	strbuf_release(&c.qbuf);
 	odb_thread_release(&t);
 out:
 	strbuf_release(&err);

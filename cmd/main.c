@@ -286,6 +286,46 @@ int resolve_tracked(struct repo *r, const char *arg, struct strbuf *data, struct
 	return 0;
 }
 
+/* git's core.quotePath (true unless set to false), asked once: only when
+ * a path with a byte of 0x80 and up is printed */
+static int quote_high_bytes(void)
+{
+	static int known = -1;
+	if (known < 0) {
+		const char *argv[] = { "git", "config", "--type=bool", "core.quotePath", NULL };
+		struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+		known = 1;
+		if (!run_capture(argv, NULL, 64, &out, &err)) {
+			strbuf_rtrim(&out);
+			known = strcmp(out.buf, "false") != 0;
+		}
+		strbuf_release(&out);
+		strbuf_release(&err);
+	}
+	return known;
+}
+
+const char *quote_path(struct strbuf *buf, const char *path)
+{
+	const char *p;
+	int high = 0;
+	for (p = path; *p && !high; p++)
+		high = (unsigned char)*p >= 0x80;
+	strbuf_reset(buf);
+	strbuf_add_cquoted(buf, path, strlen(path), high && quote_high_bytes());
+	return buf->buf;
+}
+
+const char *quote_path_sq(struct strbuf *buf, const char *path)
+{
+	quote_path(buf, path);
+	if (buf->buf[0] != '"') {
+		strbuf_reset(buf);
+		strbuf_addf(buf, "'%s'", path);
+	}
+	return buf->buf;
+}
+
 int list_pointers(struct repo *r, char ***paths, size_t *n)
 {
 	struct strbuf err = STRBUF_INIT;

@@ -11,7 +11,7 @@
 int cmd_pull(int argc, const char **argv, struct repo *r)
 {
 	struct transfer tr;
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, q = STRBUF_INIT;
 	struct checkout_opts co;
 	size_t i;
 	int fetched_ok, ret = transfer_parse(&tr, "pull", argc, argv);
@@ -37,12 +37,13 @@ int cmd_pull(int argc, const char **argv, struct repo *r)
 		if (r2)
 			ret = error("%s", err.buf);
 		else if (!tr.quiet && (res.written || res.removed))
-			printf("%s: %llu written, %llu removed\n", tr.t[i].path,
+			printf("%s: %llu written, %llu removed\n", quote_path(&q, tr.t[i].path),
 			       (unsigned long long)res.written, (unsigned long long)res.removed);
 	}
 	if (!ret && tr.audit_failed)
 		ret = 1;
 	transfer_release(&tr);
 	strbuf_release(&err);
+	strbuf_release(&q);
 	return ret;
 }

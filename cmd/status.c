@@ -140,14 +140,17 @@ int cmd_status(int argc, const char **argv, struct repo *r)
 			}
 			strbuf_addstr(&js, "]}");
 		} else if (strcmp(state, "clean")) {
+			struct strbuf q = STRBUF_INIT;
 			if (!strcmp(state, "missing"))
-				printf("missing:  %s (run 'cairn checkout' to restore it)\n", rel);
+				printf("missing:  %s (run 'cairn checkout' to restore it)\n",
+				       quote_path(&q, rel));
 			else
-				printf("modified: %s\n", rel);
+				printf("modified: %s\n", quote_path(&q, rel));
 			if (note)
 				printf("    (%s)\n", note);
 			for (c = 0; c < ch.n; c++)
-				printf("    %-9s %s\n", ch.c[c].kind, ch.c[c].path);
+				printf("    %-9s %s\n", ch.c[c].kind, quote_path(&q, ch.c[c].path));
+			strbuf_release(&q);
 		}
 		for (c = 0; c < ch.n; c++)
 			free(ch.c[c].path);

@@ -85,7 +85,9 @@ static char *git_value(const char *top, const char *const *argv)
 
 /*
  * Who git would name as the author: GIT_AUTHOR_NAME/EMAIL when set,
- * else user.name and user.email (one quiet `git config` for both).
+ * else user.name and user.email (one quiet `git config` for both). A key
+ * set in several files (~/.gitconfig and .git/config) is listed once per
+ * file, in the order git reads them: the last one wins, as in git.
  */
 static void set_user(struct audit_entry *e, const char *top)
 {
@@ -97,10 +99,13 @@ static void set_user(struct audit_entry *e, const char *top)
 		cfg = git_value(top, argv);
 	for (line = cfg; line && *line;) {
 		size_t n = strcspn(line, "\n");
-		if (!name && !strncmp(line, "user.name ", 10))
+		if (!name && !strncmp(line, "user.name ", 10)) {
+			free(e->user);
 			e->user = xstrndup(line + 10, n - 10);
-		else if (!email && !strncmp(line, "user.email ", 11))
+		} else if (!email && !strncmp(line, "user.email ", 11)) {
+			free(e->email);
 			e->email = xstrndup(line + 11, n - 11);
+		}
 		line += n;
 		if (*line)
 			line++;

@@ -421,31 +421,58 @@ static int cmp_write_order(const void *pa, const void *pb)
 	return strcmp(a->path, b->path);
 }
 
-int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
-		  const struct checkout_opts *opts, struct checkout_result *res, struct strbuf *err)
+struct checkout_plan {
+	struct co c;
+	struct checkout_opts opts; /* c.opts points here */
+	struct wt_node *ws;        /* the work tree as scanned, or NULL */
+	char *rel;
+};
+
+void checkout_plan_free(struct checkout_plan *pl)
 {
+	size_t i;
+	if (!pl)
+		return;
+	for (i = 0; i < pl->c.n; i++)
+		free(pl->c.acts[i].path);
+	free(pl->c.acts);
+	for (i = 0; i < pl->c.nconf; i++)
+		free(pl->c.conflicts[i]);
+	free(pl->c.conflicts);
+	wt_node_free(pl->ws);
+	free(pl->rel);
+	free(pl);
+}
+
+int checkout_prepare(struct repo *r, const char *rel, const struct pointer *p,
+		     const struct checkout_opts *opts, struct checkout_plan **out, struct strbuf *err)
+{
+	struct checkout_plan *pl;
 	struct odb_thread t;
 	struct wt_node *ws = NULL;
 	struct tree_entry te;
-	struct co c;
-	size_t i, nw = 0;
+	struct co *c;
+	size_t i;
 	int ret;
 
-	memset(res, 0, sizeof(*res));
-	memset(&c, 0, sizeof(c));
 	ret = repo_check_parents(r, rel, err);
 	if (ret)
 		return ret;
+	pl = xcalloc(1, sizeof(*pl));
+	pl->opts = *opts;
+	pl->rel = xstrdup(rel);
+	c = &pl->c;
 	odb_thread_init(&t, r->odb);
 	if (!opts->dry_run)
 		odb_clean_tmp(r->odb);
-	c.r = r;
-	c.t = &t;
-	c.opts = opts;
+	c->r = r;
+	c->t = &t;
+	c->opts = &pl->opts;
 	ptr_to_entry(p, rel, &te);
 	ret = ptr_check_tree(&t, p, rel, err);
 	if (!ret)
 		ret = wt_scan(r, &t, rel, WT_SCAN_TREES, &ws, err);
+	pl->ws = ws;
 	if (!ret && ws && ws->mode == MODE_LINK && p->is_dir && !opts->force)
 		ret = cerr(err, CAIRN_EUNSAFE,
 			   "'%s' is a symlink where a tracked directory belongs; remove it or use --force",
@@ -455,27 +482,50 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 	if (!ret && ws && ws->mode == MODE_DIR)
 		ret = wt_compute_trees(ws, NULL, NULL, err);
 	if (!ret)
-		ret = wt_compare(&t, ws, &te, rel, plan_cb, &c, err);
-	if (!ret && c.nconf) {
-		for (i = 0; i < c.nconf; i++)
+		ret = wt_compare(&t, ws, &te, rel, plan_cb, c, err);
+	if (!ret && c->nconf) {
+		for (i = 0; i < c->nconf; i++)
 			core_report("error", "'%s' has local changes that are not stored",
-				    c.conflicts[i]);
+				    c->conflicts[i]);
 		ret = cerr(err, CAIRN_ECONFLICT,
 			   "checkout of '%s' would lose %zu local change(s); 'cairn add' them first, or use --force",
-			   rel, c.nconf);
+			   rel, c->nconf);
 	}
-	if (!ret && opts->dry_run) {
+	if (!ret)
+		ret = preflight(c, err);
+	c->t = NULL; /* applying reads through the writers' own threads */
+	free(te.name);
+	odb_thread_release(&t);
+	if (ret) {
+		checkout_plan_free(pl);
+		return ret;
+	}
+	*out = pl;
+	return 0;
+}
+
+int checkout_apply(struct checkout_plan *pl, struct progress *progress, struct checkout_result *res,
+		   struct strbuf *err)
+{
+	struct repo *r = pl->c.r;
+	const struct checkout_opts *opts = &pl->opts;
+	struct wt_node *ws = pl->ws;
+	const char *rel = pl->rel;
+	struct co c = pl->c;
+	size_t i, nw = 0;
+	int ret = 0;
+
+	memset(res, 0, sizeof(*res));
+	pl->opts.progress = progress;
+	if (opts->dry_run) {
 		for (i = 0; i < c.n; i++) {
 			if (c.acts[i].kind == A_WRITE)
 				res->written++;
 			else if (c.acts[i].kind == A_RM)
 				res->removed++;
 		}
+		return 0;
 	}
-	if (!ret)
-		ret = preflight(&c, err);
-	if (ret || opts->dry_run)
-		goto out;
 	/* removals first (children before their directory), then directories */
 	for (i = 0; i < c.n && !ret; i++) {
 		struct action *a = &c.acts[i];
@@ -500,7 +550,7 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 		free(abs);
 	}
 	if (ret)
-		goto out;
+		return ret;
 	/* writes, in parallel: gather them first */
 	{
 		struct action *w = xcalloc(c.n ? c.n : 1, sizeof(*w)), *keep = c.acts;
@@ -584,15 +634,19 @@ int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 	}
 	if (ret && res->failed_files)
 		ret = cerr(err, ret, "%d file(s) of '%s' could not be checked out", res->failed_files, rel);
-out:
-	for (i = 0; i < c.n; i++)
-		free(c.acts[i].path);
-	free(c.acts);
-	for (i = 0; i < c.nconf; i++)
-		free(c.conflicts[i]);
-	free(c.conflicts);
-	free(te.name);
-	wt_node_free(ws);
-	odb_thread_release(&t);
+	return ret;
+}
+
+int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
+		  const struct checkout_opts *opts, struct checkout_result *res, struct strbuf *err)
+{
+	struct checkout_plan *pl;
+	int ret;
+	memset(res, 0, sizeof(*res));
+	ret = checkout_prepare(r, rel, p, opts, &pl, err);
+	if (ret)
+		return ret;
+	ret = checkout_apply(pl, opts->progress, res, err);
+	checkout_plan_free(pl);
 	return ret;
 }

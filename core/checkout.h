@@ -74,4 +74,25 @@ struct checkout_result {
 int checkout_path(struct repo *r, const char *rel, const struct pointer *p,
 		  const struct checkout_opts *opts, struct checkout_result *res, struct strbuf *err);
 
+/*
+ * checkout_path() in two halves, so that a caller checking out several
+ * paths can check them all before it changes any.
+ *
+ * checkout_prepare() does every check and changes nothing: no parent of
+ * `rel` is a symlink, no local change that is not stored would be lost
+ * (unless opts->force), every file to write is in the store. On success
+ * *out is the plan (for checkout_apply(), then checkout_plan_free());
+ * else the errors of checkout_path() and *out is untouched.
+ *
+ * checkout_apply() makes the changes planned (with opts->dry_run only
+ * counts them), once, showing `progress` (may be NULL); the work tree
+ * is the one scanned by checkout_prepare(), so apply soon after.
+ */
+struct checkout_plan;
+int checkout_prepare(struct repo *r, const char *rel, const struct pointer *p,
+		     const struct checkout_opts *opts, struct checkout_plan **out, struct strbuf *err);
+int checkout_apply(struct checkout_plan *pl, struct progress *progress, struct checkout_result *res,
+		   struct strbuf *err);
+void checkout_plan_free(struct checkout_plan *pl);
+
 #endif

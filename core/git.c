@@ -221,6 +221,33 @@ void git_batch_close(struct git_batch *b)
 	free(b);
 }
 
+int git_tracked_below(const char *top, const char *rel, size_t *count, struct strbuf *first,
+		      struct strbuf *err)
+{
+	const char *argv[] = { "git", "ls-files", "-z", "--cached", "--", NULL, NULL };
+	struct strbuf spec = STRBUF_INIT, out = STRBUF_INIT;
+	size_t pos = 0, n = 0;
+	int ret;
+	strbuf_addf(&spec, ":(literal)%s", rel);
+	argv[5] = spec.buf;
+	ret = run_capture(argv, top, (size_t)1 << 30, &out, err);
+	while (!ret && pos < out.len) {
+		const char *s = out.buf + pos;
+		size_t l = strlen(s);
+		if (l && !n) {
+			strbuf_reset(first);
+			strbuf_add(first, s, l);
+		}
+		n += l > 0;
+		pos += l + 1;
+	}
+	if (!ret)
+		*count = n;
+	strbuf_release(&spec);
+	strbuf_release(&out);
+	return ret;
+}
+
 int git_resolve_commit(const char *top, const char *rev, struct strbuf *out, struct strbuf *err)
 {
 	struct strbuf arg = STRBUF_INIT;

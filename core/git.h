@@ -44,6 +44,15 @@ int git_list_pointers_at(const char *top, const char *commit, char ***paths, siz
 int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
 			  struct strbuf *err);
 
+/*
+ * How many files git's index holds at `rel` (a repo-relative path, taken
+ * literally) or below it, into *count, and the first of them into
+ * `first`: cairn must not track what git tracks. 0, or the error of
+ * running git.
+ */
+int git_tracked_below(const char *top, const char *rel, size_t *count, struct strbuf *first,
+		      struct strbuf *err);
+
 /* `git rev-parse --verify REV^{commit}` into out (40 hex); CAIRN_ENOTFOUND. */
 int git_resolve_commit(const char *top, const char *rev, struct strbuf *out, struct strbuf *err);
 

@@ -198,6 +198,61 @@ void strbuf_rtrim(struct strbuf *sb)
 		sb->buf[sb->len] = '\0';
 }
 
+void strbuf_add_sq(struct strbuf *sb, const char *s)
+{
+	const char *p;
+	for (p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '.' || *p == '_' || *p == '/' || *p == '-'))
+			break;
+	if (*s && !*p) {
+		strbuf_addstr(sb, s);
+		return;
+	}
+	strbuf_addch(sb, '\'');
+	for (p = s; *p; p++) {
+		if (*p == '\'')
+			strbuf_addstr(sb, "'\\''");
+		else
+			strbuf_addch(sb, *p);
+	}
+	strbuf_addch(sb, '\'');
+}
+
+static int cquote_needed(unsigned char c, int quote_high)
+{
+	return c < 0x20 || c == 0x7f || c == '"' || c == '\\' || (quote_high && c >= 0x80);
+}
+
+int strbuf_add_cquoted(struct strbuf *sb, const char *s, size_t len, int quote_high)
+{
+	static const char esc[] = "\a\b\t\n\v\f\r";
+	static const char letter[] = "abtnvfr";
+	size_t i;
+	for (i = 0; i < len; i++)
+		if (cquote_needed((unsigned char)s[i], quote_high))
+			break;
+	if (i == len) {
+		strbuf_add(sb, s, len);
+		return 0;
+	}
+	strbuf_addch(sb, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *e = c ? strchr(esc, c) : NULL;
+		if (!cquote_needed(c, quote_high))
+			strbuf_addch(sb, c);
+		else if (c == '"' || c == '\\')
+			strbuf_addf(sb, "\\%c", c);
+		else if (e)
+			strbuf_addf(sb, "\\%c", letter[e - esc]);
+		else
+			strbuf_addf(sb, "\\%03o", c);
+	}
+	strbuf_addch(sb, '"');
+	return 1;
+}
+
 void strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len)
 {
 	size_t i;

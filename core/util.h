@@ -85,6 +85,17 @@ void strbuf_addch(struct strbuf *sb, int c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 void strbuf_rtrim(struct strbuf *sb);
+/* Append s as one shell word: as it is when it holds only [A-Za-z0-9._/-]
+ * (and is not empty), else in single quotes ('\'' for a quote). */
+void strbuf_add_sq(struct strbuf *sb, const char *s);
+/*
+ * Append s[0..len) as git prints a path (core.quotePath): as it is when no
+ * byte needs quoting, else in double quotes with \a \b \t \n \v \f \r
+ * \" and \\ escaped, and every other control byte (and, if quote_high,
+ * every byte of 0x80 and up) as a backslash and three octal digits.
+ * Returns 1 when it quoted.
+ */
+int strbuf_add_cquoted(struct strbuf *sb, const char *s, size_t len, int quote_high);
 /* Append a JSON string literal (with quotes) for the bytes s[0..len). */
 void strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len);
 

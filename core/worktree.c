@@ -14,6 +14,15 @@
 #include <unistd.h>
 
 #define STAT_ENTRY_SZ (1 + 4 + 8 * 6 + OID_RAWSZ + SHA256_RAWSZ)
+/*
+ * LMDB keys hold at most 511 bytes. A longer path is keyed by "\0" and
+ * the XXH3-128 of the path (no path starts with NUL, so these keys sort
+ * before every other and never mix with a directory's entries), and its
+ * entry is followed by the whole path, which a lookup compares: two paths
+ * with the same hash are a miss, never a wrong hit (store-format.md).
+ */
+#define STAT_KEY_MAX 511
+#define STAT_HKEY_SZ (1 + OID_RAWSZ)
 #define HASH_BLOCK (1u << 20)
 
 /* Frees what n owns; n itself is left as it is (its memory goes next). */
@@ -73,12 +82,31 @@ static void stat_entry_encode(uint8_t *out, const struct wt_node *n, int64_t cac
 	memcpy(out + 53 + OID_RAWSZ, n->sha.b, SHA256_RAWSZ);
 }
 
+/* The key of path's entry: the path itself, or "\0" + XXH3-128 in hk. */
+static void stat_key(MDB_val *k, uint8_t hk[STAT_HKEY_SZ], const char *path, size_t len)
+{
+	struct oid h;
+	if (len <= STAT_KEY_MAX) {
+		k->mv_data = (void *)path;
+		k->mv_size = len;
+		return;
+	}
+	oid_hash(&h, path, len);
+	hk[0] = 0;
+	memcpy(hk + 1, h.b, OID_RAWSZ);
+	k->mv_data = hk;
+	k->mv_size = STAT_HKEY_SZ;
+}
+
 /* Fill id/sha from a trusted cache entry; 1 if used. */
 static int stat_entry_apply(struct wt_node *n, const uint8_t *v, size_t len)
 {
+	size_t extra = n->pathlen > STAT_KEY_MAX ? n->pathlen : 0;
 	int64_t mt, ct, at;
-	if (len != STAT_ENTRY_SZ || v[0] != 1)
+	if (len != STAT_ENTRY_SZ + extra || v[0] != 1)
 		return 0;
+	if (extra && memcmp(v + STAT_ENTRY_SZ, n->path, extra))
+		return 0; /* another path with the same hash */
 	mt = (int64_t)get_le64(v + 29);
 	ct = (int64_t)get_le64(v + 37);
 	at = (int64_t)get_le64(v + 45);
@@ -113,11 +141,11 @@ static void scan_ctx_release(struct scan_ctx *c)
 
 static void cache_lookup(struct scan_ctx *c, struct wt_node *n)
 {
+	uint8_t hk[STAT_HKEY_SZ];
 	MDB_val k, v;
 	if (!c->txn)
 		return;
-	k.mv_data = n->path;
-	k.mv_size = n->pathlen;
+	stat_key(&k, hk, n->path, n->pathlen);
 	if (!mdb_get(c->txn, c->dbi, &k, &v))
 		stat_entry_apply(n, v.mv_data, v.mv_size);
 }
@@ -125,7 +153,8 @@ static void cache_lookup(struct scan_ctx *c, struct wt_node *n)
 /*
  * The stat cache entries of dir's files, in one walk of a cursor: keys
  * are "dir/name", in the order of the (sorted) kids. Keys further down
- * ("dir/sub/x") are stepped over with one seek past "dir/sub/".
+ * ("dir/sub/x") are stepped over with one seek past "dir/sub/". Files
+ * whose paths are too long to be keys are looked up one by one.
  */
 static void cache_merge(struct scan_ctx *c, struct wt_node *dir)
 {
@@ -135,8 +164,14 @@ static void cache_merge(struct scan_ctx *c, struct wt_node *dir)
 	char *seek;
 	int rc;
 
-	if (!c->txn || !dir->nkids || mdb_cursor_open(c->txn, c->dbi, &cur))
+	if (!c->txn || !dir->nkids)
 		return;
+	for (i = 0; i < dir->nkids; i++)
+		if (dir->kids[i].pathlen > STAT_KEY_MAX && dir->kids[i].mode != MODE_DIR)
+			cache_lookup(c, &dir->kids[i]);
+	i = 0;
+	if (pl >= STAT_KEY_MAX || mdb_cursor_open(c->txn, c->dbi, &cur))
+		return; /* every kid's path is too long to be a key */
 	seek = xmalloc(pl + 257);
 	memcpy(seek, dir->kids[0].path, pl); /* "dir/" */
 	k.mv_data = seek;
@@ -625,6 +660,65 @@ static int path_cmp(const void *a, const void *b)
 	return strcmp((*(struct wt_node *const *)a)->path, (*(struct wt_node *const *)b)->path);
 }
 
+/* 1 when path is below one of the scanned directories of s */
+static int below_root(const struct save_ctx *s, const char *path, size_t len)
+{
+	size_t i;
+	for (i = 0; i < s->nroots; i++) {
+		const struct wt_node *root = s->roots[i];
+		if (root->mode == MODE_DIR && len > root->pathlen + 1 && path[root->pathlen] == '/' &&
+		    !memcmp(path, root->path, root->pathlen))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The entries of long paths (keys "\0" + hash, all at the start of the
+ * database): forgets those below a scanned directory that no longer
+ * exist, and any that are malformed.
+ */
+static int prune_long(MDB_txn *txn, struct save_ctx *s, struct strbuf *err)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if (!s->nroots)
+		return 0;
+	rc = mdb_cursor_open(txn, s->dbi, &cur);
+	if (rc)
+		return idx_err(err, rc, "stat cache");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *path = NULL;
+		size_t len = 0;
+		int drop = 0;
+		if (!k.mv_size || ((const char *)k.mv_data)[0])
+			break; /* past the long paths */
+		if (k.mv_size == STAT_HKEY_SZ && v.mv_size > STAT_ENTRY_SZ + STAT_KEY_MAX) {
+			path = (const char *)v.mv_data + STAT_ENTRY_SZ;
+			len = v.mv_size - STAT_ENTRY_SZ;
+		}
+		if (!path || memchr(path, '\0', len)) {
+			drop = 1;
+		} else if (below_root(s, path, len)) {
+			struct wt_node key, *kp = &key;
+			key.path = xstrndup(path, len);
+			drop = !bsearch(&kp, s->files, s->n, sizeof(*s->files), path_cmp);
+			free(key.path);
+		}
+		if (drop) {
+			rc = mdb_cursor_del(cur, 0);
+			if (rc)
+				break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return idx_err(err, rc, "stat cache");
+	return 0;
+}
+
 static int save_txn(MDB_txn *txn, void *data, struct strbuf *err)
 {
 	struct save_ctx *s = data;
@@ -634,18 +728,26 @@ static int save_txn(MDB_txn *txn, void *data, struct strbuf *err)
 
 	for (i = 0; i < s->n; i++) {
 		struct wt_node *n = s->files[i];
-		uint8_t val[STAT_ENTRY_SZ];
+		uint8_t val[STAT_ENTRY_SZ], hk[STAT_HKEY_SZ], *lval = NULL;
 		MDB_val k, v;
 		if (!n->known || !n->ino)
 			continue;
 		if (n->from_cache)
 			continue;
 		stat_entry_encode(val, n, at);
-		k.mv_data = n->path;
-		k.mv_size = n->pathlen;
+		stat_key(&k, hk, n->path, n->pathlen);
 		v.mv_data = val;
 		v.mv_size = sizeof(val);
+		if (n->pathlen > STAT_KEY_MAX) {
+			/* the entry, then the path it is for */
+			lval = xmalloc(STAT_ENTRY_SZ + n->pathlen);
+			memcpy(lval, val, STAT_ENTRY_SZ);
+			memcpy(lval + STAT_ENTRY_SZ, n->path, n->pathlen);
+			v.mv_data = lval;
+			v.mv_size = STAT_ENTRY_SZ + n->pathlen;
+		}
 		rc = mdb_put(txn, s->dbi, &k, &v, 0);
+		free(lval);
 		if (rc)
 			return idx_err(err, rc, "stat cache");
 	}
@@ -655,8 +757,8 @@ static int save_txn(MDB_txn *txn, void *data, struct strbuf *err)
 		struct strbuf prefix = STRBUF_INIT;
 		MDB_cursor *cur;
 		MDB_val k, v;
-		if (root->mode != MODE_DIR)
-			continue;
+		if (root->mode != MODE_DIR || root->pathlen + 1 >= STAT_KEY_MAX)
+			continue; /* no path below it is short enough to be a key */
 		strbuf_addf(&prefix, "%s/", root->path);
 		rc = mdb_cursor_open(txn, s->dbi, &cur);
 		if (rc) {
@@ -686,7 +788,7 @@ static int save_txn(MDB_txn *txn, void *data, struct strbuf *err)
 		if (rc && rc != MDB_NOTFOUND)
 			return idx_err(err, rc, "stat cache");
 	}
-	return 0;
+	return prune_long(txn, s, err);
 }
 
 int wt_stat_cache_save(struct repo *r, struct wt_node **roots, size_t nroots, struct strbuf *err)

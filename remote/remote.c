@@ -222,7 +222,11 @@ int remote_open_url(struct remote **out, const char *url, const char *base,
 {
 	struct remote_url u;
 	const struct remote_ops *ops;
-	int r = remote_url_parse(&u, url, base, err);
+	int r;
+	if (strlen(name) > REMOTE_NAME_MAX)
+		return cerr(err, CAIRN_EINVAL, "remote name '%.32s...' is too long (%zu bytes, at most %d)",
+			    name, strlen(name), REMOTE_NAME_MAX);
+	r = remote_url_parse(&u, url, base, err);
 	if (r)
 		return r;
 	ops = remote_ops_for(&u, err);

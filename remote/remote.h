@@ -85,7 +85,14 @@ struct remote {
 const struct remote_ops *remote_ops_for(const struct remote_url *u, struct strbuf *err);
 /* Parallel transfers for url when nothing says how many (4, 8 for s3). */
 int remote_default_jobs(const char *url);
-/* Parses, picks the backend and opens; *out owns a copy of the URL. */
+/*
+ * The longest remote name a remote can be opened under: the name starts
+ * the keys of the local cache of remote contents (remote-format.md), and
+ * an LMDB key holds at most 511 bytes. `cairn remote add` allows 64.
+ */
+#define REMOTE_NAME_MAX 255
+/* Parses, picks the backend and opens; *out owns a copy of the URL.
+ * CAIRN_EINVAL for a name longer than REMOTE_NAME_MAX. */
 int remote_open_url(struct remote **out, const char *url, const char *base,
 		    const struct config *cfg, const char *name, struct strbuf *err);
 void remote_close(struct remote *r);

@@ -71,6 +71,9 @@ static void want_add(struct want_list *l, const struct oid *id, int type, const 
 	l->n++;
 }
 
+/* the longest key, remote NUL oid type pack, fits in LMDB's 511 bytes */
+_Static_assert(REMOTE_NAME_MAX + 1 + OID_RAWSZ + 1 + OID_RAWSZ <= 511, "remote cache key too long");
+
 static void rkey(struct strbuf *k, const char *remote, const uint8_t *bytes, size_t n)
 {
 	strbuf_reset(k);
