@@ -109,7 +109,11 @@ static void add_target(struct transfer *tr, const char *ptrpath, const struct po
 {
 	tr->t = xrealloc(tr->t, (tr->n + 1) * sizeof(*tr->t));
 	tr->paths = xrealloc(tr->paths, (tr->n + 1) * sizeof(*tr->paths));
-	tr->paths[tr->n] = xstrndup(ptrpath, strlen(ptrpath) - strlen(POINTER_SUFFIX));
+	/* a copy under another name ("data.cairn.v1") is named as it is */
+	if (ends_with(ptrpath, POINTER_SUFFIX))
+		tr->paths[tr->n] = xstrndup(ptrpath, strlen(ptrpath) - strlen(POINTER_SUFFIX));
+	else
+		tr->paths[tr->n] = xstrdup(*ptrpath ? ptrpath : "(a blob a ref names)");
 	tr->t[tr->n].path = tr->paths[tr->n];
 	tr->t[tr->n].ptr = *p;
 	tr->n++;
@@ -168,10 +172,12 @@ int transfer_targets(struct transfer *tr, struct repo *r)
 			if (git_batch_read(gb, oids[i], &type, &blob, &err))
 				ret = error("%s", err.buf);
 			else if (strcmp(type.buf, "blob"))
-				; /* a directory named *.cairn */
-			else if (ptr_parse(&p, blob.buf, blob.len, what.buf, &err))
-				warning("skipping %s: %s", what.buf, err.buf); /* not a pointer after all */
-			else
+				; /* a tag a ref names */
+			else if (ptr_parse(&p, blob.buf, blob.len, what.buf, &err)) {
+				/* any small file: a pointer by its content, whatever its name */
+				if (ends_with(paths[i], POINTER_SUFFIX))
+					warning("skipping %s: %s", what.buf, err.buf);
+			} else
 				add_target(tr, paths[i], &p);
 			strbuf_release(&what);
 		}

@@ -25,7 +25,11 @@ static void add_root(struct gc_roots *ro, struct oidset *seen, const char *ptrpa
 		return; /* the same version, reached through another pointer */
 	ALLOC_GROW(ro->v, ro->n + 1, ro->alloc);
 	g = &ro->v[ro->n++];
-	g->path = xstrndup(ptrpath, strlen(ptrpath) - strlen(POINTER_SUFFIX));
+	/* a copy under another name ("data.cairn.v1") is named as it is */
+	if (ends_with(ptrpath, POINTER_SUFFIX) && strlen(ptrpath) > strlen(POINTER_SUFFIX))
+		g->path = xstrndup(ptrpath, strlen(ptrpath) - strlen(POINTER_SUFFIX));
+	else
+		g->path = xstrdup(ptrpath);
 	g->origin = origin;
 	g->blob[0] = '\0';
 	if (blob) {
@@ -49,24 +53,44 @@ static void add_bad(struct gc_roots *ro, const char *path, int origin, int code,
 	b->msg = xstrdup(msg);
 }
 
-/* Reads git object `name` as a pointer; skips what is not a blob. */
+/* A path that names a pointer file: *.cairn, outside .cairn/. */
+static int pointer_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return ends_with(base, POINTER_SUFFIX) && strcmp(base, POINTER_SUFFIX) &&
+	       !starts_with(path, ".cairn/");
+}
+
+/*
+ * Reads git object `name` as a pointer; skips what is not a blob. A blob
+ * is a root by its content, whatever its name (`ptrpath`, the first path
+ * git listed it at). One that does not parse is a bad root only if its
+ * name says it is a pointer file, or if it is one of a newer version
+ * (its first line is the one cairn writes); else it is any small file.
+ */
 static int root_from_git(struct gc_roots *ro, struct oidset *seen, struct git_batch *gb,
 			 const char *name, const char *blob, const char *ptrpath, int origin,
 			 struct strbuf *err)
 {
+	static const char magic[] = "# cairn pointer";
 	struct strbuf type = STRBUF_INIT, data = STRBUF_INIT, what = STRBUF_INIT, perr = STRBUF_INIT;
 	struct pointer p;
 	int code, r = git_batch_read(gb, name, &type, &data, err);
+	if (!*ptrpath)
+		ptrpath = blob ? blob : name; /* a blob a ref names */
 	if (r == CAIRN_ENOTFOUND) {
 		r = 0; /* not in this (shallow or partial) clone */
 	} else if (!r && !strcmp(type.buf, "blob")) {
-		ro->blobs++;
 		strbuf_addf(&what, "%s (blob %.12s)", ptrpath, blob ? blob : name);
 		code = ptr_parse(&p, data.buf, data.len, what.buf, &perr);
-		if (code)
-			add_bad(ro, what.buf, origin, code, perr.buf);
-		else
+		if (!code) {
+			ro->blobs++;
 			add_root(ro, seen, ptrpath, origin, blob, &p);
+		} else if (pointer_name(ptrpath) ||
+			   (code == CAIRN_EVERSION && starts_with(data.buf, magic))) {
+			add_bad(ro, what.buf, origin, code, perr.buf);
+		}
 	}
 	strbuf_release(&type);
 	strbuf_release(&data);
@@ -100,53 +124,14 @@ static int roots_worktree(struct repo *r, struct gc_roots *ro, struct oidset *se
 	return ret;
 }
 
-/* The pointers staged in git's index (every stage of a conflict too). */
-static int roots_index(struct repo *r, struct gc_roots *ro, struct oidset *seen,
-		       struct git_batch *gb, struct strbuf *err)
+/* Roots from the blobs git_*_pointer_blobs() listed; frees the lists. */
+static int roots_blobs(struct gc_roots *ro, struct oidset *seen, struct git_batch *gb, char **oids,
+		       char **paths, size_t n, int origin, struct strbuf *err)
 {
-	const char *argv[] = { "git", "ls-files", "-s", "-z", "--", "*" POINTER_SUFFIX, NULL };
-	struct strbuf out = STRBUF_INIT;
-	size_t pos = 0;
-	int ret = run_capture(argv, r->top, (size_t)1 << 30, &out, err);
-	while (!ret && pos < out.len) {
-		char *rec = out.buf + pos, *tab, *sp;
-		size_t l = strlen(rec);
-		pos += l + 1;
-		/* MODE SP OID SP STAGE TAB PATH */
-		tab = strchr(rec, '\t');
-		sp = strchr(rec, ' ');
-		if (!tab || !sp || strncmp(rec, "100", 3))
-			continue;
-		*tab = '\0';
-		if (!ends_with(tab + 1, POINTER_SUFFIX) || starts_with(tab + 1, ".cairn/"))
-			continue;
-		{
-			char *oid = sp + 1, *sp2 = strchr(oid, ' ');
-			if (!sp2)
-				continue;
-			*sp2 = '\0';
-			ret = root_from_git(ro, seen, gb, oid, oid, tab + 1, GC_ROOT_INDEX, err);
-		}
-	}
-	strbuf_release(&out);
-	return ret;
-}
-
-static int roots_history(struct repo *r, struct gc_roots *ro, struct oidset *seen,
-			 struct git_batch *gb, struct strbuf *err)
-{
-	const char *argv[] = { "git", "rev-list", "--all", "--count", NULL };
-	struct strbuf out = STRBUF_INIT;
-	char **oids = NULL, **paths = NULL;
-	size_t n = 0, i;
-	int ret = run_capture(argv, r->top, 4096, &out, err);
-	if (!ret)
-		ro->commits = strtoull(out.buf, NULL, 10);
-	strbuf_release(&out);
-	if (!ret)
-		ret = git_all_pointer_blobs(r->top, &oids, &paths, &n, err);
+	size_t i;
+	int ret = 0;
 	for (i = 0; i < n && !ret; i++)
-		ret = root_from_git(ro, seen, gb, oids[i], oids[i], paths[i], GC_ROOT_HISTORY, err);
+		ret = root_from_git(ro, seen, gb, oids[i], oids[i], paths[i], origin, err);
 	for (i = 0; i < n; i++) {
 		free(oids[i]);
 		free(paths[i]);
@@ -156,27 +141,50 @@ static int roots_history(struct repo *r, struct gc_roots *ro, struct oidset *see
 	return ret;
 }
 
+/* The pointers staged in git's index (every stage of a conflict too). */
+static int roots_index(struct repo *r, struct gc_roots *ro, struct oidset *seen,
+		       struct git_batch *gb, struct strbuf *err)
+{
+	char **oids = NULL, **paths = NULL;
+	size_t n = 0;
+	int ret = git_index_pointer_blobs(r->top, &oids, &paths, &n, err);
+	if (!ret)
+		ret = roots_blobs(ro, seen, gb, oids, paths, n, GC_ROOT_INDEX, err);
+	return ret;
+}
+
+static int roots_history(struct repo *r, struct gc_roots *ro, struct oidset *seen,
+			 struct git_batch *gb, struct strbuf *err)
+{
+	const char *argv[] = { "git", "rev-list", "--all", "--count", NULL };
+	struct strbuf out = STRBUF_INIT;
+	char **oids = NULL, **paths = NULL;
+	size_t n = 0;
+	int ret = run_capture(argv, r->top, 4096, &out, err);
+	if (!ret)
+		ro->commits = strtoull(out.buf, NULL, 10);
+	strbuf_release(&out);
+	if (!ret)
+		ret = git_all_pointer_blobs(r->top, &oids, &paths, &n, err);
+	if (!ret)
+		ret = roots_blobs(ro, seen, gb, oids, paths, n, GC_ROOT_HISTORY, err);
+	return ret;
+}
+
 static int roots_rev(struct repo *r, struct gc_roots *ro, struct oidset *seen,
 		     struct git_batch *gb, const char *rev, struct strbuf *err)
 {
-	struct strbuf commit = STRBUF_INIT, name = STRBUF_INIT;
-	char **paths = NULL;
-	size_t n = 0, i;
+	struct strbuf commit = STRBUF_INIT;
+	char **oids = NULL, **paths = NULL;
+	size_t n = 0;
 	int ret = git_resolve_commit(r->top, rev, &commit, err);
 	if (!ret)
-		ret = git_list_pointers_at(r->top, commit.buf, &paths, &n, err);
-	if (!ret)
+		ret = git_commit_pointer_blobs(r->top, commit.buf, &oids, &paths, &n, err);
+	if (!ret) {
 		ro->commits = 1;
-	for (i = 0; i < n && !ret; i++) {
-		strbuf_reset(&name);
-		strbuf_addf(&name, "%s:%s", commit.buf, paths[i]);
-		ret = root_from_git(ro, seen, gb, name.buf, NULL, paths[i], GC_ROOT_HISTORY, err);
+		ret = roots_blobs(ro, seen, gb, oids, paths, n, GC_ROOT_HISTORY, err);
 	}
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
 	strbuf_release(&commit);
-	strbuf_release(&name);
 	return ret;
 }
 

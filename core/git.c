@@ -263,10 +263,19 @@ int git_list_pointers_at(const char *top, const char *commit, char ***paths, siz
 	return ret;
 }
 
-int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
-			  struct strbuf *err)
+/*
+ * The blobs that `git rev-list --objects WHICH` reaches and that are small
+ * enough to be pointer files, whatever their names.
+ */
+static int list_small_blobs(const char *top, const char *which, const char *which2, char ***oids,
+			    char ***paths, size_t *n, struct strbuf *err)
 {
-	const char *argv[] = { "git", "rev-list", "--objects", "--all", NULL };
+	/* blobs only (a tag a ref names, a tree of the index's cache are
+	 * listed too), none larger than a pointer file can be: git reads no
+	 * blob to list them */
+	char *filter = xstrfmt("--filter=combine:blob:limit=%d+object:type=blob",
+			       POINTER_MAX_SIZE + 1);
+	const char *argv[] = { "git", "rev-list", "--objects", filter, which, which2, NULL };
 	struct strbuf out = STRBUF_INIT;
 	char **o = NULL, **p = NULL;
 	size_t nr = 0, ao = 0, ap = 0, pos = 0;
@@ -276,9 +285,9 @@ int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *
 		size_t l = nl ? (size_t)(nl - line) : out.len - pos;
 		pos += l + 1;
 		line[l] = '\0';
+		/* "OID PATH" (PATH may be empty); a commit is "OID" alone */
 		sp = strchr(line, ' ');
-		if (!sp || !ends_with(sp + 1, POINTER_SUFFIX) || starts_with(sp + 1, ".cairn/") ||
-		    !strcmp(sp + 1, ".cairn") || ends_with(sp + 1, "/" POINTER_SUFFIX))
+		if (!sp)
 			continue;
 		ALLOC_GROW(o, nr + 1, ao);
 		ALLOC_GROW(p, nr + 1, ap);
@@ -287,8 +296,29 @@ int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *
 		nr++;
 	}
 	strbuf_release(&out);
+	free(filter);
 	*oids = o;
 	*paths = p;
 	*n = nr;
 	return ret;
+}
+
+int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
+			  struct strbuf *err)
+{
+	return list_small_blobs(top, "--all", NULL, oids, paths, n, err);
+}
+
+int git_index_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
+			    struct strbuf *err)
+{
+	return list_small_blobs(top, "--indexed-objects", NULL, oids, paths, n, err);
+}
+
+int git_commit_pointer_blobs(const char *top, const char *commit, char ***oids, char ***paths,
+			     size_t *n, struct strbuf *err)
+{
+	if (!*commit || commit[0] == '-')
+		return cerr(err, CAIRN_EINVAL, "bad revision '%s'", commit);
+	return list_small_blobs(top, "--no-walk", commit, oids, paths, n, err);
 }

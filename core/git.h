@@ -38,11 +38,21 @@ void git_batch_close(struct git_batch *b);
 int git_list_pointers_at(const char *top, const char *commit, char ***paths, size_t *n,
 			 struct strbuf *err);
 /*
- * Every distinct pointer blob in the history of all branches and tags,
- * as object ids with one path each (for push --all-commits and gc).
+ * Every distinct blob in the history of all branches and tags that may be
+ * a pointer file: every blob of at most POINTER_MAX_SIZE bytes, WHATEVER
+ * ITS NAME (a pointer copied to "data.cairn.v1" is one too), as object ids
+ * with the first path git met each at ("" for a blob a ref names). The
+ * caller parses them and keeps those that are pointers (for push
+ * --all-commits and gc). Tags and trees may be listed: read the type.
  */
 int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
 			  struct strbuf *err);
+/* The same for the blobs staged in git's index, every conflict stage too. */
+int git_index_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
+			    struct strbuf *err);
+/* The same for the blobs of one commit (40 hex, or any revision). */
+int git_commit_pointer_blobs(const char *top, const char *commit, char ***oids, char ***paths,
+			     size_t *n, struct strbuf *err);
 
 /* `git rev-parse --verify REV^{commit}` into out (40 hex); CAIRN_ENOTFOUND. */
 int git_resolve_commit(const char *top, const char *rev, struct strbuf *out, struct strbuf *err);
