@@ -322,3 +322,18 @@ int git_commit_pointer_blobs(const char *top, const char *commit, char ***oids, 
 		return cerr(err, CAIRN_EINVAL, "bad revision '%s'", commit);
 	return list_small_blobs(top, "--no-walk", commit, oids, paths, n, err);
 }
+
+int git_is_shallow(const char *top, int *shallow, struct strbuf *err)
+{
+	const char *argv[] = { "git", "rev-parse", "--is-shallow-repository", NULL };
+	struct strbuf out = STRBUF_INIT;
+	int ret = run_capture(argv, top, 4096, &out, err);
+	strbuf_rtrim(&out);
+	if (!ret && strcmp(out.buf, "true") && strcmp(out.buf, "false"))
+		ret = cerr(err, CAIRN_EIO, "unexpected answer from git rev-parse "
+			   "--is-shallow-repository: '%s'", out.buf);
+	if (!ret)
+		*shallow = !strcmp(out.buf, "true");
+	strbuf_release(&out);
+	return ret;
+}

@@ -54,6 +54,9 @@ int git_index_pointer_blobs(const char *top, char ***oids, char ***paths, size_t
 int git_commit_pointer_blobs(const char *top, const char *commit, char ***oids, char ***paths,
 			     size_t *n, struct strbuf *err);
 
+/* Whether the repository is a shallow clone (its history is cut). */
+int git_is_shallow(const char *top, int *shallow, struct strbuf *err);
+
 /* `git rev-parse --verify REV^{commit}` into out (40 hex); CAIRN_ENOTFOUND. */
 int git_resolve_commit(const char *top, const char *rev, struct strbuf *out, struct strbuf *err);
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 
-test_description='cairn gc: roots by content
+test_description='cairn gc: roots by content, shallow clones
 
 A pointer blob is a root wherever git holds it, whatever its name: a
 copy committed as data.cairn.v1, notes/old-pointer or a-copy (which git
@@ -9,7 +9,9 @@ on) keeps its version through local gc, gc --rev and gc -r, in several
 orders, for a file and for a directory, and checkout --rev of the
 commit where data.cairn named it restores it byte for byte. A copy
 staged in the index under another name is a root too, and push
---all-commits sends what a copy names.'
+--all-commits sends what a copy names.
+Shallow: in a shallow clone, gc and gc -r refuse unless --allow-shallow
+is given.'
 
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIRECTORY/lib-cairn.sh"
@@ -141,6 +143,49 @@ test_expect_success 'push --all-commits sends a version held only by a copy' '
 	cd .. && git clone -q r12 r12-clone && cd r12-clone &&
 	cairn pull -q -f --rev $c1 data &&
 	cmp data ../v.26
+'
+
+test_expect_success 'setup: a shallow clone' '
+	new_repo r10 && cd r10 &&
+	cairn remote add -d origin "$TRASH_DIRECTORY/remote10" &&
+	for n in 20 21 22
+	do
+		version data $n && cairn add -q data && git add -A && git commit -qm v$n &&
+		cairn push -q || return 1
+	done &&
+	cd .. && git clone -q --depth 1 "file://$TRASH_DIRECTORY/r10" r10-shallow &&
+	(cd r10-shallow && cairn pull -q && cmp data ../v.22)
+'
+
+test_expect_success 'gc -r in a shallow clone refuses, unless --allow-shallow' '
+	cd r10-shallow &&
+	ls "$TRASH_DIRECTORY/remote10/packs" >../packs.before &&
+	test_must_fail cairn gc -r origin --grace 0 2>err &&
+	test_grep "^error: .*shallow" err &&
+	test_grep "\-\-allow-shallow" err &&
+	ls "$TRASH_DIRECTORY/remote10/packs" >../packs.after &&
+	test_cmp ../packs.before ../packs.after &&
+	cairn gc -r origin --grace 0 --allow-shallow --dry-run >out &&
+	test_grep "would be deleted" out
+'
+
+test_expect_success 'local gc in a shallow clone refuses, unless --allow-shallow' '
+	cd r10-shallow &&
+	test_must_fail cairn gc 2>err &&
+	test_grep "^error: .*shallow" err &&
+	cairn gc --allow-shallow -q &&
+	cairn gc --workspace -q 2>err &&
+	test_grep ! shallow err &&
+	cmp data ../v.22
+'
+
+test_expect_success 'the full history still restores every version' '
+	cd r10 &&
+	for n in 1 2 3
+	do
+		cairn checkout -q -f --rev HEAD~$((3 - n)) data &&
+		cmp data ../v.$((19 + n)) || return 1
+	done
 '
 
 test_done
