@@ -103,9 +103,18 @@ static int roots_worktree(struct repo *r, struct gc_roots *ro, struct oidset *se
 			  struct strbuf *err)
 {
 	struct strbuf perr = STRBUF_INIT;
-	char **paths = NULL;
-	size_t n = 0, i;
+	char **paths = NULL, **ign = NULL;
+	size_t n = 0, ni = 0, i;
+	/* ignored ones too: git does not show them, but they name data */
 	int ret = git_list_pointers(r->top, &paths, &n, err);
+	if (!ret)
+		ret = git_list_ignored_pointers(r->top, &ign, &ni, err);
+	if (!ret && ni) {
+		paths = xrealloc(paths, (n + ni) * sizeof(*paths));
+		memcpy(paths + n, ign, ni * sizeof(*ign));
+		n += ni;
+	}
+	free(ign);
 	for (i = 0; i < n && !ret; i++) {
 		struct pointer p;
 		char *abs = repo_abspath(r, paths[i]);

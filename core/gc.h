@@ -8,8 +8,8 @@
  *    every pointer blob in the history of all branches and tags, the
  *    pointers staged in git's index (both known by content, whatever
  *    their names), and the pointer files in the work tree (committed or
- *    not); or only the index and the work tree; or one commit's pointers
- *    plus those.
+ *    not, ignored by git or not); or only the index and the work tree; or
+ *    one commit's pointers plus those.
  * 2. Mark: from each root, every tree, manifest and chunk reached. Objects
  *    that the local store does not have are reached but not read (their
  *    data may live only on a remote); an object the store has but cannot

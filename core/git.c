@@ -9,8 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int run_capture(const char *const *argv, const char *dir, size_t max, struct strbuf *out,
-		struct strbuf *err)
+/*
+ * run_capture(), with the exit status of a child that exited (any code)
+ * in *code instead of an error.
+ */
+static int run_capture_code(const char *const *argv, const char *dir, size_t max,
+			    struct strbuf *out, int *code, struct strbuf *err)
 {
 	int pfd[2], status, ret = 0, execfd[2];
 	pid_t pid;
@@ -66,9 +70,19 @@ int run_capture(const char *const *argv, const char *dir, size_t max, struct str
 		return ret;
 	if (exec_errno)
 		return cerr(err, CAIRN_ENOTFOUND, "cannot run '%s': %s", argv[0], strerror(exec_errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
+	if (!WIFEXITED(status))
 		return cerr(err, CAIRN_EIO, "'%s %s' failed", argv[0], argv[1] ? argv[1] : "");
+	*code = WEXITSTATUS(status);
 	return 0;
+}
+
+int run_capture(const char *const *argv, const char *dir, size_t max, struct strbuf *out,
+		struct strbuf *err)
+{
+	int code = 0, ret = run_capture_code(argv, dir, max, out, &code, err);
+	if (!ret && code)
+		ret = cerr(err, CAIRN_EIO, "'%s %s' failed", argv[0], argv[1] ? argv[1] : "");
+	return ret;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -76,10 +90,10 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int git_list_pointers(const char *top, char ***paths, size_t *n, struct strbuf *err)
+/* The pointer files that `git ls-files ARGV... -- '*.cairn'` lists. */
+static int list_pointer_files(const char *top, const char *const *argv, char ***paths, size_t *n,
+			      struct strbuf *err)
 {
-	const char *argv[] = { "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-			       "--", "*" POINTER_SUFFIX, NULL };
 	struct strbuf out = STRBUF_INIT;
 	char **list = NULL;
 	size_t nr = 0, alloc = 0, pos = 0, i, k;
@@ -118,6 +132,22 @@ int git_list_pointers(const char *top, char ***paths, size_t *n, struct strbuf *
 	*paths = list;
 	*n = k;
 	return 0;
+}
+
+int git_list_pointers(const char *top, char ***paths, size_t *n, struct strbuf *err)
+{
+	const char *argv[] = { "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+			       "--", "*" POINTER_SUFFIX, NULL };
+	return list_pointer_files(top, argv, paths, n, err);
+}
+
+int git_list_ignored_pointers(const char *top, char ***paths, size_t *n, struct strbuf *err)
+{
+	/* git reads the ignored directories (cairn's data among them) but
+	 * stats nothing in them: a fraction of a second per million files */
+	const char *argv[] = { "git", "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+			       "--", "*" POINTER_SUFFIX, ":(exclude).cairn/", NULL };
+	return list_pointer_files(top, argv, paths, n, err);
 }
 
 struct git_batch {
@@ -336,4 +366,75 @@ int git_is_shallow(const char *top, int *shallow, struct strbuf *err)
 		*shallow = !strcmp(out.buf, "true");
 	strbuf_release(&out);
 	return ret;
+}
+
+/* `git check-ignore` of paths: 1 if one is ignored, 0 if none is. */
+static int check_ignore(const char *top, const char *const *paths, size_t n, struct strbuf *err)
+{
+	const char **argv = xcalloc(n + 4, sizeof(*argv));
+	char **dot = xcalloc(n + 1, sizeof(*dot));
+	struct strbuf out = STRBUF_INIT;
+	size_t k = 0, i;
+	int ret, code = 0;
+
+	argv[k++] = "git";
+	argv[k++] = "check-ignore";
+	argv[k++] = "--";
+	/* "./" first: a path starting with ':' is no pathspec magic (and
+	 * check-ignore refuses --literal-pathspecs) */
+	for (i = 0; i < n; i++)
+		argv[k++] = dot[i] = xstrfmt("./%s", paths[i]);
+	argv[k] = NULL;
+	ret = run_capture_code(argv, top, (size_t)1 << 24, &out, &code, err);
+	if (!ret && code > 1)
+		ret = cerr(err, CAIRN_EIO, "'git check-ignore' failed");
+	if (!ret)
+		ret = !code;
+	strbuf_release(&out);
+	for (i = 0; i < n; i++)
+		free(dot[i]);
+	free(dot);
+	free(argv);
+	return ret;
+}
+
+int git_ignored_path(const char *top, const char *const *paths, size_t n, struct strbuf *path,
+		     struct strbuf *rule, struct strbuf *err)
+{
+	/* a few hundred paths a run: the command line stays short */
+	const size_t per_run = 256;
+	size_t i, j;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i += per_run)
+		ret = check_ignore(top, paths + i, n - i < per_run ? n - i : per_run, err);
+	if (ret <= 0)
+		return ret;
+	/* which one, and the rule (-v also names "!" rules: only now) */
+	for (j = 0; j < n; j++) {
+		char *dot, *tab;
+		int code = 0;
+		ret = check_ignore(top, paths + j, 1, err);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			continue;
+		dot = xstrfmt("./%s", paths[j]);
+		{
+			const char *argv[] = { "git", "check-ignore", "-v", "--", dot, NULL };
+			ret = run_capture_code(argv, top, (size_t)1 << 20, rule, &code, err);
+		}
+		free(dot);
+		if (ret)
+			return ret;
+		/* SOURCE:LINE:PATTERN TAB PATH (quoted): the rule is what is before */
+		tab = strrchr(rule->buf, '\t');
+		if (tab)
+			strbuf_setlen(rule, (size_t)(tab - rule->buf));
+		strbuf_rtrim(rule);
+		strbuf_reset(path);
+		strbuf_addstr(path, paths[j]);
+		return 1;
+	}
+	return cerr(err, CAIRN_EIO, "git check-ignore does not say which path it ignores");
 }

@@ -18,6 +18,11 @@ int run_capture(const char *const *argv, const char *dir, size_t max, struct str
  * ignored, as NUL-separated repo-relative paths (sorted, deduplicated).
  */
 int git_list_pointers(const char *top, char ***paths, size_t *n, struct strbuf *err);
+/*
+ * The pointer files (named *.cairn) in the work tree that git ignores,
+ * inside ignored directories too; .cairn/ excepted. The same form.
+ */
+int git_list_ignored_pointers(const char *top, char ***paths, size_t *n, struct strbuf *err);
 
 /*
  * One long-lived `git cat-file --batch` process: reading pointer files at
@@ -56,6 +61,15 @@ int git_commit_pointer_blobs(const char *top, const char *commit, char ***oids, 
 
 /* Whether the repository is a shallow clone (its history is cut). */
 int git_is_shallow(const char *top, int *shallow, struct strbuf *err);
+
+/*
+ * Whether git ignores one of `paths` (repo-relative, taken literally;
+ * a path git tracks is not ignored): 1 if one is, with the first such
+ * path in `path` and the rule that ignores it ("SOURCE:LINE:PATTERN")
+ * in `rule`; 0 if none is; negative if git fails.
+ */
+int git_ignored_path(const char *top, const char *const *paths, size_t n, struct strbuf *path,
+		     struct strbuf *rule, struct strbuf *err);
 
 /* `git rev-parse --verify REV^{commit}` into out (40 hex); CAIRN_ENOTFOUND. */
 int git_resolve_commit(const char *top, const char *rev, struct strbuf *out, struct strbuf *err);

@@ -1,6 +1,6 @@
 #!/bin/sh
 
-test_description='cairn gc: roots by content, shallow clones
+test_description='cairn gc: roots by content, ignored pointers, shallow clones
 
 A pointer blob is a root wherever git holds it, whatever its name: a
 copy committed as data.cairn.v1, notes/old-pointer or a-copy (which git
@@ -10,6 +10,9 @@ orders, for a file and for a directory, and checkout --rev of the
 commit where data.cairn named it restores it byte for byte. A copy
 staged in the index under another name is a root too, and push
 --all-commits sends what a copy names.
+Ignored: a pointer file in the work tree that git ignores is a root;
+cairn add and import refuse to write a pointer file that git would
+ignore (status, push and gc would not see it).
 Shallow: in a shallow clone, gc and gc -r refuse unless --allow-shallow
 is given.'
 
@@ -143,6 +146,56 @@ test_expect_success 'push --all-commits sends a version held only by a copy' '
 	cd .. && git clone -q r12 r12-clone && cd r12-clone &&
 	cairn pull -q -f --rev $c1 data &&
 	cmp data ../v.26
+'
+
+test_expect_success 'add refuses a path whose pointer file git ignores' '
+	new_repo r8 && cd r8 &&
+	mkdir out && echo "out/" >.gitignore &&
+	make_random out/model.bin 5000 16 &&
+	test_must_fail cairn add out/model.bin 2>err &&
+	test_grep "^error: .*out/model.bin.cairn.* ignored by git" err &&
+	test_grep "\.gitignore:1" err &&
+	test_grep "^hint: .*!\*\.cairn" err &&
+	test_path_is_missing out/model.bin.cairn &&
+	cairn stats --json >stats.json && test "$(json_get stats.json packs)" = 0
+'
+
+test_expect_success 'add works once the pointer files are un-ignored as the message says' '
+	cd r8 &&
+	printf "out/*\n!out/*.cairn\n" >.gitignore &&
+	cairn add -q out/model.bin &&
+	git ls-files --others --exclude-standard >listed &&
+	test_grep "^out/model.bin.cairn$" listed
+'
+
+test_expect_success 'add of a path whose pointer file is tracked in an ignored directory' '
+	cd r8 &&
+	git add -A && git commit -qm model &&
+	echo "out/" >.gitignore &&
+	make_random out/model.bin 5000 17 &&
+	cairn add -q out/model.bin
+'
+
+test_expect_success 'import refuses a path whose pointer file git ignores' '
+	cd r8 &&
+	mkdir -p ../tarsrc && make_random ../tarsrc/f 3000 19 &&
+	tar cf ../a.tar -C ../tarsrc . &&
+	mkdir -p ign && echo "ign/" >>.gitignore &&
+	test_must_fail cairn import ../a.tar ign/ds 2>err &&
+	test_grep "^error: .*ign/ds.cairn.* ignored by git" err &&
+	test_path_is_missing ign/ds &&
+	test_path_is_missing ign/ds.cairn
+'
+
+test_expect_success 'gc keeps what an ignored pointer file in the work tree names' '
+	new_repo r9 && cd r9 &&
+	mkdir -p scratch && version scratch/model 18 && cairn add -q scratch/model &&
+	echo "scratch/" >.gitignore &&
+	git ls-files --others --exclude-standard >listed &&
+	test_grep ! "scratch/model.cairn" listed &&
+	cairn gc -q && cairn gc -q &&
+	rm scratch/model && cairn checkout -q scratch/model &&
+	cmp scratch/model ../v.18
 '
 
 test_expect_success 'setup: a shallow clone' '
