@@ -62,41 +62,41 @@ static int pointer_name(const char *path)
 	       !starts_with(path, ".cairn/");
 }
 
+struct blob_roots {
+	struct gc_roots *ro;
+	struct oidset *seen;
+	char **oids, **paths;
+	int origin;
+};
+
 /*
- * Reads git object `name` as a pointer; skips what is not a blob. A blob
- * is a root by its content, whatever its name (`ptrpath`, the first path
- * git listed it at). One that does not parse is a bad root only if its
- * name says it is a pointer file, or if it is one of a newer version
- * (its first line is the one cairn writes); else it is any small file.
+ * Blob i of the list as a pointer (git_read_small_blobs() calls it). A
+ * blob is a root by its content, whatever its name (the first path git
+ * listed it at). One that does not parse is a bad root only if its name
+ * says it is a pointer file, or if it is one of a newer version (its
+ * first line is the one cairn writes); else it is any small file.
  */
-static int root_from_git(struct gc_roots *ro, struct oidset *seen, struct git_batch *gb,
-			 const char *name, const char *blob, const char *ptrpath, int origin,
-			 struct strbuf *err)
+static int root_from_blob(size_t i, const char *data, size_t len, void *arg)
 {
 	static const char magic[] = "# cairn pointer";
-	struct strbuf type = STRBUF_INIT, data = STRBUF_INIT, what = STRBUF_INIT, perr = STRBUF_INIT;
+	struct blob_roots *br = arg;
+	struct strbuf what = STRBUF_INIT, perr = STRBUF_INIT;
+	const char *blob = br->oids[i], *ptrpath = *br->paths[i] ? br->paths[i] : blob;
 	struct pointer p;
-	int code, r = git_batch_read(gb, name, &type, &data, err);
-	if (!*ptrpath)
-		ptrpath = blob ? blob : name; /* a blob a ref names */
-	if (r == CAIRN_ENOTFOUND) {
-		r = 0; /* not in this (shallow or partial) clone */
-	} else if (!r && !strcmp(type.buf, "blob")) {
-		strbuf_addf(&what, "%s (blob %.12s)", ptrpath, blob ? blob : name);
-		code = ptr_parse(&p, data.buf, data.len, what.buf, &perr);
-		if (!code) {
-			ro->blobs++;
-			add_root(ro, seen, ptrpath, origin, blob, &p);
-		} else if (pointer_name(ptrpath) ||
-			   (code == CAIRN_EVERSION && starts_with(data.buf, magic))) {
-			add_bad(ro, what.buf, origin, code, perr.buf);
-		}
+	int code;
+
+	strbuf_addf(&what, "%s (blob %.12s)", ptrpath, blob);
+	code = ptr_parse(&p, data, len, what.buf, &perr);
+	if (!code) {
+		br->ro->blobs++;
+		add_root(br->ro, br->seen, ptrpath, br->origin, blob, &p);
+	} else if (pointer_name(ptrpath) || (code == CAIRN_EVERSION && len >= sizeof(magic) - 1 &&
+					     !memcmp(data, magic, sizeof(magic) - 1))) {
+		add_bad(br->ro, what.buf, br->origin, code, perr.buf);
 	}
-	strbuf_release(&type);
-	strbuf_release(&data);
 	strbuf_release(&what);
 	strbuf_release(&perr);
-	return r;
+	return 0;
 }
 
 static int roots_worktree(struct repo *r, struct gc_roots *ro, struct oidset *seen,
@@ -133,37 +133,72 @@ static int roots_worktree(struct repo *r, struct gc_roots *ro, struct oidset *se
 	return ret;
 }
 
-/* Roots from the blobs git_*_pointer_blobs() listed; frees the lists. */
-static int roots_blobs(struct gc_roots *ro, struct oidset *seen, struct git_batch *gb, char **oids,
-		       char **paths, size_t n, int origin, struct strbuf *err)
+static int cmp_str(const void *a, const void *b)
 {
-	size_t i;
-	int ret = 0;
-	for (i = 0; i < n && !ret; i++)
-		ret = root_from_git(ro, seen, gb, oids[i], oids[i], paths[i], origin, err);
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Roots from the blobs git_*_pointer_blobs() listed, but those in `done`
+ * (sorted blob ids read already: most of the index is in HEAD). Frees the
+ * paths; the ids read go, sorted, to *keep (*nkeep of them) if keep is
+ * not NULL, else they are freed.
+ */
+static int roots_blobs(struct repo *r, struct gc_roots *ro, struct oidset *seen, char **oids,
+		       char **paths, size_t n, int origin, char **done, size_t ndone,
+		       char ***keep, size_t *nkeep, struct strbuf *err)
+{
+	struct blob_roots br;
+	size_t i, k = 0;
+	int ret;
 	for (i = 0; i < n; i++) {
-		free(oids[i]);
-		free(paths[i]);
+		if (ndone && bsearch(&oids[i], done, ndone, sizeof(*done), cmp_str)) {
+			free(oids[i]);
+			free(paths[i]);
+			continue;
+		}
+		oids[k] = oids[i];
+		paths[k++] = paths[i];
 	}
-	free(oids);
+	br.ro = ro;
+	br.seen = seen;
+	br.oids = oids;
+	br.paths = paths;
+	br.origin = origin;
+	ret = git_read_small_blobs(r->top, oids, k, POINTER_MAX_SIZE, root_from_blob, &br, err);
+	for (i = 0; i < k; i++)
+		free(paths[i]);
 	free(paths);
+	if (keep && k) {
+		sort_array(oids, k, sizeof(*oids), cmp_str);
+		*keep = oids;
+		*nkeep = k;
+		return ret;
+	}
+	for (i = 0; i < k; i++)
+		free(oids[i]);
+	free(oids);
 	return ret;
 }
 
-/* The pointers staged in git's index (every stage of a conflict too). */
-static int roots_index(struct repo *r, struct gc_roots *ro, struct oidset *seen,
-		       struct git_batch *gb, struct strbuf *err)
+/*
+ * The pointers staged in git's index (every stage of a conflict too); the
+ * blob ids read go, sorted, to *done (*ndone of them).
+ */
+static int roots_index(struct repo *r, struct gc_roots *ro, struct oidset *seen, char ***done,
+		       size_t *ndone, struct strbuf *err)
 {
 	char **oids = NULL, **paths = NULL;
 	size_t n = 0;
 	int ret = git_index_pointer_blobs(r->top, &oids, &paths, &n, err);
 	if (!ret)
-		ret = roots_blobs(ro, seen, gb, oids, paths, n, GC_ROOT_INDEX, err);
+		ret = roots_blobs(r, ro, seen, oids, paths, n, GC_ROOT_INDEX, NULL, 0, done, ndone,
+				  err);
 	return ret;
 }
 
-static int roots_history(struct repo *r, struct gc_roots *ro, struct oidset *seen,
-			 struct git_batch *gb, struct strbuf *err)
+static int roots_history(struct repo *r, struct gc_roots *ro, struct oidset *seen, char **done,
+			 size_t ndone, struct strbuf *err)
 {
 	const char *argv[] = { "git", "rev-list", "--all", "--count", NULL };
 	struct strbuf out = STRBUF_INIT;
@@ -176,12 +211,13 @@ static int roots_history(struct repo *r, struct gc_roots *ro, struct oidset *see
 	if (!ret)
 		ret = git_all_pointer_blobs(r->top, &oids, &paths, &n, err);
 	if (!ret)
-		ret = roots_blobs(ro, seen, gb, oids, paths, n, GC_ROOT_HISTORY, err);
+		ret = roots_blobs(r, ro, seen, oids, paths, n, GC_ROOT_HISTORY, done, ndone, NULL,
+				  NULL, err);
 	return ret;
 }
 
-static int roots_rev(struct repo *r, struct gc_roots *ro, struct oidset *seen,
-		     struct git_batch *gb, const char *rev, struct strbuf *err)
+static int roots_rev(struct repo *r, struct gc_roots *ro, struct oidset *seen, const char *rev,
+		     char **done, size_t ndone, struct strbuf *err)
 {
 	struct strbuf commit = STRBUF_INIT;
 	char **oids = NULL, **paths = NULL;
@@ -191,7 +227,8 @@ static int roots_rev(struct repo *r, struct gc_roots *ro, struct oidset *seen,
 		ret = git_commit_pointer_blobs(r->top, commit.buf, &oids, &paths, &n, err);
 	if (!ret) {
 		ro->commits = 1;
-		ret = roots_blobs(ro, seen, gb, oids, paths, n, GC_ROOT_HISTORY, err);
+		ret = roots_blobs(r, ro, seen, oids, paths, n, GC_ROOT_HISTORY, done, ndone, NULL,
+				  NULL, err);
 	}
 	strbuf_release(&commit);
 	return ret;
@@ -200,8 +237,9 @@ static int roots_rev(struct repo *r, struct gc_roots *ro, struct oidset *seen,
 int gc_roots_collect(struct repo *r, int scope, const char *rev, struct gc_roots *out,
 		     struct strbuf *err)
 {
-	struct git_batch *gb = NULL;
 	struct oidset seen;
+	char **done = NULL;
+	size_t ndone = 0, i;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -209,14 +247,14 @@ int gc_roots_collect(struct repo *r, int scope, const char *rev, struct gc_roots
 	/* the work tree first: a problem is named by its path there if it can be */
 	ret = roots_worktree(r, out, &seen, err);
 	if (!ret)
-		ret = git_batch_open(&gb, r->top, err);
-	if (!ret)
-		ret = roots_index(r, out, &seen, gb, err);
+		ret = roots_index(r, out, &seen, &done, &ndone, err);
 	if (!ret && scope == GC_SCOPE_ALL)
-		ret = roots_history(r, out, &seen, gb, err);
+		ret = roots_history(r, out, &seen, done, ndone, err);
 	else if (!ret && scope == GC_SCOPE_REV)
-		ret = roots_rev(r, out, &seen, gb, rev, err);
-	git_batch_close(gb);
+		ret = roots_rev(r, out, &seen, rev, done, ndone, err);
+	for (i = 0; i < ndone; i++)
+		free(done[i]);
+	free(done);
 	oidset_release(&seen);
 	if (ret)
 		gc_roots_release(out);

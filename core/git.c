@@ -9,21 +9,49 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* A child that writes in[0..len) to fd and exits; -1 if it cannot fork. */
+static pid_t start_writer(int fd, const char *in, size_t len)
+{
+	pid_t pid = fork();
+	if (pid)
+		return pid;
+	while (len) {
+		ssize_t n = write(fd, in, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(1); /* git went away: it says why */
+		in += n;
+		len -= (size_t)n;
+	}
+	_exit(0);
+}
+
 /*
  * run_capture(), with the exit status of a child that exited (any code)
- * in *code instead of an error.
+ * in *code instead of an error, and `in` (if not NULL) on its stdin:
+ * written by a child of its own, so that neither pipe can fill up while
+ * the other waits.
  */
-static int run_capture_code(const char *const *argv, const char *dir, size_t max,
-			    struct strbuf *out, int *code, struct strbuf *err)
+static int run_capture_code(const char *const *argv, const char *dir, const struct strbuf *in,
+			    size_t max, struct strbuf *out, int *code, struct strbuf *err)
 {
-	int pfd[2], status, ret = 0, execfd[2];
-	pid_t pid;
+	int pfd[2], status, ret = 0, execfd[2], ifd[2] = { -1, -1 };
+	pid_t pid, writer = -1;
 	char buf[65536];
 	int exec_errno = 0;
 
 	strbuf_reset(out);
-	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(execfd, O_CLOEXEC) < 0)
+	if (in && pipe2(ifd, O_CLOEXEC) < 0)
 		return cerr_errno(err, "cannot create a pipe");
+	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(execfd, O_CLOEXEC) < 0) {
+		ret = cerr_errno(err, "cannot create a pipe");
+		if (in) {
+			close(ifd[0]);
+			close(ifd[1]);
+		}
+		return ret;
+	}
 	pid = fork();
 	if (pid < 0) {
 		ret = cerr_errno(err, "cannot fork");
@@ -31,11 +59,17 @@ static int run_capture_code(const char *const *argv, const char *dir, size_t max
 		close(pfd[1]);
 		close(execfd[0]);
 		close(execfd[1]);
+		if (in) {
+			close(ifd[0]);
+			close(ifd[1]);
+		}
 		return ret;
 	}
 	if (!pid) {
 		int e;
 		dup2(pfd[1], 1);
+		if (in)
+			dup2(ifd[0], 0);
 		if (dir && chdir(dir) < 0) {
 			e = errno;
 			(void)!write(execfd[1], &e, sizeof(e));
@@ -48,7 +82,14 @@ static int run_capture_code(const char *const *argv, const char *dir, size_t max
 	}
 	close(pfd[1]);
 	close(execfd[1]);
-	for (;;) {
+	if (in) {
+		close(ifd[0]);
+		writer = start_writer(ifd[1], in->buf, in->len);
+		close(ifd[1]);
+		if (writer < 0)
+			ret = cerr_errno(err, "cannot fork");
+	}
+	while (!ret) {
 		ssize_t n = read(pfd[0], buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -66,6 +107,8 @@ static int run_capture_code(const char *const *argv, const char *dir, size_t max
 	close(execfd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	while (writer > 0 && waitpid(writer, NULL, 0) < 0 && errno == EINTR)
+		;
 	if (ret)
 		return ret;
 	if (exec_errno)
@@ -79,7 +122,7 @@ static int run_capture_code(const char *const *argv, const char *dir, size_t max
 int run_capture(const char *const *argv, const char *dir, size_t max, struct strbuf *out,
 		struct strbuf *err)
 {
-	int code = 0, ret = run_capture_code(argv, dir, max, out, &code, err);
+	int code = 0, ret = run_capture_code(argv, dir, NULL, max, out, &code, err);
 	if (!ret && code)
 		ret = cerr(err, CAIRN_EIO, "'%s %s' failed", argv[0], argv[1] ? argv[1] : "");
 	return ret;
@@ -333,6 +376,96 @@ static int list_small_blobs(const char *top, const char *which, const char *whic
 	return ret;
 }
 
+/* run_capture() with `in` on the command's stdin. */
+static int run_input(const char *const *argv, const char *dir, const struct strbuf *in, size_t max,
+		     struct strbuf *out, struct strbuf *err)
+{
+	int code = 0, ret = run_capture_code(argv, dir, in, max, out, &code, err);
+	if (!ret && code)
+		ret = cerr(err, CAIRN_EIO, "'%s %s' failed", argv[0], argv[1] ? argv[1] : "");
+	return ret;
+}
+
+/* One run of git_read_small_blobs(): oids[0..n), numbered from `base`. */
+static int read_small_blobs(const char *top, char *const *oids, size_t n, size_t base, size_t max,
+			    int (*fn)(size_t i, const char *data, size_t len, void *arg), void *arg,
+			    struct strbuf *err)
+{
+	const char *check[] = { "git", "cat-file", "--batch-check", NULL };
+	const char *batch[] = { "git", "cat-file", "--batch", NULL };
+	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
+	size_t *pick = xcalloc(n + 1, sizeof(*pick)), k = 0, i, pos = 0;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		if (!*oids[i] || strpbrk(oids[i], " \n"))
+			ret = cerr(err, CAIRN_EINVAL, "bad object name '%s'", oids[i]);
+		strbuf_addf(&in, "%s\n", oids[i]);
+	}
+	/* first the types and sizes: OID SP TYPE SP SIZE, or OID SP missing */
+	if (!ret)
+		ret = run_input(check, top, &in, (size_t)n * 128 + 4096, &out, err);
+	for (i = 0; i < n && !ret; i++) {
+		char *line = out.buf + pos, *nl = memchr(line, '\n', out.len - pos), *sp;
+		if (!nl) {
+			ret = cerr(err, CAIRN_EIO, "short answer from git cat-file --batch-check");
+			break;
+		}
+		*nl = '\0';
+		pos = (size_t)(nl - out.buf) + 1;
+		sp = strchr(line, ' ');
+		if (sp && starts_with(sp + 1, "blob ") && strtoull(sp + 6, NULL, 10) <= max)
+			pick[k++] = i;
+		/* anything else: not a blob, too large, or not in this clone */
+	}
+	strbuf_reset(&in);
+	for (i = 0; i < k; i++)
+		strbuf_addf(&in, "%s\n", oids[pick[i]]);
+	/* then their contents: OID SP TYPE SP SIZE LF DATA LF */
+	if (!ret && k)
+		ret = run_input(batch, top, &in, k * (max + 128) + 4096, &out, err);
+	pos = 0;
+	for (i = 0; i < k && !ret; i++) {
+		char *line = out.buf + pos, *nl = memchr(line, '\n', out.len - pos), *sp;
+		unsigned long long size;
+		if (!nl) {
+			ret = cerr(err, CAIRN_EIO, "short answer from git cat-file --batch");
+			break;
+		}
+		*nl = '\0';
+		pos = (size_t)(nl - out.buf) + 1;
+		sp = strrchr(line, ' ');
+		if (ends_with(line, " missing"))
+			continue; /* gone since the first question */
+		size = sp ? strtoull(sp + 1, NULL, 10) : ~0ull;
+		if (size > max || out.len - pos < size + 1) {
+			ret = cerr(err, CAIRN_EIO, "unexpected answer from git cat-file --batch: '%s'",
+				   line);
+			break;
+		}
+		ret = fn(base + pick[i], out.buf + pos, (size_t)size, arg);
+		pos += (size_t)size + 1;
+	}
+	free(pick);
+	strbuf_release(&in);
+	strbuf_release(&out);
+	return ret;
+}
+
+int git_read_small_blobs(const char *top, char *const *oids, size_t n, size_t max,
+			 int (*fn)(size_t i, const char *data, size_t len, void *arg), void *arg,
+			 struct strbuf *err)
+{
+	/* a few thousand a run: what git writes back stays some MiB */
+	const size_t per_run = 8192;
+	size_t i;
+	int ret = 0;
+	for (i = 0; i < n && !ret; i += per_run)
+		ret = read_small_blobs(top, oids + i, n - i < per_run ? n - i : per_run, i, max, fn,
+				       arg, err);
+	return ret;
+}
+
 int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
 			  struct strbuf *err)
 {
@@ -385,7 +518,7 @@ static int check_ignore(const char *top, const char *const *paths, size_t n, str
 	for (i = 0; i < n; i++)
 		argv[k++] = dot[i] = xstrfmt("./%s", paths[i]);
 	argv[k] = NULL;
-	ret = run_capture_code(argv, top, (size_t)1 << 24, &out, &code, err);
+	ret = run_capture_code(argv, top, NULL, (size_t)1 << 24, &out, &code, err);
 	if (!ret && code > 1)
 		ret = cerr(err, CAIRN_EIO, "'git check-ignore' failed");
 	if (!ret)
@@ -422,7 +555,7 @@ int git_ignored_path(const char *top, const char *const *paths, size_t n, struct
 		dot = xstrfmt("./%s", paths[j]);
 		{
 			const char *argv[] = { "git", "check-ignore", "-v", "--", dot, NULL };
-			ret = run_capture_code(argv, top, (size_t)1 << 20, rule, &code, err);
+			ret = run_capture_code(argv, top, NULL, (size_t)1 << 20, rule, &code, err);
 		}
 		free(dot);
 		if (ret)

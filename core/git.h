@@ -59,6 +59,17 @@ int git_index_pointer_blobs(const char *top, char ***oids, char ***paths, size_t
 int git_commit_pointer_blobs(const char *top, const char *commit, char ***oids, char ***paths,
 			     size_t *n, struct strbuf *err);
 
+/*
+ * Reads the blobs among `oids` (object ids) of at most `max` bytes, with
+ * two `git cat-file` runs for a few thousand of them (no round trip per
+ * object), and calls fn(i, data, len, arg) for each, i its index in oids,
+ * in order. Trees, tags, larger blobs and objects this clone lacks are
+ * skipped. A non-zero return of fn stops the reading and is returned.
+ */
+int git_read_small_blobs(const char *top, char *const *oids, size_t n, size_t max,
+			 int (*fn)(size_t i, const char *data, size_t len, void *arg), void *arg,
+			 struct strbuf *err);
+
 /* Whether the repository is a shallow clone (its history is cut). */
 int git_is_shallow(const char *top, int *shallow, struct strbuf *err);
 
