@@ -119,6 +119,27 @@ static void add_target(struct transfer *tr, const char *ptrpath, const struct po
 	tr->n++;
 }
 
+struct history_targets {
+	struct transfer *tr;
+	char **oids, **paths;
+};
+
+/* Blob i of history as a target: a pointer by its content, whatever its name. */
+static int history_target(size_t i, const char *data, size_t len, void *arg)
+{
+	struct history_targets *ht = arg;
+	struct strbuf what = STRBUF_INIT, err = STRBUF_INIT;
+	struct pointer p;
+	strbuf_addf(&what, "%s (blob %.12s)", ht->paths[i], ht->oids[i]);
+	if (!ptr_parse(&p, data, len, what.buf, &err))
+		add_target(ht->tr, ht->paths[i], &p);
+	else if (ends_with(ht->paths[i], POINTER_SUFFIX))
+		warning("skipping %s: %s", what.buf, err.buf); /* else any small file */
+	strbuf_release(&what);
+	strbuf_release(&err);
+	return 0;
+}
+
 int transfer_targets(struct transfer *tr, struct repo *r)
 {
 	struct strbuf err = STRBUF_INIT, commit = STRBUF_INIT;
@@ -127,7 +148,7 @@ int transfer_targets(struct transfer *tr, struct repo *r)
 	size_t np = 0, i;
 	int ret = 0;
 
-	if ((tr->rev || tr->all_commits) && git_batch_open(&gb, r->top, &err)) {
+	if (tr->rev && git_batch_open(&gb, r->top, &err)) {
 		ret = error("%s", err.buf);
 		goto out;
 	}
@@ -160,31 +181,16 @@ int transfer_targets(struct transfer *tr, struct repo *r)
 		free(abs);
 	}
 	if (!ret && tr->all_commits) {
-		char **oids = NULL, **paths = NULL;
+		struct history_targets ht;
 		size_t n = 0;
-		struct strbuf blob = STRBUF_INIT, type = STRBUF_INIT;
-		if (git_all_pointer_blobs(r->top, &oids, &paths, &n, &err))
+		ht.tr = tr;
+		ht.oids = ht.paths = NULL;
+		if (git_all_pointer_blobs(r->top, &ht.oids, &ht.paths, &n, &err) ||
+		    git_read_small_blobs(r->top, ht.oids, n, POINTER_MAX_SIZE, history_target, &ht,
+					 &err))
 			ret = error("%s", err.buf);
-		for (i = 0; i < n && !ret; i++) {
-			struct pointer p;
-			struct strbuf what = STRBUF_INIT;
-			strbuf_addf(&what, "%s (blob %.12s)", paths[i], oids[i]);
-			if (git_batch_read(gb, oids[i], &type, &blob, &err))
-				ret = error("%s", err.buf);
-			else if (strcmp(type.buf, "blob"))
-				; /* a tag a ref names */
-			else if (ptr_parse(&p, blob.buf, blob.len, what.buf, &err)) {
-				/* any small file: a pointer by its content, whatever its name */
-				if (ends_with(paths[i], POINTER_SUFFIX))
-					warning("skipping %s: %s", what.buf, err.buf);
-			} else
-				add_target(tr, paths[i], &p);
-			strbuf_release(&what);
-		}
-		strbuf_release(&type);
-		free_list(oids, n);
-		free_list(paths, n);
-		strbuf_release(&blob);
+		free_list(ht.oids, n);
+		free_list(ht.paths, n);
 	}
 out:
 	free_list(ptrs, np);

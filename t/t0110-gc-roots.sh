@@ -9,7 +9,9 @@ on) keeps its version through local gc, gc --rev and gc -r, in several
 orders, for a file and for a directory, and checkout --rev of the
 commit where data.cairn named it restores it byte for byte. A copy
 staged in the index under another name is a root too, and push
---all-commits sends what a copy names.
+--all-commits sends what a copy names. A small file that is no pointer
+is skipped, whatever it says; a newer pointer version under any name
+stops gc.
 Ignored: a pointer file in the work tree that git ignores is a root;
 cairn add and import refuse to write a pointer file that git would
 ignore (status, push and gc would not see it).
@@ -146,6 +148,28 @@ test_expect_success 'push --all-commits sends a version held only by a copy' '
 	cd .. && git clone -q r12 r12-clone && cd r12-clone &&
 	cairn pull -q -f --rev $c1 data &&
 	cmp data ../v.26
+'
+
+test_expect_success 'a small file that is no pointer is skipped, whatever it says' '
+	new_repo r13 && cd r13 &&
+	version data 28 && cairn add -q data &&
+	printf "version: 2\nservices: {}\n" >compose.yml &&
+	printf "# cairn pointer: notes\nsee data.cairn\n" >notes.txt &&
+	git add -A && git commit -qm v1 &&
+	cairn gc >out &&
+	test_grep "^roots: 1 pointer versions" out &&
+	test_grep ! "^skipped" out
+'
+
+test_expect_success 'a newer pointer version under another name stops gc' '
+	cd r13 &&
+	sed "s/^version: 1/version: 9/" data.cairn >future-copy &&
+	git add future-copy && git commit -qm future &&
+	test_must_fail cairn gc 2>err &&
+	test_grep "future-copy.*version 9" err &&
+	test_grep "gc stops" err &&
+	git reset -q --hard HEAD~1 &&
+	cairn gc -q
 '
 
 test_expect_success 'add refuses a path whose pointer file git ignores' '
