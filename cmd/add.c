@@ -134,6 +134,27 @@ static int refuse_git_tracked(struct repo *r, const char *rel)
 	return ret;
 }
 
+int check_pointers_seen(struct repo *r, const char *const *ptrs, size_t n)
+{
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT, rule = STRBUF_INIT;
+	int ret = git_ignored_path(r->top, ptrs, n, &path, &rule, &err);
+	if (ret < 0) {
+		ret = error("cannot ask git what it ignores: %s", err.buf);
+	} else if (ret) {
+		ret = error("the pointer file '%s' would be ignored by git (%s): git status, "
+			    "cairn push and gc would not see it, and gc would remove its data",
+			    path.buf, rule.buf);
+		fprintf(stderr, "hint: let git see pointer files: a '!*.cairn' rule after the one "
+			"that ignores it, and no ignored directory above it (git cannot re-include "
+			"a file inside an ignored directory: ignore 'dir/*' rather than 'dir/'); or "
+			"track a path outside the ignored directory\n");
+	}
+	strbuf_release(&err);
+	strbuf_release(&path);
+	strbuf_release(&rule);
+	return ret;
+}
+
 int cmd_add(int argc, const char **argv, struct repo *r)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -205,6 +226,15 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 			ret = 1;
 			goto out;
 		}
+	}
+	{
+		const char **ptrs = xcalloc((size_t)nt, sizeof(*ptrs));
+		for (i = 0; i < nt; i++)
+			ptrs[i] = tg[i].ptr.buf;
+		ret = check_pointers_seen(r, ptrs, (size_t)nt);
+		free(ptrs);
+		if (ret)
+			goto out;
 	}
 	if (repo_open_store(r, 0, &err)) {
 		ret = error("%s", err.buf);

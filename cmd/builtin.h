@@ -90,6 +90,11 @@ const char *quote_path_sq(struct strbuf *buf, const char *path);
 int ensure_gitignored(struct repo *r, const char *rel, struct strbuf *err);
 /* cmd/add.c: CAIRN_EINVAL if rel is inside a tracked directory. */
 int check_not_nested(struct repo *r, const char *rel, struct strbuf *err);
+/*
+ * cmd/add.c: 0 if git sees every pointer file of `ptrs` (none is ignored);
+ * else 1 after printing an error with the fix.
+ */
+int check_pointers_seen(struct repo *r, const char *const *ptrs, size_t n);
 
 /* Help text of a command (its man page), or NULL. */
 const char *help_text(const char *name);

@@ -109,10 +109,35 @@ static void add_target(struct transfer *tr, const char *ptrpath, const struct po
 {
 	tr->t = xrealloc(tr->t, (tr->n + 1) * sizeof(*tr->t));
 	tr->paths = xrealloc(tr->paths, (tr->n + 1) * sizeof(*tr->paths));
-	tr->paths[tr->n] = xstrndup(ptrpath, strlen(ptrpath) - strlen(POINTER_SUFFIX));
+	/* a copy under another name ("data.cairn.v1") is named as it is */
+	if (ends_with(ptrpath, POINTER_SUFFIX))
+		tr->paths[tr->n] = xstrndup(ptrpath, strlen(ptrpath) - strlen(POINTER_SUFFIX));
+	else
+		tr->paths[tr->n] = xstrdup(*ptrpath ? ptrpath : "(a blob a ref names)");
 	tr->t[tr->n].path = tr->paths[tr->n];
 	tr->t[tr->n].ptr = *p;
 	tr->n++;
+}
+
+struct history_targets {
+	struct transfer *tr;
+	char **oids, **paths;
+};
+
+/* Blob i of history as a target: a pointer by its content, whatever its name. */
+static int history_target(size_t i, const char *data, size_t len, void *arg)
+{
+	struct history_targets *ht = arg;
+	struct strbuf what = STRBUF_INIT, err = STRBUF_INIT;
+	struct pointer p;
+	strbuf_addf(&what, "%s (blob %.12s)", ht->paths[i], ht->oids[i]);
+	if (!ptr_parse(&p, data, len, what.buf, &err))
+		add_target(ht->tr, ht->paths[i], &p);
+	else if (ends_with(ht->paths[i], POINTER_SUFFIX))
+		warning("skipping %s: %s", what.buf, err.buf); /* else any small file */
+	strbuf_release(&what);
+	strbuf_release(&err);
+	return 0;
 }
 
 int transfer_targets(struct transfer *tr, struct repo *r)
@@ -123,7 +148,7 @@ int transfer_targets(struct transfer *tr, struct repo *r)
 	size_t np = 0, i;
 	int ret = 0;
 
-	if ((tr->rev || tr->all_commits) && git_batch_open(&gb, r->top, &err)) {
+	if (tr->rev && git_batch_open(&gb, r->top, &err)) {
 		ret = error("%s", err.buf);
 		goto out;
 	}
@@ -156,29 +181,16 @@ int transfer_targets(struct transfer *tr, struct repo *r)
 		free(abs);
 	}
 	if (!ret && tr->all_commits) {
-		char **oids = NULL, **paths = NULL;
+		struct history_targets ht;
 		size_t n = 0;
-		struct strbuf blob = STRBUF_INIT, type = STRBUF_INIT;
-		if (git_all_pointer_blobs(r->top, &oids, &paths, &n, &err))
+		ht.tr = tr;
+		ht.oids = ht.paths = NULL;
+		if (git_all_pointer_blobs(r->top, &ht.oids, &ht.paths, &n, &err) ||
+		    git_read_small_blobs(r->top, ht.oids, n, POINTER_MAX_SIZE, history_target, &ht,
+					 &err))
 			ret = error("%s", err.buf);
-		for (i = 0; i < n && !ret; i++) {
-			struct pointer p;
-			struct strbuf what = STRBUF_INIT;
-			strbuf_addf(&what, "%s (blob %.12s)", paths[i], oids[i]);
-			if (git_batch_read(gb, oids[i], &type, &blob, &err))
-				ret = error("%s", err.buf);
-			else if (strcmp(type.buf, "blob"))
-				; /* a directory named *.cairn */
-			else if (ptr_parse(&p, blob.buf, blob.len, what.buf, &err))
-				warning("skipping %s: %s", what.buf, err.buf); /* not a pointer after all */
-			else
-				add_target(tr, paths[i], &p);
-			strbuf_release(&what);
-		}
-		strbuf_release(&type);
-		free_list(oids, n);
-		free_list(paths, n);
-		strbuf_release(&blob);
+		free_list(ht.oids, n);
+		free_list(ht.paths, n);
 	}
 out:
 	free_list(ptrs, np);

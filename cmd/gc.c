@@ -6,6 +6,7 @@
 #include "cmd/builtin.h"
 #include "cmd/common.h"
 #include "core/gc.h"
+#include "core/git.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #define GC_REMOTE_GRACE_DEFAULT 86400
 
 struct gc_args {
-	int dry_run, json, quiet, wait, scope;
+	int dry_run, json, quiet, wait, scope, allow_shallow;
 	const char *rev, *remote;
 	int64_t grace;
 	int have_grace;
@@ -36,6 +37,8 @@ static int parse(struct gc_args *a, int argc, const char **argv)
 			a->quiet = 1;
 		} else if (!strcmp(s, "--wait")) {
 			a->wait = 1;
+		} else if (!strcmp(s, "--allow-shallow")) {
+			a->allow_shallow = 1;
 		} else if (!strcmp(s, "--all-commits")) {
 			a->scope = GC_SCOPE_ALL;
 			scopes++;
@@ -67,6 +70,28 @@ static int parse(struct gc_args *a, int argc, const char **argv)
 	if (a->have_grace && !a->remote)
 		return usage_error("gc", "--grace applies to a remote (-r)");
 	return 0;
+}
+
+/*
+ * A shallow clone does not have the history its roots come from: keeping
+ * "every commit" there would keep only the commits it has. Only with
+ * --allow-shallow; --workspace and --rev keep what they say anyway.
+ */
+static int check_shallow(struct repo *r, const struct gc_args *a)
+{
+	struct strbuf err = STRBUF_INIT;
+	int shallow = 0, ret = 0;
+	if (a->scope != GC_SCOPE_ALL || a->allow_shallow)
+		return 0;
+	if (git_is_shallow(r->top, &shallow, &err))
+		ret = error("%s", err.buf);
+	else if (shallow)
+		ret = error("this is a shallow clone: its git history is cut, so gc%s cannot know what "
+			    "older commits need and would remove it%s; run 'git fetch --unshallow' "
+			    "first, or give --allow-shallow to keep only what the commits here need",
+			    a->remote ? " -r" : "", a->remote ? " from the remote, for everyone" : "");
+	strbuf_release(&err);
+	return ret;
 }
 
 /* The roots, or 1 after an error: gc never guesses about a pointer. */
@@ -387,6 +412,8 @@ int cmd_gc(int argc, const char **argv, struct repo *r)
 {
 	struct gc_args a;
 	int ret = parse(&a, argc, argv);
+	if (!ret)
+		ret = check_shallow(r, &a);
 	if (ret)
 		return ret;
 	return a.remote ? gc_remote(r, &a) : gc_local(r, &a);

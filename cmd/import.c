@@ -163,6 +163,12 @@ int cmd_import(int argc, const char **argv, struct repo *r)
 		ret = error("cannot track '%s': a tracked path may not contain a newline", data.buf);
 		goto out;
 	}
+	{
+		const char *p1 = ptr.buf;
+		ret = check_pointers_seen(r, &p1, 1);
+		if (ret)
+			goto out;
+	}
 	pabs = repo_abspath(r, ptr.buf);
 	d.had_old = !ptr_read(&d.old, pabs, NULL);
 	if (!o.force && !lstat(pabs, &st)) {

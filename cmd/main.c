@@ -83,7 +83,7 @@ const struct cmd_struct commands[] = {
 	{ "pull", cmd_pull, NEED_REPO, "cairn pull [-r REMOTE] [-j N] [-q] [-f] [--rev REV] [PATH...]",
 	  "fetch, then checkout", audit_always },
 	{ "gc", cmd_gc, NEED_REPO,
-	  "cairn gc [-n|--dry-run] [-q] [--json] [--wait] [--workspace | --rev REV]\ncairn gc -r REMOTE [-n|--dry-run] [-q] [--json] [--grace SECONDS]",
+	  "cairn gc [-n|--dry-run] [-q] [--json] [--wait] [--allow-shallow] [--workspace | --rev REV]\ncairn gc -r REMOTE [-n|--dry-run] [-q] [--json] [--grace SECONDS] [--allow-shallow]",
 	  "remove what no branch, tag or pointer file needs from the store", audit_unless_dry_run },
 	{ "fsck", cmd_fsck, NEED_REPO,
 	  "cairn fsck [--json] [-q] [--rebuild-index]\ncairn fsck --repair [-r REMOTE] [--json] [-q]\ncairn fsck -r REMOTE [--read-data] [--json] [-q]",

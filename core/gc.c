@@ -25,7 +25,11 @@ static void add_root(struct gc_roots *ro, struct oidset *seen, const char *ptrpa
 		return; /* the same version, reached through another pointer */
 	ALLOC_GROW(ro->v, ro->n + 1, ro->alloc);
 	g = &ro->v[ro->n++];
-	g->path = xstrndup(ptrpath, strlen(ptrpath) - strlen(POINTER_SUFFIX));
+	/* a copy under another name ("data.cairn.v1") is named as it is */
+	if (ends_with(ptrpath, POINTER_SUFFIX) && strlen(ptrpath) > strlen(POINTER_SUFFIX))
+		g->path = xstrndup(ptrpath, strlen(ptrpath) - strlen(POINTER_SUFFIX));
+	else
+		g->path = xstrdup(ptrpath);
 	g->origin = origin;
 	g->blob[0] = '\0';
 	if (blob) {
@@ -49,39 +53,68 @@ static void add_bad(struct gc_roots *ro, const char *path, int origin, int code,
 	b->msg = xstrdup(msg);
 }
 
-/* Reads git object `name` as a pointer; skips what is not a blob. */
-static int root_from_git(struct gc_roots *ro, struct oidset *seen, struct git_batch *gb,
-			 const char *name, const char *blob, const char *ptrpath, int origin,
-			 struct strbuf *err)
+/* A path that names a pointer file: *.cairn, outside .cairn/. */
+static int pointer_name(const char *path)
 {
-	struct strbuf type = STRBUF_INIT, data = STRBUF_INIT, what = STRBUF_INIT, perr = STRBUF_INIT;
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return ends_with(base, POINTER_SUFFIX) && strcmp(base, POINTER_SUFFIX) &&
+	       !starts_with(path, ".cairn/");
+}
+
+struct blob_roots {
+	struct gc_roots *ro;
+	struct oidset *seen;
+	char **oids, **paths;
+	int origin;
+};
+
+/*
+ * Blob i of the list as a pointer (git_read_small_blobs() calls it). A
+ * blob is a root by its content, whatever its name (the first path git
+ * listed it at). One that does not parse is a bad root only if its name
+ * says it is a pointer file, or if it is one of a newer version (its
+ * first line is the one cairn writes); else it is any small file.
+ */
+static int root_from_blob(size_t i, const char *data, size_t len, void *arg)
+{
+	static const char magic[] = "# cairn pointer";
+	struct blob_roots *br = arg;
+	struct strbuf what = STRBUF_INIT, perr = STRBUF_INIT;
+	const char *blob = br->oids[i], *ptrpath = *br->paths[i] ? br->paths[i] : blob;
 	struct pointer p;
-	int code, r = git_batch_read(gb, name, &type, &data, err);
-	if (r == CAIRN_ENOTFOUND) {
-		r = 0; /* not in this (shallow or partial) clone */
-	} else if (!r && !strcmp(type.buf, "blob")) {
-		ro->blobs++;
-		strbuf_addf(&what, "%s (blob %.12s)", ptrpath, blob ? blob : name);
-		code = ptr_parse(&p, data.buf, data.len, what.buf, &perr);
-		if (code)
-			add_bad(ro, what.buf, origin, code, perr.buf);
-		else
-			add_root(ro, seen, ptrpath, origin, blob, &p);
+	int code;
+
+	strbuf_addf(&what, "%s (blob %.12s)", ptrpath, blob);
+	code = ptr_parse(&p, data, len, what.buf, &perr);
+	if (!code) {
+		br->ro->blobs++;
+		add_root(br->ro, br->seen, ptrpath, br->origin, blob, &p);
+	} else if (pointer_name(ptrpath) || (code == CAIRN_EVERSION && len >= sizeof(magic) - 1 &&
+					     !memcmp(data, magic, sizeof(magic) - 1))) {
+		add_bad(br->ro, what.buf, br->origin, code, perr.buf);
 	}
-	strbuf_release(&type);
-	strbuf_release(&data);
 	strbuf_release(&what);
 	strbuf_release(&perr);
-	return r;
+	return 0;
 }
 
 static int roots_worktree(struct repo *r, struct gc_roots *ro, struct oidset *seen,
 			  struct strbuf *err)
 {
 	struct strbuf perr = STRBUF_INIT;
-	char **paths = NULL;
-	size_t n = 0, i;
+	char **paths = NULL, **ign = NULL;
+	size_t n = 0, ni = 0, i;
+	/* ignored ones too: git does not show them, but they name data */
 	int ret = git_list_pointers(r->top, &paths, &n, err);
+	if (!ret)
+		ret = git_list_ignored_pointers(r->top, &ign, &ni, err);
+	if (!ret && ni) {
+		paths = xrealloc(paths, (n + ni) * sizeof(*paths));
+		memcpy(paths + n, ign, ni * sizeof(*ign));
+		n += ni;
+	}
+	free(ign);
 	for (i = 0; i < n && !ret; i++) {
 		struct pointer p;
 		char *abs = repo_abspath(r, paths[i]);
@@ -100,91 +133,113 @@ static int roots_worktree(struct repo *r, struct gc_roots *ro, struct oidset *se
 	return ret;
 }
 
-/* The pointers staged in git's index (every stage of a conflict too). */
-static int roots_index(struct repo *r, struct gc_roots *ro, struct oidset *seen,
-		       struct git_batch *gb, struct strbuf *err)
+static int cmp_str(const void *a, const void *b)
 {
-	const char *argv[] = { "git", "ls-files", "-s", "-z", "--", "*" POINTER_SUFFIX, NULL };
-	struct strbuf out = STRBUF_INIT;
-	size_t pos = 0;
-	int ret = run_capture(argv, r->top, (size_t)1 << 30, &out, err);
-	while (!ret && pos < out.len) {
-		char *rec = out.buf + pos, *tab, *sp;
-		size_t l = strlen(rec);
-		pos += l + 1;
-		/* MODE SP OID SP STAGE TAB PATH */
-		tab = strchr(rec, '\t');
-		sp = strchr(rec, ' ');
-		if (!tab || !sp || strncmp(rec, "100", 3))
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Roots from the blobs git_*_pointer_blobs() listed, but those in `done`
+ * (sorted blob ids read already: most of the index is in HEAD). Frees the
+ * paths; the ids read go, sorted, to *keep (*nkeep of them) if keep is
+ * not NULL, else they are freed.
+ */
+static int roots_blobs(struct repo *r, struct gc_roots *ro, struct oidset *seen, char **oids,
+		       char **paths, size_t n, int origin, char **done, size_t ndone,
+		       char ***keep, size_t *nkeep, struct strbuf *err)
+{
+	struct blob_roots br;
+	size_t i, k = 0;
+	int ret;
+	for (i = 0; i < n; i++) {
+		if (ndone && bsearch(&oids[i], done, ndone, sizeof(*done), cmp_str)) {
+			free(oids[i]);
+			free(paths[i]);
 			continue;
-		*tab = '\0';
-		if (!ends_with(tab + 1, POINTER_SUFFIX) || starts_with(tab + 1, ".cairn/"))
-			continue;
-		{
-			char *oid = sp + 1, *sp2 = strchr(oid, ' ');
-			if (!sp2)
-				continue;
-			*sp2 = '\0';
-			ret = root_from_git(ro, seen, gb, oid, oid, tab + 1, GC_ROOT_INDEX, err);
 		}
+		oids[k] = oids[i];
+		paths[k++] = paths[i];
 	}
-	strbuf_release(&out);
+	br.ro = ro;
+	br.seen = seen;
+	br.oids = oids;
+	br.paths = paths;
+	br.origin = origin;
+	ret = git_read_small_blobs(r->top, oids, k, POINTER_MAX_SIZE, root_from_blob, &br, err);
+	for (i = 0; i < k; i++)
+		free(paths[i]);
+	free(paths);
+	if (keep && k) {
+		sort_array(oids, k, sizeof(*oids), cmp_str);
+		*keep = oids;
+		*nkeep = k;
+		return ret;
+	}
+	for (i = 0; i < k; i++)
+		free(oids[i]);
+	free(oids);
 	return ret;
 }
 
-static int roots_history(struct repo *r, struct gc_roots *ro, struct oidset *seen,
-			 struct git_batch *gb, struct strbuf *err)
+/*
+ * The pointers staged in git's index (every stage of a conflict too); the
+ * blob ids read go, sorted, to *done (*ndone of them).
+ */
+static int roots_index(struct repo *r, struct gc_roots *ro, struct oidset *seen, char ***done,
+		       size_t *ndone, struct strbuf *err)
+{
+	char **oids = NULL, **paths = NULL;
+	size_t n = 0;
+	int ret = git_index_pointer_blobs(r->top, &oids, &paths, &n, err);
+	if (!ret)
+		ret = roots_blobs(r, ro, seen, oids, paths, n, GC_ROOT_INDEX, NULL, 0, done, ndone,
+				  err);
+	return ret;
+}
+
+static int roots_history(struct repo *r, struct gc_roots *ro, struct oidset *seen, char **done,
+			 size_t ndone, struct strbuf *err)
 {
 	const char *argv[] = { "git", "rev-list", "--all", "--count", NULL };
 	struct strbuf out = STRBUF_INIT;
 	char **oids = NULL, **paths = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	int ret = run_capture(argv, r->top, 4096, &out, err);
 	if (!ret)
 		ro->commits = strtoull(out.buf, NULL, 10);
 	strbuf_release(&out);
 	if (!ret)
 		ret = git_all_pointer_blobs(r->top, &oids, &paths, &n, err);
-	for (i = 0; i < n && !ret; i++)
-		ret = root_from_git(ro, seen, gb, oids[i], oids[i], paths[i], GC_ROOT_HISTORY, err);
-	for (i = 0; i < n; i++) {
-		free(oids[i]);
-		free(paths[i]);
-	}
-	free(oids);
-	free(paths);
+	if (!ret)
+		ret = roots_blobs(r, ro, seen, oids, paths, n, GC_ROOT_HISTORY, done, ndone, NULL,
+				  NULL, err);
 	return ret;
 }
 
-static int roots_rev(struct repo *r, struct gc_roots *ro, struct oidset *seen,
-		     struct git_batch *gb, const char *rev, struct strbuf *err)
+static int roots_rev(struct repo *r, struct gc_roots *ro, struct oidset *seen, const char *rev,
+		     char **done, size_t ndone, struct strbuf *err)
 {
-	struct strbuf commit = STRBUF_INIT, name = STRBUF_INIT;
-	char **paths = NULL;
-	size_t n = 0, i;
+	struct strbuf commit = STRBUF_INIT;
+	char **oids = NULL, **paths = NULL;
+	size_t n = 0;
 	int ret = git_resolve_commit(r->top, rev, &commit, err);
 	if (!ret)
-		ret = git_list_pointers_at(r->top, commit.buf, &paths, &n, err);
-	if (!ret)
+		ret = git_commit_pointer_blobs(r->top, commit.buf, &oids, &paths, &n, err);
+	if (!ret) {
 		ro->commits = 1;
-	for (i = 0; i < n && !ret; i++) {
-		strbuf_reset(&name);
-		strbuf_addf(&name, "%s:%s", commit.buf, paths[i]);
-		ret = root_from_git(ro, seen, gb, name.buf, NULL, paths[i], GC_ROOT_HISTORY, err);
+		ret = roots_blobs(r, ro, seen, oids, paths, n, GC_ROOT_HISTORY, done, ndone, NULL,
+				  NULL, err);
 	}
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
 	strbuf_release(&commit);
-	strbuf_release(&name);
 	return ret;
 }
 
 int gc_roots_collect(struct repo *r, int scope, const char *rev, struct gc_roots *out,
 		     struct strbuf *err)
 {
-	struct git_batch *gb = NULL;
 	struct oidset seen;
+	char **done = NULL;
+	size_t ndone = 0, i;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -192,14 +247,14 @@ int gc_roots_collect(struct repo *r, int scope, const char *rev, struct gc_roots
 	/* the work tree first: a problem is named by its path there if it can be */
 	ret = roots_worktree(r, out, &seen, err);
 	if (!ret)
-		ret = git_batch_open(&gb, r->top, err);
-	if (!ret)
-		ret = roots_index(r, out, &seen, gb, err);
+		ret = roots_index(r, out, &seen, &done, &ndone, err);
 	if (!ret && scope == GC_SCOPE_ALL)
-		ret = roots_history(r, out, &seen, gb, err);
+		ret = roots_history(r, out, &seen, done, ndone, err);
 	else if (!ret && scope == GC_SCOPE_REV)
-		ret = roots_rev(r, out, &seen, gb, rev, err);
-	git_batch_close(gb);
+		ret = roots_rev(r, out, &seen, rev, done, ndone, err);
+	for (i = 0; i < ndone; i++)
+		free(done[i]);
+	free(done);
 	oidset_release(&seen);
 	if (ret)
 		gc_roots_release(out);

@@ -6,9 +6,10 @@
  *
  * 1. Roots: the pointer files that name data worth keeping. By default
  *    every pointer blob in the history of all branches and tags, the
- *    pointers staged in git's index, and the pointer files in the work
- *    tree (committed or not); or only the index and the work tree; or one
- *    commit's pointers plus those.
+ *    pointers staged in git's index (both known by content, whatever
+ *    their names), and the pointer files in the work tree (committed or
+ *    not, ignored by git or not); or only the index and the work tree; or
+ *    one commit's pointers plus those.
  * 2. Mark: from each root, every tree, manifest and chunk reached. Objects
  *    that the local store does not have are reached but not read (their
  *    data may live only on a remote); an object the store has but cannot
@@ -38,7 +39,8 @@ enum gc_origin {
 };
 
 struct gc_root {
-	char *path;      /* the tracked path: the pointer's path without .cairn */
+	char *path;      /* the tracked path: the pointer's path without .cairn
+			  * (a pointer blob at another name: that name) */
 	int origin;      /* enum gc_origin */
 	char blob[41];   /* the git blob id of the pointer; "" for the work tree */
 	struct pointer ptr;
@@ -59,7 +61,7 @@ struct gc_roots {
 	size_t nbad, abad;
 	uint64_t commits;      /* commits whose pointers were read */
 	uint64_t worktree;     /* pointer files read in the work tree */
-	uint64_t blobs;        /* pointer blobs read from git */
+	uint64_t blobs;        /* pointer blobs found in git */
 };
 
 /*

@@ -9,17 +9,49 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int run_capture(const char *const *argv, const char *dir, size_t max, struct strbuf *out,
-		struct strbuf *err)
+/* A child that writes in[0..len) to fd and exits; -1 if it cannot fork. */
+static pid_t start_writer(int fd, const char *in, size_t len)
 {
-	int pfd[2], status, ret = 0, execfd[2];
-	pid_t pid;
+	pid_t pid = fork();
+	if (pid)
+		return pid;
+	while (len) {
+		ssize_t n = write(fd, in, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(1); /* git went away: it says why */
+		in += n;
+		len -= (size_t)n;
+	}
+	_exit(0);
+}
+
+/*
+ * run_capture(), with the exit status of a child that exited (any code)
+ * in *code instead of an error, and `in` (if not NULL) on its stdin:
+ * written by a child of its own, so that neither pipe can fill up while
+ * the other waits.
+ */
+static int run_capture_code(const char *const *argv, const char *dir, const struct strbuf *in,
+			    size_t max, struct strbuf *out, int *code, struct strbuf *err)
+{
+	int pfd[2], status, ret = 0, execfd[2], ifd[2] = { -1, -1 };
+	pid_t pid, writer = -1;
 	char buf[65536];
 	int exec_errno = 0;
 
 	strbuf_reset(out);
-	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(execfd, O_CLOEXEC) < 0)
+	if (in && pipe2(ifd, O_CLOEXEC) < 0)
 		return cerr_errno(err, "cannot create a pipe");
+	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(execfd, O_CLOEXEC) < 0) {
+		ret = cerr_errno(err, "cannot create a pipe");
+		if (in) {
+			close(ifd[0]);
+			close(ifd[1]);
+		}
+		return ret;
+	}
 	pid = fork();
 	if (pid < 0) {
 		ret = cerr_errno(err, "cannot fork");
@@ -27,11 +59,17 @@ int run_capture(const char *const *argv, const char *dir, size_t max, struct str
 		close(pfd[1]);
 		close(execfd[0]);
 		close(execfd[1]);
+		if (in) {
+			close(ifd[0]);
+			close(ifd[1]);
+		}
 		return ret;
 	}
 	if (!pid) {
 		int e;
 		dup2(pfd[1], 1);
+		if (in)
+			dup2(ifd[0], 0);
 		if (dir && chdir(dir) < 0) {
 			e = errno;
 			(void)!write(execfd[1], &e, sizeof(e));
@@ -44,7 +82,14 @@ int run_capture(const char *const *argv, const char *dir, size_t max, struct str
 	}
 	close(pfd[1]);
 	close(execfd[1]);
-	for (;;) {
+	if (in) {
+		close(ifd[0]);
+		writer = start_writer(ifd[1], in->buf, in->len);
+		close(ifd[1]);
+		if (writer < 0)
+			ret = cerr_errno(err, "cannot fork");
+	}
+	while (!ret) {
 		ssize_t n = read(pfd[0], buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -62,13 +107,25 @@ int run_capture(const char *const *argv, const char *dir, size_t max, struct str
 	close(execfd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	while (writer > 0 && waitpid(writer, NULL, 0) < 0 && errno == EINTR)
+		;
 	if (ret)
 		return ret;
 	if (exec_errno)
 		return cerr(err, CAIRN_ENOTFOUND, "cannot run '%s': %s", argv[0], strerror(exec_errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
+	if (!WIFEXITED(status))
 		return cerr(err, CAIRN_EIO, "'%s %s' failed", argv[0], argv[1] ? argv[1] : "");
+	*code = WEXITSTATUS(status);
 	return 0;
+}
+
+int run_capture(const char *const *argv, const char *dir, size_t max, struct strbuf *out,
+		struct strbuf *err)
+{
+	int code = 0, ret = run_capture_code(argv, dir, NULL, max, out, &code, err);
+	if (!ret && code)
+		ret = cerr(err, CAIRN_EIO, "'%s %s' failed", argv[0], argv[1] ? argv[1] : "");
+	return ret;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -76,10 +133,10 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int git_list_pointers(const char *top, char ***paths, size_t *n, struct strbuf *err)
+/* The pointer files that `git ls-files ARGV... -- '*.cairn'` lists. */
+static int list_pointer_files(const char *top, const char *const *argv, char ***paths, size_t *n,
+			      struct strbuf *err)
 {
-	const char *argv[] = { "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-			       "--", "*" POINTER_SUFFIX, NULL };
 	struct strbuf out = STRBUF_INIT;
 	char **list = NULL;
 	size_t nr = 0, alloc = 0, pos = 0, i, k;
@@ -118,6 +175,22 @@ int git_list_pointers(const char *top, char ***paths, size_t *n, struct strbuf *
 	*paths = list;
 	*n = k;
 	return 0;
+}
+
+int git_list_pointers(const char *top, char ***paths, size_t *n, struct strbuf *err)
+{
+	const char *argv[] = { "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+			       "--", "*" POINTER_SUFFIX, NULL };
+	return list_pointer_files(top, argv, paths, n, err);
+}
+
+int git_list_ignored_pointers(const char *top, char ***paths, size_t *n, struct strbuf *err)
+{
+	/* git reads the ignored directories (cairn's data among them) but
+	 * stats nothing in them: a fraction of a second per million files */
+	const char *argv[] = { "git", "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+			       "--", "*" POINTER_SUFFIX, ":(exclude).cairn/", NULL };
+	return list_pointer_files(top, argv, paths, n, err);
 }
 
 struct git_batch {
@@ -290,10 +363,19 @@ int git_list_pointers_at(const char *top, const char *commit, char ***paths, siz
 	return ret;
 }
 
-int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
-			  struct strbuf *err)
+/*
+ * The blobs that `git rev-list --objects WHICH` reaches and that are small
+ * enough to be pointer files, whatever their names.
+ */
+static int list_small_blobs(const char *top, const char *which, const char *which2, char ***oids,
+			    char ***paths, size_t *n, struct strbuf *err)
 {
-	const char *argv[] = { "git", "rev-list", "--objects", "--all", NULL };
+	/* blobs only (a tag a ref names, a tree of the index's cache are
+	 * listed too), none larger than a pointer file can be: git reads no
+	 * blob to list them */
+	char *filter = xstrfmt("--filter=combine:blob:limit=%d+object:type=blob",
+			       POINTER_MAX_SIZE + 1);
+	const char *argv[] = { "git", "rev-list", "--objects", filter, which, which2, NULL };
 	struct strbuf out = STRBUF_INIT;
 	char **o = NULL, **p = NULL;
 	size_t nr = 0, ao = 0, ap = 0, pos = 0;
@@ -303,9 +385,9 @@ int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *
 		size_t l = nl ? (size_t)(nl - line) : out.len - pos;
 		pos += l + 1;
 		line[l] = '\0';
+		/* "OID PATH" (PATH may be empty); a commit is "OID" alone */
 		sp = strchr(line, ' ');
-		if (!sp || !ends_with(sp + 1, POINTER_SUFFIX) || starts_with(sp + 1, ".cairn/") ||
-		    !strcmp(sp + 1, ".cairn") || ends_with(sp + 1, "/" POINTER_SUFFIX))
+		if (!sp)
 			continue;
 		ALLOC_GROW(o, nr + 1, ao);
 		ALLOC_GROW(p, nr + 1, ap);
@@ -314,8 +396,205 @@ int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *
 		nr++;
 	}
 	strbuf_release(&out);
+	free(filter);
 	*oids = o;
 	*paths = p;
 	*n = nr;
 	return ret;
+}
+
+/* run_capture() with `in` on the command's stdin. */
+static int run_input(const char *const *argv, const char *dir, const struct strbuf *in, size_t max,
+		     struct strbuf *out, struct strbuf *err)
+{
+	int code = 0, ret = run_capture_code(argv, dir, in, max, out, &code, err);
+	if (!ret && code)
+		ret = cerr(err, CAIRN_EIO, "'%s %s' failed", argv[0], argv[1] ? argv[1] : "");
+	return ret;
+}
+
+/* One run of git_read_small_blobs(): oids[0..n), numbered from `base`. */
+static int read_small_blobs(const char *top, char *const *oids, size_t n, size_t base, size_t max,
+			    int (*fn)(size_t i, const char *data, size_t len, void *arg), void *arg,
+			    struct strbuf *err)
+{
+	const char *check[] = { "git", "cat-file", "--batch-check", NULL };
+	const char *batch[] = { "git", "cat-file", "--batch", NULL };
+	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
+	size_t *pick = xcalloc(n + 1, sizeof(*pick)), k = 0, i, pos = 0;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		if (!*oids[i] || strpbrk(oids[i], " \n"))
+			ret = cerr(err, CAIRN_EINVAL, "bad object name '%s'", oids[i]);
+		strbuf_addf(&in, "%s\n", oids[i]);
+	}
+	/* first the types and sizes: OID SP TYPE SP SIZE, or OID SP missing */
+	if (!ret)
+		ret = run_input(check, top, &in, (size_t)n * 128 + 4096, &out, err);
+	for (i = 0; i < n && !ret; i++) {
+		char *line = out.buf + pos, *nl = memchr(line, '\n', out.len - pos), *sp;
+		if (!nl) {
+			ret = cerr(err, CAIRN_EIO, "short answer from git cat-file --batch-check");
+			break;
+		}
+		*nl = '\0';
+		pos = (size_t)(nl - out.buf) + 1;
+		sp = strchr(line, ' ');
+		if (sp && starts_with(sp + 1, "blob ") && strtoull(sp + 6, NULL, 10) <= max)
+			pick[k++] = i;
+		/* anything else: not a blob, too large, or not in this clone */
+	}
+	strbuf_reset(&in);
+	for (i = 0; i < k; i++)
+		strbuf_addf(&in, "%s\n", oids[pick[i]]);
+	/* then their contents: OID SP TYPE SP SIZE LF DATA LF */
+	if (!ret && k)
+		ret = run_input(batch, top, &in, k * (max + 128) + 4096, &out, err);
+	pos = 0;
+	for (i = 0; i < k && !ret; i++) {
+		char *line = out.buf + pos, *nl = memchr(line, '\n', out.len - pos), *sp;
+		unsigned long long size;
+		if (!nl) {
+			ret = cerr(err, CAIRN_EIO, "short answer from git cat-file --batch");
+			break;
+		}
+		*nl = '\0';
+		pos = (size_t)(nl - out.buf) + 1;
+		sp = strrchr(line, ' ');
+		if (ends_with(line, " missing"))
+			continue; /* gone since the first question */
+		size = sp ? strtoull(sp + 1, NULL, 10) : ~0ull;
+		if (size > max || out.len - pos < size + 1) {
+			ret = cerr(err, CAIRN_EIO, "unexpected answer from git cat-file --batch: '%s'",
+				   line);
+			break;
+		}
+		ret = fn(base + pick[i], out.buf + pos, (size_t)size, arg);
+		pos += (size_t)size + 1;
+	}
+	free(pick);
+	strbuf_release(&in);
+	strbuf_release(&out);
+	return ret;
+}
+
+int git_read_small_blobs(const char *top, char *const *oids, size_t n, size_t max,
+			 int (*fn)(size_t i, const char *data, size_t len, void *arg), void *arg,
+			 struct strbuf *err)
+{
+	/* a few thousand a run: what git writes back stays some MiB */
+	const size_t per_run = 8192;
+	size_t i;
+	int ret = 0;
+	for (i = 0; i < n && !ret; i += per_run)
+		ret = read_small_blobs(top, oids + i, n - i < per_run ? n - i : per_run, i, max, fn,
+				       arg, err);
+	return ret;
+}
+
+int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
+			  struct strbuf *err)
+{
+	return list_small_blobs(top, "--all", NULL, oids, paths, n, err);
+}
+
+int git_index_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
+			    struct strbuf *err)
+{
+	return list_small_blobs(top, "--indexed-objects", NULL, oids, paths, n, err);
+}
+
+int git_commit_pointer_blobs(const char *top, const char *commit, char ***oids, char ***paths,
+			     size_t *n, struct strbuf *err)
+{
+	if (!*commit || commit[0] == '-')
+		return cerr(err, CAIRN_EINVAL, "bad revision '%s'", commit);
+	return list_small_blobs(top, "--no-walk", commit, oids, paths, n, err);
+}
+
+int git_is_shallow(const char *top, int *shallow, struct strbuf *err)
+{
+	const char *argv[] = { "git", "rev-parse", "--is-shallow-repository", NULL };
+	struct strbuf out = STRBUF_INIT;
+	int ret = run_capture(argv, top, 4096, &out, err);
+	strbuf_rtrim(&out);
+	if (!ret && strcmp(out.buf, "true") && strcmp(out.buf, "false"))
+		ret = cerr(err, CAIRN_EIO, "unexpected answer from git rev-parse "
+			   "--is-shallow-repository: '%s'", out.buf);
+	if (!ret)
+		*shallow = !strcmp(out.buf, "true");
+	strbuf_release(&out);
+	return ret;
+}
+
+/* `git check-ignore` of paths: 1 if one is ignored, 0 if none is. */
+static int check_ignore(const char *top, const char *const *paths, size_t n, struct strbuf *err)
+{
+	const char **argv = xcalloc(n + 4, sizeof(*argv));
+	char **dot = xcalloc(n + 1, sizeof(*dot));
+	struct strbuf out = STRBUF_INIT;
+	size_t k = 0, i;
+	int ret, code = 0;
+
+	argv[k++] = "git";
+	argv[k++] = "check-ignore";
+	argv[k++] = "--";
+	/* "./" first: a path starting with ':' is no pathspec magic (and
+	 * check-ignore refuses --literal-pathspecs) */
+	for (i = 0; i < n; i++)
+		argv[k++] = dot[i] = xstrfmt("./%s", paths[i]);
+	argv[k] = NULL;
+	ret = run_capture_code(argv, top, NULL, (size_t)1 << 24, &out, &code, err);
+	if (!ret && code > 1)
+		ret = cerr(err, CAIRN_EIO, "'git check-ignore' failed");
+	if (!ret)
+		ret = !code;
+	strbuf_release(&out);
+	for (i = 0; i < n; i++)
+		free(dot[i]);
+	free(dot);
+	free(argv);
+	return ret;
+}
+
+int git_ignored_path(const char *top, const char *const *paths, size_t n, struct strbuf *path,
+		     struct strbuf *rule, struct strbuf *err)
+{
+	/* a few hundred paths a run: the command line stays short */
+	const size_t per_run = 256;
+	size_t i, j;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i += per_run)
+		ret = check_ignore(top, paths + i, n - i < per_run ? n - i : per_run, err);
+	if (ret <= 0)
+		return ret;
+	/* which one, and the rule (-v also names "!" rules: only now) */
+	for (j = 0; j < n; j++) {
+		char *dot, *tab;
+		int code = 0;
+		ret = check_ignore(top, paths + j, 1, err);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			continue;
+		dot = xstrfmt("./%s", paths[j]);
+		{
+			const char *argv[] = { "git", "check-ignore", "-v", "--", dot, NULL };
+			ret = run_capture_code(argv, top, NULL, (size_t)1 << 20, rule, &code, err);
+		}
+		free(dot);
+		if (ret)
+			return ret;
+		/* SOURCE:LINE:PATTERN TAB PATH (quoted): the rule is what is before */
+		tab = strrchr(rule->buf, '\t');
+		if (tab)
+			strbuf_setlen(rule, (size_t)(tab - rule->buf));
+		strbuf_rtrim(rule);
+		strbuf_reset(path);
+		strbuf_addstr(path, paths[j]);
+		return 1;
+	}
+	return cerr(err, CAIRN_EIO, "git check-ignore does not say which path it ignores");
 }

@@ -18,6 +18,11 @@ int run_capture(const char *const *argv, const char *dir, size_t max, struct str
  * ignored, as NUL-separated repo-relative paths (sorted, deduplicated).
  */
 int git_list_pointers(const char *top, char ***paths, size_t *n, struct strbuf *err);
+/*
+ * The pointer files (named *.cairn) in the work tree that git ignores,
+ * inside ignored directories too; .cairn/ excepted. The same form.
+ */
+int git_list_ignored_pointers(const char *top, char ***paths, size_t *n, struct strbuf *err);
 
 /*
  * One long-lived `git cat-file --batch` process: reading pointer files at
@@ -38,11 +43,44 @@ void git_batch_close(struct git_batch *b);
 int git_list_pointers_at(const char *top, const char *commit, char ***paths, size_t *n,
 			 struct strbuf *err);
 /*
- * Every distinct pointer blob in the history of all branches and tags,
- * as object ids with one path each (for push --all-commits and gc).
+ * Every distinct blob in the history of all branches and tags that may be
+ * a pointer file: every blob of at most POINTER_MAX_SIZE bytes, WHATEVER
+ * ITS NAME (a pointer copied to "data.cairn.v1" is one too), as object ids
+ * with the first path git met each at ("" for a blob a ref names). The
+ * caller parses them and keeps those that are pointers (for push
+ * --all-commits and gc). Tags and trees may be listed: read the type.
  */
 int git_all_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
 			  struct strbuf *err);
+/* The same for the blobs staged in git's index, every conflict stage too. */
+int git_index_pointer_blobs(const char *top, char ***oids, char ***paths, size_t *n,
+			    struct strbuf *err);
+/* The same for the blobs of one commit (40 hex, or any revision). */
+int git_commit_pointer_blobs(const char *top, const char *commit, char ***oids, char ***paths,
+			     size_t *n, struct strbuf *err);
+
+/*
+ * Reads the blobs among `oids` (object ids) of at most `max` bytes, with
+ * two `git cat-file` runs for a few thousand of them (no round trip per
+ * object), and calls fn(i, data, len, arg) for each, i its index in oids,
+ * in order. Trees, tags, larger blobs and objects this clone lacks are
+ * skipped. A non-zero return of fn stops the reading and is returned.
+ */
+int git_read_small_blobs(const char *top, char *const *oids, size_t n, size_t max,
+			 int (*fn)(size_t i, const char *data, size_t len, void *arg), void *arg,
+			 struct strbuf *err);
+
+/* Whether the repository is a shallow clone (its history is cut). */
+int git_is_shallow(const char *top, int *shallow, struct strbuf *err);
+
+/*
+ * Whether git ignores one of `paths` (repo-relative, taken literally;
+ * a path git tracks is not ignored): 1 if one is, with the first such
+ * path in `path` and the rule that ignores it ("SOURCE:LINE:PATTERN")
+ * in `rule`; 0 if none is; negative if git fails.
+ */
+int git_ignored_path(const char *top, const char *const *paths, size_t n, struct strbuf *path,
+		     struct strbuf *rule, struct strbuf *err);
 
 /*
  * How many files git's index holds at `rel` (a repo-relative path, taken
