@@ -1,5 +1,6 @@
 #include "core/archive.h"
 #include "core/content.h"
+#include "core/treewalk.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -833,28 +834,14 @@ static int exp_header(struct exp *ex, const char *path, const struct tree_entry 
 	return r;
 }
 
-static int exp_walk(struct exp *ex, const struct tree_entry *e, const char *path,
-		    struct strbuf *err)
+/* One entry: a directory's header (the walk goes on into it), or a file. */
+static int exp_entry(struct exp *ex, const struct tree_entry *e, const char *path,
+		     struct strbuf *err)
 {
 	int r = 0;
-	size_t i;
 	if (e->mode == MODE_DIR) {
-		struct tree tr;
-		if (*path) {
-			r = exp_header(ex, path, e, NULL, err);
-			ex->res->dirs++;
-		}
-		if (!r)
-			r = content_read_tree(&ex->t, &e->id, &e->sha, &tr, *path ? path : ".", err);
-		if (r)
-			return r;
-		for (i = 0; i < tr.n && !r; i++) {
-			char *sub = *path ? xstrfmt("%s/%s", path, tr.e[i].name) : xstrdup(tr.e[i].name);
-			r = exp_walk(ex, &tr.e[i], sub, err);
-			free(sub);
-		}
-		tree_release(&tr);
-		return r;
+		ex->res->dirs++;
+		return exp_header(ex, path, e, NULL, err);
 	}
 	if (e->mode == MODE_LINK) {
 		struct strbuf target = STRBUF_INIT;
@@ -874,6 +861,12 @@ static int exp_walk(struct exp *ex, const struct tree_entry *e, const char *path
 		ex->res->files++;
 	progress_add(ex->o->progress, 1, 0);
 	return r;
+}
+
+static int exp_walk_entry(struct tree_walk *w, const struct tree_entry *e, void *data,
+			  struct strbuf *err)
+{
+	return exp_entry(data, e, w->path.buf, err);
 }
 
 int archive_export(struct repo *r, const struct pointer *p, const char *name, int fd,
@@ -926,7 +919,12 @@ int archive_export(struct repo *r, const struct pointer *p, const char *name, in
 	te.size = p->size;
 	te.id = p->id;
 	te.sha = p->sha;
-	ret = exp_walk(&ex, &te, p->is_dir ? "" : name, err);
+	if (p->is_dir) {
+		static const struct tree_walk_ops ops = { exp_walk_entry, NULL, NULL };
+		ret = tree_walk(&ex.t, &te, "", 1, &ops, &ex, err);
+	} else {
+		ret = exp_entry(&ex, &te, name, err);
+	}
 	ex.cur = "the end";
 	if (!ret && archive_write_close(ex.a) != ARCHIVE_OK)
 		ret = write_err(&ex, err);
