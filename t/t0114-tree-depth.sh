@@ -86,6 +86,32 @@ test_expect_success 'a tree 4096 levels deep: another clone fetches it' '
 	)
 '
 
+test_expect_success 'a directory 200 levels deep: added, changed and added again, both versions check out' '
+	python3 -c "
+import os
+p = os.path.join(\"A\", \"tall200\", *[\"d\"] * 199)
+os.makedirs(p)
+open(os.path.join(p, \"f\"), \"w\").write(\"one\\n\")
+open(os.path.join(p, \"..\", \"g\"), \"w\").write(\"two\\n\")
+" &&
+	(
+		cd A &&
+		cairn add -q tall200 &&
+		git add tall200.cairn && git commit -qm tall200 &&
+		cp -R tall200 ../tall200.v1 &&
+		f=$(find tall200 -name f) &&
+		echo changed >>"$f" &&
+		cairn add -q tall200 &&
+		git commit -qam tall200.v2 &&
+		cp -R tall200 ../tall200.v2 &&
+		cairn checkout -q -f --rev HEAD~1 tall200 &&
+		diff -r ../tall200.v1 tall200 &&
+		cairn checkout -q -f tall200 &&
+		diff -r ../tall200.v2 tall200 &&
+		cairn fsck -q
+	)
+'
+
 for depth in 4097 60000 100000
 do
 	test_expect_success "a tree $depth levels deep: planted in the local store" '
