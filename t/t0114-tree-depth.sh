@@ -11,7 +11,10 @@ diff, export, push and fetch work. Beyond it, fsck, fsck
 revisions), checkout, export, push and pull each stop with an error:
 line naming the depth and exit 1 (a crash would exit with 128 + the
 signal), and nothing is deleted, written or sent. cairn never makes
-such a tree either: add refuses a directory 4,097 levels deep on disk.'
+such a tree either: add refuses a directory 4,097 levels deep on disk,
+and import refuses a tar with a path 4,097 or 60,000 directories deep
+(the latter took minutes and gigabytes before: finding the parents of a
+path compared every prefix of it).'
 
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIRECTORY/lib-cairn.sh"
@@ -34,6 +37,19 @@ refused () {
 # store_state: the names of the packs of the local store
 store_state () {
 	ls .cairn/store/packs | LC_ALL=C sort
+}
+
+# make_tar FILE DEPTH: a tar holding one file DEPTH path components deep
+# (DEPTH - 1 directories "d", then "f").
+make_tar () {
+	python3 -c '
+import io, sys, tarfile
+depth = int(sys.argv[2])
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    ti = tarfile.TarInfo("/".join(["d"] * (depth - 1) + ["f"]))
+    ti.size = 5
+    t.addfile(ti, io.BytesIO(b"deep\n"))
+' "$1" "$2"
 }
 
 test_expect_success 'setup: a repository with a dataset and a directory remote' '
@@ -220,6 +236,25 @@ with open(os.open(\"f\", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), \"w\") as 
 		test_path_is_missing tall.cairn &&
 		store_state >../after &&
 		test_cmp ../before ../after
+	)
+'
+
+test_expect_success 'import refuses paths deeper than 4096 levels, fast' '
+	make_tar deep4096.tar 4096 &&
+	make_tar deep4097.tar 4097 &&
+	make_tar deep60000.tar 60000 &&
+	(
+		cd A &&
+		refused cairn import ../deep60000.tar im &&
+		test_grep "refusing entry .*deep60000.tar.*: it $DEEP_MSG" err &&
+		test_path_is_missing im &&
+		test_path_is_missing im.cairn &&
+		refused cairn import --no-checkout ../deep4097.tar im &&
+		test_path_is_missing im.cairn &&
+		cairn import -q --no-checkout ../deep4096.tar im &&
+		cairn ls im >ls.out &&
+		test_line_count = 1 ls.out &&
+		cairn fsck -q
 	)
 '
 
