@@ -186,6 +186,28 @@ do
 	'
 done
 
+test_expect_success 'the merge driver merges trees side by side to the limit, and no further' '
+	(
+		cd D4097 &&
+		plant-tree --deep b.cairn 100 &&
+		plant-tree --deep o.cairn 101 &&
+		plant-tree --deep t.cairn 102 &&
+		cairn merge-driver b.cairn o.cairn t.cairn m.cairn &&
+		cp o.cairn m.cairn &&
+		cairn ls m >ls.out &&
+		test_line_count = 2 ls.out &&
+		printf "100\n101\n" >expect &&
+		sed "s/.*  //; s|[^/]||g" ls.out | awk "{ print length }" | sort >actual &&
+		test_cmp expect actual &&
+		plant-tree --deep b.cairn 60000 &&
+		plant-tree --deep o.cairn 60001 &&
+		plant-tree --deep t.cairn 60002 &&
+		cp o.cairn o.before &&
+		refused cairn merge-driver b.cairn o.cairn t.cairn m.cairn &&
+		test_cmp o.before o.cairn
+	)
+'
+
 test_expect_success 'a tree 60000 levels deep on the remote: pull refuses it' '
 	git clone -q origin.git P &&
 	(
