@@ -292,6 +292,10 @@ static int open_subdir(struct scan_ctx *c, DIR *d, struct wt_node *k)
  * deeper than a tree may be is refused before it is opened: cairn never
  * stores what it could not read back. The recursion is bounded by the
  * same limit (a frame is small: see Documentation/technical/store-format.md).
+ * NEEDSWORK: each level keeps its directory open, so a directory some
+ * thousands of levels deep can meet the open file limit (EMFILE, an
+ * error) before the depth limit; the parallel scan's breadth-first part
+ * does not.
  */
 static int scan_dir(struct scan_ctx *c, int dfd, struct wt_node *dir, size_t level)
 {
