@@ -301,9 +301,9 @@ static int fsck_local(struct repo *r, const struct fsck_args *a)
 	for (round = 0; round < REPAIR_ROUNDS; round++) {
 		long got;
 		ret = run_check(r, &roots, a, &res);
+		have_res = 1; /* fsck_run() initialised it, whatever it returned */
 		if (ret)
 			goto out;
-		have_res = 1;
 		if (!a->repair || !res.n)
 			break;
 		failed = 0;
@@ -320,9 +320,9 @@ static int fsck_local(struct repo *r, const struct fsck_args *a)
 	if (!have_res) {
 		/* the last round repaired something: what is left */
 		ret = run_check(r, &roots, a, &res);
+		have_res = 1;
 		if (ret)
 			goto out;
-		have_res = 1;
 	}
 	if (a->json) {
 		strbuf_addstr(&js, "{\"problems\":[");

@@ -194,11 +194,11 @@ static int gc_local(struct repo *r, const struct gc_args *a)
 	odb_thread_init(&t, r->odb);
 	ret = gc_mark(&t, &roots, NULL, &m, &err);
 	odb_thread_release(&t);
+	have_mark = 1; /* gc_mark() initialised it, whatever it returned */
 	if (ret) {
 		ret = error("%s; gc stops (run 'cairn fsck')", err.buf);
 		goto out;
 	}
-	have_mark = 1;
 	memset(&o, 0, sizeof(o));
 	o.dry_run = a->dry_run;
 	o.threshold = (int)threshold;

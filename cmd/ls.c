@@ -4,6 +4,7 @@
 #include "cmd/builtin.h"
 #include "core/checkout.h"
 #include "core/content.h"
+#include "core/treewalk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 struct ls_ctx {
 	struct odb_thread *t;
 	int json, first;
+	size_t rootlen; /* of the listed directory's path and its slash */
 	struct strbuf out;
 	struct strbuf qbuf; /* scratch for quote_path() */
 };
@@ -48,24 +50,14 @@ static void emit(struct ls_ctx *c, const struct tree_entry *e, const char *path)
 	}
 }
 
-static int walk(struct ls_ctx *c, const struct tree_entry *dir, const char *prefix,
-		struct strbuf *err)
+/* Entries are listed relative to the directory; messages name the whole path. */
+static int ls_entry(struct tree_walk *w, const struct tree_entry *e, void *data,
+		    struct strbuf *err)
 {
-	struct tree t;
-	size_t i;
-	int r = content_read_tree(c->t, &dir->id, &dir->sha, &t, *prefix ? prefix : dir->name, err);
-	if (r)
-		return r;
-	for (i = 0; i < t.n && !r; i++) {
-		char *p = *prefix ? xstrfmt("%s/%s", prefix, t.e[i].name) : xstrdup(t.e[i].name);
-		if (t.e[i].mode == MODE_DIR)
-			r = walk(c, &t.e[i], p, err);
-		else
-			emit(c, &t.e[i], p);
-		free(p);
-	}
-	tree_release(&t);
-	return r;
+	struct ls_ctx *c = data;
+	if (e->mode != MODE_DIR)
+		emit(c, e, w->path.buf + c->rootlen);
+	return 0;
 }
 
 int cmd_ls(int argc, const char **argv, struct repo *r)
@@ -117,9 +109,11 @@ int cmd_ls(int argc, const char **argv, struct repo *r)
 	ptr_to_entry(&p, data.buf, &te);
 	if (c.json)
 		strbuf_addstr(&c.out, "{\"entries\":[");
-	if (p.is_dir)
-		ret = walk(&c, &te, "", &err);
-	else {
+	if (p.is_dir) {
+		static const struct tree_walk_ops ops = { ls_entry, NULL, NULL };
+		c.rootlen = data.len ? data.len + 1 : 0;
+		ret = tree_walk(&t, &te, data.buf, 1, &ops, &c, &err);
+	} else {
 		const char *slash = strrchr(data.buf, '/');
 		emit(&c, &te, slash ? slash + 1 : data.buf);
 	}

@@ -1,5 +1,6 @@
 #include "core/archive.h"
 #include "core/content.h"
+#include "core/treewalk.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -25,6 +26,9 @@ int archive_import_disk_flags(void)
 
 struct imp_entry {
 	char *path;     /* normalised, relative to the target */
+	size_t len;     /* of path */
+	uint64_t hash;  /* path_hash of path */
+	size_t parent;  /* index + 1 of its directory's entry; 0: the target */
 	uint32_t mode;  /* MODE_* */
 	uint64_t size;
 	struct oid id;
@@ -46,9 +50,17 @@ struct imp {
 	struct strbuf cur;    /* the entry being read, quoted for messages */
 };
 
-static uint64_t path_hash(const char *s, size_t len)
+/*
+ * Paths are found one component at a time, each by the hash of the path
+ * so far (FNV-1a, carried from one component to the next), its parent
+ * entry and its own name: finding or adding a path of any depth costs
+ * time linear in its length (comparing whole prefixes made an archive
+ * with one deep path take time cubic in its depth).
+ */
+#define PATH_HASH_INIT 1469598103934665603ull
+
+static uint64_t path_hash_more(uint64_t h, const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 	size_t i;
 	for (i = 0; i < len; i++) {
 		h ^= (uint8_t)s[i];
@@ -57,30 +69,66 @@ static uint64_t path_hash(const char *s, size_t len)
 	return h;
 }
 
-/* The entry for path[0..len), or NULL. */
-static struct imp_entry *imp_find(struct imp *im, const char *path, size_t len)
+/* The entry named name[0..nlen) in directory `parent`, whose path hashes to h. */
+static struct imp_entry *find_child(struct imp *im, size_t parent, uint64_t h, const char *name,
+				    size_t nlen)
 {
 	size_t mask = im->tabsz - 1, i;
 	if (!im->tabsz)
 		return NULL;
-	for (i = (size_t)path_hash(path, len) & mask; im->tab[i]; i = (i + 1) & mask) {
+	for (i = (size_t)h & mask; im->tab[i]; i = (i + 1) & mask) {
 		struct imp_entry *e = &im->e[im->tab[i] - 1];
-		if (!strncmp(e->path, path, len) && !e->path[len])
+		if (e->hash == h && e->parent == parent && e->len >= nlen &&
+		    !memcmp(e->path + e->len - nlen, name, nlen) &&
+		    (e->len == nlen || e->path[e->len - nlen - 1] == '/'))
 			return e;
 	}
 	return NULL;
 }
 
+/*
+ * A step along path: the component starting at *pos (after a '/' but the
+ * first), its length, and *h carried over it. 0 at the end.
+ */
+static size_t next_component(const char *path, size_t len, size_t *pos, uint64_t *h)
+{
+	const char *slash;
+	size_t start = *pos, n;
+	if (start >= len)
+		return 0;
+	slash = memchr(path + start, '/', len - start);
+	n = slash ? (size_t)(slash - (path + start)) : len - start;
+	*h = path_hash_more(*h, path + (start ? start - 1 : 0), n + (start ? 1 : 0));
+	*pos = start + n + 1;
+	return n;
+}
+
+/* The entry for path[0..len), or NULL. */
+static struct imp_entry *imp_find(struct imp *im, const char *path, size_t len)
+{
+	struct imp_entry *e = NULL;
+	uint64_t h = PATH_HASH_INIT;
+	size_t pos = 0, n, parent = 0;
+	while ((n = next_component(path, len, &pos, &h))) {
+		e = find_child(im, parent, h, path + pos - n - 1, n);
+		if (!e)
+			return NULL;
+		parent = (size_t)(e - im->e) + 1;
+	}
+	return e;
+}
+
 static void tab_insert(struct imp *im, size_t idx)
 {
-	const char *p = im->e[idx].path;
-	size_t mask = im->tabsz - 1, i = (size_t)path_hash(p, strlen(p)) & mask;
+	size_t mask = im->tabsz - 1, i = (size_t)im->e[idx].hash & mask;
 	while (im->tab[i])
 		i = (i + 1) & mask;
 	im->tab[i] = idx + 1;
 }
 
-static struct imp_entry *imp_add(struct imp *im, const char *path, size_t len, uint32_t mode)
+/* Adds path[0..len) (hashing to h) below `parent` (index + 1, or 0). */
+static struct imp_entry *imp_add(struct imp *im, const char *path, size_t len, uint32_t mode,
+				 size_t parent, uint64_t h)
 {
 	struct imp_entry *e;
 	size_t i;
@@ -95,6 +143,9 @@ static struct imp_entry *imp_add(struct imp *im, const char *path, size_t len, u
 	e = &im->e[im->n];
 	memset(e, 0, sizeof(*e));
 	e->path = xstrndup(path, len);
+	e->len = len;
+	e->hash = h;
+	e->parent = parent;
 	e->mode = mode;
 	tab_insert(im, im->n++);
 	return e;
@@ -137,7 +188,11 @@ static int utf8_ok(const unsigned char *s)
 }
 
 /* A name for messages: control bytes, and all high bytes of a name that is
- * not UTF-8, as \xNN, so a hostile name cannot garble the terminal. */
+ * not UTF-8, as \xNN, so a hostile name cannot garble the terminal; a very
+ * long one (a deep path) keeps only its two ends. */
+#define NAME_SHOWN_HEAD 80
+#define NAME_SHOWN_TAIL 60
+
 static void quote_name(struct strbuf *out, const char *name)
 {
 	int utf8 = utf8_ok((const unsigned char *)name);
@@ -149,6 +204,12 @@ static void quote_name(struct strbuf *out, const char *name)
 		else
 			strbuf_addch(out, (char)c);
 	}
+	if (out->len > NAME_SHOWN_HEAD + 3 + NAME_SHOWN_TAIL) {
+		memcpy(out->buf + NAME_SHOWN_HEAD, "...", 3);
+		memmove(out->buf + NAME_SHOWN_HEAD + 3, out->buf + out->len - NAME_SHOWN_TAIL,
+			NAME_SHOWN_TAIL);
+		strbuf_setlen(out, NAME_SHOWN_HEAD + 3 + NAME_SHOWN_TAIL);
+	}
 }
 
 /*
@@ -159,6 +220,7 @@ static void quote_name(struct strbuf *out, const char *name)
 static int norm_path(const char *raw, struct strbuf *out, struct strbuf *why)
 {
 	const char *p = raw;
+	size_t depth = 0;
 	strbuf_reset(out);
 	if (!raw)
 		return cerr(why, CAIRN_EUNSAFE, "its name cannot be decoded");
@@ -174,6 +236,9 @@ static int norm_path(const char *raw, struct strbuf *out, struct strbuf *why)
 			return cerr(why, CAIRN_EUNSAFE, "a '..' component");
 		} else if (!entry_name_ok(p, n)) {
 			return cerr(why, CAIRN_EUNSAFE, "'%.*s' is a name cairn never writes", (int)n, p);
+		} else if (++depth > TREE_MAX_DEPTH) {
+			/* its tree would be deeper than any reader accepts */
+			return cerr(why, CAIRN_EUNSAFE, "it is deeper than %d levels", TREE_MAX_DEPTH);
 		} else {
 			if (out->len)
 				strbuf_addch(out, '/');
@@ -261,24 +326,40 @@ static ssize_t read_entry(void *data, void *buf, size_t len, struct strbuf *err)
 
 /*
  * Checks the parents of `path` (known entries must be directories, never
- * symlinks or files) and adds the missing ones once add is set.
+ * symlinks or files) and adds the missing ones once add is set. *parent
+ * gets the index + 1 of the entry of path's directory (0: the target, or
+ * not there yet) and *h the hash of path.
  */
-static int check_parents(struct imp *im, const char *path, int add, struct strbuf *why)
+static int check_parents(struct imp *im, const char *path, size_t len, int add, size_t *parent,
+			 uint64_t *h, struct strbuf *why)
 {
-	const char *s = path, *slash;
-	while ((slash = strchr(s, '/'))) {
-		size_t len = (size_t)(slash - path);
-		struct imp_entry *p = imp_find(im, path, len);
+	size_t pos = 0, n, par = 0;
+	uint64_t hh = PATH_HASH_INIT;
+	int missing = 0;
+	while ((n = next_component(path, len, &pos, &hh))) {
+		const char *name = path + pos - n - 1;
+		struct imp_entry *p;
+		if (pos >= len + 1) {
+			/* the last component: path itself */
+			*parent = par;
+			*h = hh;
+			return 0;
+		}
+		p = missing ? NULL : find_child(im, par, hh, name, n);
 		if (p && p->mode == MODE_LINK)
 			return cerr(why, CAIRN_EUNSAFE, "it would be written through the symlink '%.*s'",
-				    (int)len, path);
+				    (int)(pos - 1), path);
 		if (p && p->mode != MODE_DIR)
 			return cerr(why, CAIRN_EUNSAFE, "it would be written below the file '%.*s'",
-				    (int)len, path);
+				    (int)(pos - 1), path);
 		if (!p && add)
-			imp_add(im, path, len, MODE_DIR);
-		s = slash + 1;
+			p = imp_add(im, path, pos - 1, MODE_DIR, par, hh);
+		if (!p)
+			missing = 1; /* then nothing below it is there either */
+		par = p ? (size_t)(p - im->e) + 1 : 0;
 	}
+	*parent = par;
+	*h = hh;
 	return 0;
 }
 
@@ -339,7 +420,8 @@ static int import_entry(struct imp *im, struct archive_entry *ae, struct strbuf 
 	const char *raw = archive_entry_pathname(ae), *hard = archive_entry_hardlink(ae);
 	unsigned ft = archive_entry_filetype(ae);
 	struct imp_entry *old, *src = NULL, *e;
-	size_t src_i = 0;
+	size_t src_i = 0, parent = 0;
+	uint64_t h = 0;
 	uint32_t mode = 0;
 	int ret, link_data = 0;
 
@@ -395,7 +477,7 @@ static int import_entry(struct imp *im, struct archive_entry *ae, struct strbuf 
 	if (!ret && !path->len)
 		goto out; /* "./": the target itself */
 	if (!ret)
-		ret = check_parents(im, path->buf, 0, &why);
+		ret = check_parents(im, path->buf, path->len, 0, &parent, &h, &why);
 	old = ret ? NULL : imp_find(im, path->buf, path->len);
 	if (!ret && old && (old->mode == MODE_DIR) != (mode == MODE_DIR))
 		ret = cerr(&why, CAIRN_EUNSAFE, "a %s where the archive already has a %s of that name",
@@ -427,8 +509,9 @@ static int import_entry(struct imp *im, struct archive_entry *ae, struct strbuf 
 		if (ret)
 			goto out;
 	}
-	check_parents(im, path->buf, 1, &why);
-	e = old ? imp_find(im, path->buf, path->len) : imp_add(im, path->buf, path->len, mode);
+	check_parents(im, path->buf, path->len, 1, &parent, &h, &why);
+	e = old ? imp_find(im, path->buf, path->len)
+		: imp_add(im, path->buf, path->len, mode, parent, h);
 	if (src)
 		src = &im->e[src_i];
 	e->mode = mode;
@@ -549,31 +632,37 @@ static int entry_path_cmp(const void *a, const void *b)
 	return (*x == '/' ? 1 : *x) - (*y == '/' ? 1 : *y);
 }
 
-/* Fills dir's kids from es[0..n), all below dir, sorted as above. */
-static void build_nodes(struct wt_node *dir, struct imp_entry **es, size_t n, size_t plen)
+/* How many kids and descendants each entry has (index + 1; 0: the target). */
+struct imp_counts {
+	size_t *kids, *desc;
+};
+
+/*
+ * Fills dir's kids from es[0..n), all below dir (the entry idx + 1, or 0
+ * for the target), sorted as above. Linear in the entries: the counts say
+ * how many kids dir has and where each kid's descendants end. The
+ * recursion goes as deep as the paths, at most TREE_MAX_DEPTH (norm_path).
+ */
+static void build_nodes(struct imp *im, const struct imp_counts *cnt, struct wt_node *dir,
+			size_t dir_idx, struct imp_entry **es, size_t n, size_t plen)
 {
-	size_t i, k = 0;
-	for (i = 0; i < n; i++)
-		if (!strchr(es[i]->path + plen, '/'))
-			k++;
+	size_t i, k = cnt->kids[dir_idx];
 	dir->kids = xcalloc(k ? k : 1, sizeof(*dir->kids));
 	dir->alloc = k;
 	for (i = 0; i < n;) {
 		struct imp_entry *e = es[i];
 		struct wt_node *c = &dir->kids[dir->nkids++];
-		size_t len = strlen(e->path), j = i + 1;
+		size_t idx = (size_t)(e - im->e) + 1, j = i + 1 + cnt->desc[idx];
 		c->path = xstrfmt("%s/%s", dir->path, e->path + plen);
 		c->pathlen = strlen(c->path);
-		c->name = c->path + c->pathlen - (len - plen);
+		c->name = c->path + c->pathlen - (e->len - plen);
 		c->mode = e->mode;
 		c->size = e->size;
 		c->id = e->id;
 		c->sha = e->sha;
 		c->known = e->mode != MODE_DIR;
-		while (j < n && !strncmp(es[j]->path, e->path, len) && es[j]->path[len] == '/')
-			j++;
 		if (e->mode == MODE_DIR)
-			build_nodes(c, es + i + 1, j - i - 1, len + 1);
+			build_nodes(im, cnt, c, idx, es + i + 1, j - i - 1, e->len + 1);
 		i = j;
 	}
 }
@@ -695,7 +784,20 @@ int archive_import(struct repo *r, const char *archive, const char *rel,
 		root->pathlen = strlen(rel);
 		root->name = root->path + (strrchr(rel, '/') ? strrchr(rel, '/') - rel + 1 : 0);
 		root->mode = MODE_DIR;
-		build_nodes(root, es, im.n, 0);
+		{
+			struct imp_counts cnt;
+			cnt.kids = xcalloc(im.n + 1, sizeof(*cnt.kids));
+			cnt.desc = xcalloc(im.n + 1, sizeof(*cnt.desc));
+			/* descendants come after their directory: count backwards */
+			for (i = im.n; i-- > 0;) {
+				size_t idx = (size_t)(es[i] - im.e) + 1;
+				cnt.kids[es[i]->parent]++;
+				cnt.desc[es[i]->parent] += 1 + cnt.desc[idx];
+			}
+			build_nodes(&im, &cnt, root, 0, es, im.n, 0);
+			free(cnt.kids);
+			free(cnt.desc);
+		}
 		free(es);
 		ret = wt_compute_trees(root, put_tree, &im, err);
 	}
@@ -833,28 +935,14 @@ static int exp_header(struct exp *ex, const char *path, const struct tree_entry 
 	return r;
 }
 
-static int exp_walk(struct exp *ex, const struct tree_entry *e, const char *path,
-		    struct strbuf *err)
+/* One entry: a directory's header (the walk goes on into it), or a file. */
+static int exp_entry(struct exp *ex, const struct tree_entry *e, const char *path,
+		     struct strbuf *err)
 {
 	int r = 0;
-	size_t i;
 	if (e->mode == MODE_DIR) {
-		struct tree tr;
-		if (*path) {
-			r = exp_header(ex, path, e, NULL, err);
-			ex->res->dirs++;
-		}
-		if (!r)
-			r = content_read_tree(&ex->t, &e->id, &e->sha, &tr, *path ? path : ".", err);
-		if (r)
-			return r;
-		for (i = 0; i < tr.n && !r; i++) {
-			char *sub = *path ? xstrfmt("%s/%s", path, tr.e[i].name) : xstrdup(tr.e[i].name);
-			r = exp_walk(ex, &tr.e[i], sub, err);
-			free(sub);
-		}
-		tree_release(&tr);
-		return r;
+		ex->res->dirs++;
+		return exp_header(ex, path, e, NULL, err);
 	}
 	if (e->mode == MODE_LINK) {
 		struct strbuf target = STRBUF_INIT;
@@ -874,6 +962,12 @@ static int exp_walk(struct exp *ex, const struct tree_entry *e, const char *path
 		ex->res->files++;
 	progress_add(ex->o->progress, 1, 0);
 	return r;
+}
+
+static int exp_walk_entry(struct tree_walk *w, const struct tree_entry *e, void *data,
+			  struct strbuf *err)
+{
+	return exp_entry(data, e, w->path.buf, err);
 }
 
 int archive_export(struct repo *r, const struct pointer *p, const char *name, int fd,
@@ -926,7 +1020,12 @@ int archive_export(struct repo *r, const struct pointer *p, const char *name, in
 	te.size = p->size;
 	te.id = p->id;
 	te.sha = p->sha;
-	ret = exp_walk(&ex, &te, p->is_dir ? "" : name, err);
+	if (p->is_dir) {
+		static const struct tree_walk_ops ops = { exp_walk_entry, NULL, NULL };
+		ret = tree_walk(&ex.t, &te, "", 1, &ops, &ex, err);
+	} else {
+		ret = exp_entry(&ex, &te, name, err);
+	}
 	ex.cur = "the end";
 	if (!ret && archive_write_close(ex.a) != ARCHIVE_OK)
 		ret = write_err(&ex, err);

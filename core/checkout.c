@@ -2,6 +2,7 @@
 #include "core/content.h"
 #include "core/ingest.h"
 #include "core/parallel.h"
+#include "core/treewalk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,135 +23,281 @@ void ptr_to_entry(const struct pointer *p, const char *path, struct tree_entry *
 	e->name = xstrdup(path);
 }
 
+/*
+ * Every file of a work tree node, then (for a directory) the directory
+ * itself: children before their directory. The nodes come from a scan,
+ * which refuses directories deeper than TREE_MAX_DEPTH; the walk keeps
+ * its own stack all the same.
+ */
 static int emit_ws_only(struct wt_node *ws, cmp_cb cb, void *data, struct strbuf *err)
 {
-	size_t i;
+	struct ws_frame {
+		struct wt_node *n;
+		size_t next;
+	} *st = NULL;
+	size_t n = 0, alloc = 0;
 	int r = 0;
+
 	if (ws->mode != MODE_DIR)
 		return cb(CMP_WS_ONLY, ws->path, ws, NULL, data, err);
-	for (i = 0; i < ws->nkids && !r; i++)
-		r = emit_ws_only(&ws->kids[i], cb, data, err);
-	if (!r)
-		r = cb(CMP_DIR_GONE, ws->path, ws, NULL, data, err);
+	ALLOC_GROW(st, n + 1, alloc);
+	st[n].n = ws;
+	st[n++].next = 0;
+	while (!r && n) {
+		struct ws_frame *f = &st[n - 1];
+		struct wt_node *k;
+		if (f->next == f->n->nkids) {
+			r = cb(CMP_DIR_GONE, f->n->path, f->n, NULL, data, err);
+			n--;
+			continue;
+		}
+		k = &f->n->kids[f->next++];
+		if (k->mode != MODE_DIR) {
+			r = cb(CMP_WS_ONLY, k->path, k, NULL, data, err);
+			continue;
+		}
+		ALLOC_GROW(st, n + 1, alloc);
+		st[n].n = k;
+		st[n++].next = 0;
+	}
+	free(st);
 	return r;
 }
 
-int wt_compare(struct odb_thread *t, struct wt_node *ws, const struct tree_entry *te,
-	       const char *path, cmp_cb cb, void *data, struct strbuf *err)
+/*
+ * wt_compare and tree_compare walk two sides at once, so not with
+ * tree_walk(); they keep the same kind of explicit stack, one frame per
+ * directory present on both sides, bounded by tree_depth_check().
+ */
+struct wt_frame {
+	struct tree tr;      /* the stored side */
+	struct wt_node *ws;  /* the work tree side, or NULL */
+	size_t i, j;         /* next entry of tr, next kid of ws */
+	size_t pathlen;
+};
+
+struct wt_cmp {
+	struct odb_thread *t;
+	cmp_cb cb;
+	void *data;
+	struct strbuf path;
+	struct wt_frame *st;
+	size_t n, alloc;
+};
+
+/* One pair at c->path, its tree at `level` if it is a directory. */
+static int wt_step(struct wt_cmp *c, struct wt_node *ws, const struct tree_entry *te,
+		   size_t level, struct strbuf *err)
 {
+	const char *path = c->path.buf;
+	struct wt_frame *f;
 	struct tree tr;
-	size_t i = 0, j = 0;
 	int r = 0;
 
 	if (te->mode != MODE_DIR) {
 		if (ws && ws->mode != MODE_DIR) {
 			if (ws->mode == te->mode && oid_eq(&ws->id, &te->id) && ws->size == te->size)
 				return 0;
-			return cb(CMP_MODIFIED, path, ws, te, data, err);
+			return c->cb(CMP_MODIFIED, path, ws, te, c->data, err);
 		}
 		if (ws)
-			r = emit_ws_only(ws, cb, data, err);
-		return r ? r : cb(CMP_TARGET_ONLY, path, NULL, te, data, err);
+			r = emit_ws_only(ws, c->cb, c->data, err);
+		return r ? r : c->cb(CMP_TARGET_ONLY, path, NULL, te, c->data, err);
 	}
 	if (ws && ws->mode == MODE_DIR && oid_eq(&ws->id, &te->id))
 		return 0;
-	if (ws && ws->mode != MODE_DIR) {
-		r = emit_ws_only(ws, cb, data, err);
+	r = tree_depth_check(level, path, err);
+	if (!r && ws && ws->mode != MODE_DIR) {
+		r = emit_ws_only(ws, c->cb, c->data, err);
 		ws = NULL;
 	}
 	if (!r && !ws)
-		r = cb(CMP_DIR_NEW, path, NULL, te, data, err);
+		r = c->cb(CMP_DIR_NEW, path, NULL, te, c->data, err);
+	if (!r)
+		r = content_read_tree(c->t, &te->id, &te->sha, &tr, path, err);
 	if (r)
 		return r;
-	r = content_read_tree(t, &te->id, &te->sha, &tr, path, err);
-	if (r)
-		return r;
-	while (!r && (i < tr.n || (ws && j < ws->nkids))) {
-		const struct tree_entry *e = i < tr.n ? &tr.e[i] : NULL;
-		struct wt_node *k = ws && j < ws->nkids ? &ws->kids[j] : NULL;
-		int c = !e ? 1 : !k ? -1 : strcmp(e->name, k->name);
-		char *sub;
-		if (c > 0) {
-			r = emit_ws_only(k, cb, data, err);
-			j++;
+	ALLOC_GROW(c->st, c->n + 1, c->alloc);
+	f = &c->st[c->n++];
+	f->tr = tr;
+	f->ws = ws;
+	f->i = f->j = 0;
+	f->pathlen = c->path.len;
+	return 0;
+}
+
+int wt_compare(struct odb_thread *t, struct wt_node *ws, const struct tree_entry *te,
+	       const char *path, cmp_cb cb, void *data, struct strbuf *err)
+{
+	struct wt_cmp c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.t = t;
+	c.cb = cb;
+	c.data = data;
+	strbuf_init(&c.path, 0);
+	strbuf_addstr(&c.path, path);
+	r = wt_step(&c, ws, te, 1, err);
+	while (!r && c.n) {
+		struct wt_frame *f = &c.st[c.n - 1];
+		const struct tree_entry *e = f->i < f->tr.n ? &f->tr.e[f->i] : NULL;
+		struct wt_node *k = f->ws && f->j < f->ws->nkids ? &f->ws->kids[f->j] : NULL;
+		int cmp = !e ? 1 : !k ? -1 : strcmp(e->name, k->name);
+		if (!e && !k) {
+			tree_release(&f->tr);
+			c.n--;
 			continue;
 		}
-		sub = xstrfmt("%s/%s", path, e->name);
-		r = wt_compare(t, c == 0 ? k : NULL, e, sub, cb, data, err);
-		free(sub);
-		i++;
-		if (c == 0)
-			j++;
+		if (cmp > 0) {
+			r = emit_ws_only(k, cb, data, err);
+			f->j++;
+			continue;
+		}
+		f->i++;
+		if (cmp == 0)
+			f->j++;
+		strbuf_setlen(&c.path, f->pathlen);
+		strbuf_addch(&c.path, '/');
+		strbuf_addstr(&c.path, e->name);
+		/* f may move when wt_step pushes: nothing of it is used after */
+		r = wt_step(&c, cmp == 0 ? k : NULL, e, c.n + 1, err);
 	}
-	tree_release(&tr);
+	while (c.n)
+		tree_release(&c.st[--c.n].tr);
+	free(c.st);
+	strbuf_release(&c.path);
 	return r;
 }
 
-/* Report every file below a stored entry as only on one side. */
-static int emit_all(struct odb_thread *t, const struct tree_entry *e, const char *path, int side,
-		    tree_cmp_cb cb, void *data, struct strbuf *err)
+struct emit_all_ctx {
+	tree_cmp_cb cb;
+	void *data;
+	int side;
+};
+
+static int emit_file(struct emit_all_ctx *x, const struct tree_entry *e, const char *path,
+		     struct strbuf *err)
 {
-	struct tree tr;
-	size_t i;
-	int r;
+	return x->side ? x->cb(CMP_WS_ONLY, path, NULL, e, x->data, err)
+		       : x->cb(CMP_TARGET_ONLY, path, e, NULL, x->data, err);
+}
+
+static int emit_all_entry(struct tree_walk *w, const struct tree_entry *e, void *data,
+			  struct strbuf *err)
+{
+	return e->mode == MODE_DIR ? 0 : emit_file(data, e, w->path.buf, err);
+}
+
+/* Report every file below a stored entry (its tree at `level`) as only on one side. */
+static int emit_all(struct odb_thread *t, const struct tree_entry *e, const char *path,
+		    size_t level, int side, tree_cmp_cb cb, void *data, struct strbuf *err)
+{
+	static const struct tree_walk_ops ops = { emit_all_entry, NULL, NULL };
+	struct emit_all_ctx x = { cb, data, side };
 	if (e->mode != MODE_DIR)
-		return side ? cb(CMP_WS_ONLY, path, NULL, e, data, err)
-			    : cb(CMP_TARGET_ONLY, path, e, NULL, data, err);
-	r = content_read_tree(t, &e->id, &e->sha, &tr, path, err);
-	if (r)
-		return r;
-	for (i = 0; !r && i < tr.n; i++) {
-		char *sub = xstrfmt("%s/%s", path, tr.e[i].name);
-		r = emit_all(t, &tr.e[i], sub, side, cb, data, err);
-		free(sub);
-	}
-	tree_release(&tr);
-	return r;
+		return emit_file(&x, e, path, err);
+	return tree_walk(t, e, path, level, &ops, &x, err);
 }
 
-int tree_compare(struct odb_thread *t, const struct tree_entry *a, const struct tree_entry *b,
-		 const char *path, tree_cmp_cb cb, void *data, struct strbuf *err)
-{
+struct tree_frame {
 	struct tree ta, tb;
-	size_t i = 0, j = 0;
+	size_t i, j;
+	size_t pathlen;
+};
+
+struct tree_cmp {
+	struct odb_thread *t;
+	tree_cmp_cb cb;
+	void *data;
+	struct strbuf path;
+	struct tree_frame *st;
+	size_t n, alloc;
+};
+
+/* One pair at c->path, their trees at `level` if they are directories. */
+static int tree_step(struct tree_cmp *c, const struct tree_entry *a, const struct tree_entry *b,
+		     size_t level, struct strbuf *err)
+{
+	const char *path = c->path.buf;
+	struct tree_frame *f;
+	struct tree ta, tb;
 	int r;
 
 	if (!a && !b)
 		return 0;
 	if (!a)
-		return emit_all(t, b, path, 1, cb, data, err);
+		return emit_all(c->t, b, path, level, 1, c->cb, c->data, err);
 	if (!b)
-		return emit_all(t, a, path, 0, cb, data, err);
+		return emit_all(c->t, a, path, level, 0, c->cb, c->data, err);
 	if (a->mode == b->mode && oid_eq(&a->id, &b->id) && a->size == b->size)
 		return 0;
 	if (a->mode != MODE_DIR && b->mode != MODE_DIR)
-		return cb(CMP_MODIFIED, path, a, b, data, err);
+		return c->cb(CMP_MODIFIED, path, a, b, c->data, err);
 	if (a->mode != MODE_DIR || b->mode != MODE_DIR) {
 		/* a file became a directory or the reverse */
-		r = emit_all(t, a, path, 0, cb, data, err);
-		return r ? r : emit_all(t, b, path, 1, cb, data, err);
+		r = emit_all(c->t, a, path, level, 0, c->cb, c->data, err);
+		return r ? r : emit_all(c->t, b, path, level, 1, c->cb, c->data, err);
 	}
-	r = content_read_tree(t, &a->id, &a->sha, &ta, path, err);
+	r = tree_depth_check(level, path, err);
+	if (!r)
+		r = content_read_tree(c->t, &a->id, &a->sha, &ta, path, err);
 	if (r)
 		return r;
-	r = content_read_tree(t, &b->id, &b->sha, &tb, path, err);
+	r = content_read_tree(c->t, &b->id, &b->sha, &tb, path, err);
 	if (r) {
 		tree_release(&ta);
 		return r;
 	}
-	while (!r && (i < ta.n || j < tb.n)) {
-		const struct tree_entry *x = i < ta.n ? &ta.e[i] : NULL, *y = j < tb.n ? &tb.e[j] : NULL;
-		int c = !x ? 1 : !y ? -1 : strcmp(x->name, y->name);
-		char *sub = xstrfmt("%s/%s", path, c <= 0 ? x->name : y->name);
-		r = tree_compare(t, c <= 0 ? x : NULL, c >= 0 ? y : NULL, sub, cb, data, err);
-		free(sub);
-		if (c <= 0)
-			i++;
-		if (c >= 0)
-			j++;
+	ALLOC_GROW(c->st, c->n + 1, c->alloc);
+	f = &c->st[c->n++];
+	f->ta = ta;
+	f->tb = tb;
+	f->i = f->j = 0;
+	f->pathlen = c->path.len;
+	return 0;
+}
+
+int tree_compare(struct odb_thread *t, const struct tree_entry *a, const struct tree_entry *b,
+		 const char *path, tree_cmp_cb cb, void *data, struct strbuf *err)
+{
+	struct tree_cmp c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.t = t;
+	c.cb = cb;
+	c.data = data;
+	strbuf_init(&c.path, 0);
+	strbuf_addstr(&c.path, path);
+	r = tree_step(&c, a, b, 1, err);
+	while (!r && c.n) {
+		struct tree_frame *f = &c.st[c.n - 1];
+		const struct tree_entry *x = f->i < f->ta.n ? &f->ta.e[f->i] : NULL;
+		const struct tree_entry *y = f->j < f->tb.n ? &f->tb.e[f->j] : NULL;
+		int cmp = !x ? 1 : !y ? -1 : strcmp(x->name, y->name);
+		if (!x && !y) {
+			tree_release(&f->ta);
+			tree_release(&f->tb);
+			c.n--;
+			continue;
+		}
+		if (cmp <= 0)
+			f->i++;
+		if (cmp >= 0)
+			f->j++;
+		strbuf_setlen(&c.path, f->pathlen);
+		strbuf_addch(&c.path, '/');
+		strbuf_addstr(&c.path, cmp <= 0 ? x->name : y->name);
+		r = tree_step(&c, cmp <= 0 ? x : NULL, cmp >= 0 ? y : NULL, c.n + 1, err);
 	}
-	tree_release(&ta);
-	tree_release(&tb);
+	while (c.n) {
+		c.n--;
+		tree_release(&c.st[c.n].ta);
+		tree_release(&c.st[c.n].tb);
+	}
+	free(c.st);
+	strbuf_release(&c.path);
 	return r;
 }
 

@@ -332,6 +332,7 @@ static int size_desc(const void *a, const void *b)
  */
 struct old_level {
 	char *path;
+	size_t len; /* of path */
 	struct tree tr;
 };
 
@@ -371,6 +372,7 @@ static int push_level(struct tree_store *ts, const char *path, size_t len, const
 		return 0;
 	}
 	l->path = xstrndup(path, len);
+	l->len = len;
 	ts->nlv++;
 	return 1;
 }
@@ -390,16 +392,21 @@ static int find_base(struct tree_store *ts, const struct wt_node *dir, struct oi
 	}
 	if (!ts->nlv && !push_level(ts, p, rl, &ts->base))
 		return 0;
-	/* every component but the last names an old tree on the stack */
+	/*
+	 * Every component but the last names an old tree on the stack. Each
+	 * level's path extends the one below it, which matched already: only
+	 * the last component is compared (whole paths made a deep directory
+	 * cost time cubic in its depth).
+	 */
 	for (c = p + rl + 1; (c = strchr(c, '/')); c++) {
 		size_t len = (size_t)(c - p), start;
 		char *name;
 		depth++;
-		if (depth < ts->nlv && strlen(ts->lv[depth].path) == len &&
-		    !memcmp(ts->lv[depth].path, p, len))
+		start = ts->lv[depth - 1].len + 1;
+		if (depth < ts->nlv && ts->lv[depth].len == len &&
+		    !memcmp(ts->lv[depth].path + start, p + start, len - start))
 			continue;
 		pop_levels(ts, depth);
-		start = strlen(ts->lv[depth - 1].path) + 1;
 		name = xstrndup(p + start, len - start);
 		e = tree_find(&ts->lv[depth - 1].tr, name);
 		free(name);

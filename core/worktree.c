@@ -1,6 +1,7 @@
 #include "core/worktree.h"
 #include "core/parallel.h"
 #include "core/pointer.h"
+#include "core/treewalk.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -320,8 +321,18 @@ static int open_subdir(struct scan_ctx *c, DIR *d, struct wt_node *k)
 	return fd;
 }
 
-/* Scans the directory open at dfd (which it closes) and everything below. */
-static int scan_dir(struct scan_ctx *c, int dfd, struct wt_node *dir)
+/*
+ * Scans the directory open at dfd (which it closes) and everything below;
+ * its tree would be at `level` (the scanned path's at 1). A directory
+ * deeper than a tree may be is refused before it is opened: cairn never
+ * stores what it could not read back. The recursion is bounded by the
+ * same limit (a frame is small: see Documentation/technical/store-format.md).
+ * NEEDSWORK: each level keeps its directory open, so a directory some
+ * thousands of levels deep can meet the open file limit (EMFILE, an
+ * error) before the depth limit; the parallel scan's breadth-first part
+ * does not.
+ */
+static int scan_dir(struct scan_ctx *c, int dfd, struct wt_node *dir, size_t level)
 {
 	DIR *d = fdopendir(dfd);
 	size_t i;
@@ -337,8 +348,11 @@ static int scan_dir(struct scan_ctx *c, int dfd, struct wt_node *dir)
 		int sub;
 		if (k->mode != MODE_DIR)
 			continue;
+		ret = tree_depth_check(level + 1, k->path, c->err);
+		if (ret)
+			break;
 		sub = open_subdir(c, d, k);
-		ret = sub < 0 ? sub : scan_dir(c, sub, k);
+		ret = sub < 0 ? sub : scan_dir(c, sub, k, level + 1);
 	}
 	closedir(d);
 	return ret;
@@ -352,6 +366,7 @@ static int scan_dir(struct scan_ctx *c, int dfd, struct wt_node *dir)
 struct level_item {
 	struct wt_node *node;
 	int fd;
+	size_t level; /* of its tree */
 };
 
 struct par_scan {
@@ -371,7 +386,7 @@ static int scan_item(size_t i, struct par_thread *pt, void *data, struct strbuf 
 	c.err = err;
 	c.txn = idx_rd_begin(&pt->odb.srd, NULL);
 	c.dbi = c.txn ? ps->r->odb->state->stat : 0;
-	ret = scan_dir(&c, fd, ps->items[i].node);
+	ret = scan_dir(&c, fd, ps->items[i].node, ps->items[i].level);
 	if (c.txn)
 		idx_rd_end(&pt->odb.srd);
 	scan_ctx_release(&c);
@@ -392,6 +407,7 @@ static int scan_parallel(struct scan_ctx *c, int dfd, struct wt_node *root)
 
 	level[0].node = root;
 	level[0].fd = dfd;
+	level[0].level = 1;
 	while (!ret && nlevel && nlevel < want) {
 		nnext = 0;
 		for (i = 0; i < nlevel; i++) {
@@ -409,7 +425,8 @@ static int scan_parallel(struct scan_ctx *c, int dfd, struct wt_node *root)
 				int sub;
 				if (k->mode != MODE_DIR)
 					continue;
-				sub = open_subdir(c, d, k);
+				ret = tree_depth_check(level[i].level + 1, k->path, c->err);
+				sub = ret ? ret : open_subdir(c, d, k);
 				if (sub < 0) {
 					ret = sub;
 					break;
@@ -417,6 +434,7 @@ static int scan_parallel(struct scan_ctx *c, int dfd, struct wt_node *root)
 				ALLOC_GROW(next, nnext + 1, anext);
 				next[nnext].node = k;
 				next[nnext].fd = sub;
+				next[nnext].level = level[i].level + 1;
 				nnext++;
 			}
 			closedir(d);
@@ -477,7 +495,7 @@ int wt_scan(struct repo *r, struct odb_thread *t, const char *rel, unsigned flag
 		else if (r->threads > 1 && r->odb)
 			ret = scan_parallel(&c, fd, n);
 		else
-			ret = scan_dir(&c, fd, n);
+			ret = scan_dir(&c, fd, n, 1);
 	} else {
 		cache_lookup(&c, n);
 	}

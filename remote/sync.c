@@ -7,6 +7,7 @@
 #include "core/object.h"
 #include "core/odb.h"
 #include "core/parallel.h"
+#include "core/treewalk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -542,34 +543,61 @@ static int push_need_file(struct push *p, const struct oid *id, uint64_t size, c
 	return 0;
 }
 
-static int push_need_tree(struct push *p, const struct oid *id, const struct sha256 *sha,
-			  const char *path, struct strbuf *err)
-{
-	struct tree tr;
-	size_t i;
-	int r;
+struct push_walk {
+	struct push *p;
+	const char *path; /* of the pointer: what wants are noted under */
+};
 
+/* Whether the tree is to be walked: not on the remote, not seen yet. */
+static int push_wants_tree(struct push *p, const struct oid *id)
+{
 	/* a tree on the remote implies everything below it */
 	if (remote_has(&p->t, p->rem->name, id, OBJ_TREE, NULL)) {
 		p->st->have++;
 		return 0;
 	}
-	if (!oidset_insert(&p->seen, id, OBJ_TREE))
+	return oidset_insert(&p->seen, id, OBJ_TREE);
+}
+
+static int push_walk_entry(struct tree_walk *w, const struct tree_entry *e, void *data,
+			   struct strbuf *err)
+{
+	struct push_walk *pw = data;
+	if (e->mode != MODE_DIR)
+		return push_need_file(pw->p, &e->id, e->size, pw->path, err);
+	return push_wants_tree(pw->p, &e->id) ? 0 : TREE_WALK_SKIP;
+}
+
+static int push_walk_tree(struct tree_walk *w, const struct tree_entry *e, int r, void *data,
+			  struct strbuf *err)
+{
+	struct push_walk *pw = data;
+	return r ? cerr_wrap(err, r, "cannot push '%s'", pw->path) : 0;
+}
+
+/* Trees after what they name: children first. */
+static int push_walk_leave(struct tree_walk *w, const struct tree_entry *e, void *data,
+			   struct strbuf *err)
+{
+	struct push_walk *pw = data;
+	want_add(&pw->p->meta, &e->id, OBJ_TREE, pw->path);
+	return 0;
+}
+
+static int push_need_tree(struct push *p, const struct oid *id, const struct sha256 *sha,
+			  const char *path, struct strbuf *err)
+{
+	static const struct tree_walk_ops ops = { push_walk_entry, push_walk_tree, push_walk_leave };
+	struct push_walk pw = { p, path };
+	struct tree_entry root;
+
+	if (!push_wants_tree(p, id))
 		return 0;
-	r = content_read_tree(&p->t, id, sha, &tr, path, err);
-	if (r)
-		return cerr_wrap(err, r, "cannot push '%s'", path);
-	for (i = 0; i < tr.n && !r; i++) {
-		const struct tree_entry *e = &tr.e[i];
-		if (e->mode == MODE_DIR)
-			r = push_need_tree(p, &e->id, &e->sha, path, err);
-		else
-			r = push_need_file(p, &e->id, e->size, path, err);
-	}
-	tree_release(&tr);
-	if (!r)
-		want_add(&p->meta, id, OBJ_TREE, path);
-	return r;
+	memset(&root, 0, sizeof(root));
+	root.mode = MODE_DIR;
+	root.id = *id;
+	root.sha = *sha;
+	return tree_walk(&p->t, &root, path, 1, &ops, &pw, err);
 }
 
 /*
@@ -1329,12 +1357,16 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 	 * pointers' sha256, the lower ones against their parents' */
 	{
 		struct sha256 *shas = NULL, *nshas = NULL;
-		size_t ashas = 0, anshas = 0;
+		size_t ashas = 0, anshas = 0, depth;
 		for (i = 0; i < level.n; i++) {
 			ALLOC_GROW(shas, i + 1, ashas);
 			shas[i] = tg[level.v[i].loc.offset].ptr.sha;
 		}
-		while (!ret && level.n) {
+		for (depth = 1; !ret && level.n; depth++) {
+			/* nothing deeper than a reader accepts is fetched */
+			ret = tree_depth_check(depth, level.v[0].path, err);
+			if (ret)
+				break;
 			missing.n = 0;
 			for (i = 0; i < level.n; i++)
 				if (!local_has(&f.t, &level.v[i].id, OBJ_TREE))
