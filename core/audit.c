@@ -599,16 +599,17 @@ int audit_dir(const char *cairn_dir, char **out, struct strbuf *err)
 
 int audit_clone_id(const char *cairn_dir, char out[AUDIT_CLONE_HEXSZ + 1], struct strbuf *err)
 {
-	char *dir, *path, *tmp = NULL;
+	char *dir, *path, *tmp;
 	struct strbuf cur = STRBUF_INIT;
+	struct tempfile tf = TEMPFILE_INIT;
 	int ret = audit_dir(cairn_dir, &dir, err), tries;
 	if (ret)
 		return ret;
 	path = xstrfmt("%s/clone-id", dir);
+	tmp = xstrfmt("%s/.clone-id-%ld-", dir, (long)getpid());
 	for (tries = 0; tries < 2 && !ret; tries++) {
 		uint8_t rnd[AUDIT_CLONE_HEXSZ / 2];
 		char hex[AUDIT_CLONE_HEXSZ + 2];
-		int fd;
 		strbuf_reset(&cur);
 		ret = read_file(path, 4096, &cur, err);
 		if (!ret) {
@@ -629,17 +630,14 @@ int audit_clone_id(const char *cairn_dir, char out[AUDIT_CLONE_HEXSZ + 1], struc
 		hex_encode(hex, rnd, sizeof(rnd));
 		hex[AUDIT_CLONE_HEXSZ] = '\n';
 		/* link(2) never replaces: two first commands agree on one id */
-		free(tmp);
-		tmp = xstrfmt("%s/.clone-id-%ld", dir, (long)getpid());
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0 || write_all(fd, hex, AUDIT_CLONE_HEXSZ + 1) < 0 || fsync(fd) < 0) {
-			ret = cerr_errno(err, "cannot write '%s'", tmp);
-		} else if (link(tmp, path) < 0 && errno != EEXIST) {
+		ret = tempfile_create(&tf, tmp, 0644, err);
+		if (ret)
+			break;
+		if (write_all(tf.fd, hex, AUDIT_CLONE_HEXSZ + 1) < 0 || fsync(tf.fd) < 0)
+			ret = cerr_errno(err, "cannot write '%s'", tf.path);
+		else if (link(tf.path, path) < 0 && errno != EEXIST)
 			ret = cerr_errno(err, "cannot create '%s'", path);
-		}
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
+		tempfile_remove(&tf);
 	}
 	free(tmp);
 	free(path);
