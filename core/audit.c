@@ -583,6 +583,12 @@ int audit_dir(const char *cairn_dir, char **out, struct strbuf *err)
 		free(dir);
 		return ret;
 	}
+	/* never through a symlink (repo_discover refuses one as well) */
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		ret = cerr(err, CAIRN_EUNSAFE, "'%s' is not a directory (a symlink?)", dir);
+		free(dir);
+		return ret;
+	}
 	/* local state, never committed: repositories made before the audit
 	 * trail have no line for it in .cairn/.gitignore */
 	gi = xstrfmt("%s/.gitignore", dir);
@@ -694,7 +700,7 @@ int audit_log_read(const char *dir, const char *clone, struct audit_log *log, st
 	memset(log, 0, sizeof(*log));
 	strbuf_init(&log->buf, 0);
 	snprintf(log->clone, sizeof(log->clone), "%s", clone);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT)
 			ret = cerr_errno(err, "cannot open '%s'", path);
@@ -825,7 +831,7 @@ static int open_locked(const char *dir, const char *clone, int *fdp, struct audi
 	memset(log, 0, sizeof(*log));
 	strbuf_init(&log->buf, 0);
 	snprintf(log->clone, sizeof(log->clone), "%s", clone);
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		ret = cerr_errno(err, "cannot open '%s'", path);
 		free(path);
@@ -842,7 +848,7 @@ static int open_locked(const char *dir, const char *clone, int *fdp, struct audi
 							 log->lines[log->n - 1].len + 1 - log->buf.buf)
 					      : 0;
 			char *side = xstrfmt("%s/%s.torn", dir, clone);
-			int sfd = open(side, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+			int sfd = open(side, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 			if (sfd < 0 || write_all(sfd, log->buf.buf + whole, log->buf.len - whole) < 0 ||
 			    write_all(sfd, "\n", 1) < 0 || fdatasync(sfd) < 0)
 				ret = cerr_errno(err, "cannot set aside the incomplete entry to '%s'", side);
