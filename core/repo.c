@@ -145,27 +145,16 @@ static int is_ceiling(const char *dir, size_t len)
 	return hit;
 }
 
-/* .cairn/SUB is a directory, not a symlink to one */
-static int is_dir_nofollow(const struct repo *r, const char *sub)
-{
-	struct stat st;
-	char *p = xstrfmt("%s/%s", r->cairn_dir, sub);
-	int ret = !lstat(p, &st) && S_ISDIR(st.st_mode);
-	free(p);
-	return ret;
-}
-
-/* A symlink, or something else than `want` (S_IFDIR, S_IFREG, 0 = any). */
-static int check_entry(const struct stat *st, const char *shown, mode_t want, struct strbuf *err)
+/* A symlink, or (with want_dir) something else than a directory. */
+static int check_entry(const struct stat *st, const char *shown, int want_dir, struct strbuf *err)
 {
 	if (S_ISLNK(st->st_mode))
 		return cerr(err, CAIRN_EUNSAFE,
 			    "'%s' is a symlink; cairn never follows one in .cairn/ (a cloned "
 			    "repository can plant it to make cairn write or delete elsewhere): remove it",
 			    shown);
-	if (want && (st->st_mode & S_IFMT) != want)
-		return cerr(err, CAIRN_EUNSAFE, "'%s' is not a %s", shown,
-			    want == S_IFDIR ? "directory" : "regular file");
+	if (want_dir && !S_ISDIR(st->st_mode))
+		return cerr(err, CAIRN_EUNSAFE, "'%s' is not a directory", shown);
 	return 0;
 }
 
@@ -188,7 +177,7 @@ static int check_cairn_dir(const struct repo *r, const char *sub, struct strbuf 
 			ret = cerr_errno(err, "cannot stat '%s'", shown);
 		goto out;
 	}
-	ret = check_entry(&st, shown, S_IFDIR, err);
+	ret = check_entry(&st, shown, 1, err);
 	if (ret)
 		goto out;
 	fd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -268,7 +257,7 @@ out:
  * index last found clean (a git process costs more than the rest of a
  * small command).
  */
-static int check_cairn_untracked(const struct repo *r, struct strbuf *err)
+static int check_cairn_untracked(struct repo *r, struct strbuf *err)
 {
 	const char *argv[] = { "git", "ls-files", "-z", "--", ".cairn", NULL };
 	struct strbuf out = STRBUF_INIT, stamp = STRBUF_INIT, had = STRBUF_INIT;
@@ -304,9 +293,9 @@ static int check_cairn_untracked(const struct repo *r, struct strbuf *err)
 			strbuf_release(&shown);
 		}
 	}
-	/* best effort: no state directory yet, a read-only store */
-	if (!ret && git_ok && have_stamp && is_dir_nofollow(r, "state"))
-		write_file_atomic(ok_path, stamp.buf, stamp.len, 0, NULL);
+	/* recorded when the store is opened for writing (repo_open_store) */
+	if (!ret && git_ok && have_stamp)
+		r->tracked_ok = strbuf_detach(&stamp, NULL);
 out:
 	free(ok_path);
 	strbuf_release(&out);
@@ -319,7 +308,7 @@ out:
  * .cairn/ as a cloned repository may have planted it: checked before any
  * file in it is read or written, by every command.
  */
-static int check_cairn_layout(const struct repo *r, struct strbuf *err)
+static int check_cairn_layout(struct repo *r, struct strbuf *err)
 {
 	static const char *const dirs[] = { "", "store", "store/index", "state", "audit",
 					    "audit/conflicts" };
@@ -502,6 +491,13 @@ int repo_open_store(struct repo *r, int readonly, struct strbuf *err)
 				ret = write_file_atomic(gi, "*\n", 2, 1, err);
 		}
 		free(gi);
+		if (!ret && r->tracked_ok) {
+			char *ok = xstrfmt("%s/tracked-ok", state);
+			ret = write_file_atomic(ok, r->tracked_ok, strlen(r->tracked_ok), 0, err);
+			free(ok);
+			free(r->tracked_ok);
+			r->tracked_ok = NULL;
+		}
 		if (ret) {
 			free(state);
 			return ret;
@@ -533,6 +529,7 @@ void repo_free(struct repo *r)
 	free(r->cairn_dir);
 	free(r->store_dir);
 	free(r->prefix);
+	free(r->tracked_ok);
 	free(r);
 }
 
