@@ -243,6 +243,21 @@ test_expect_success 'symlinks at the temp names of checkout: files are written i
 	test_cmp state.before state.after
 '
 
+test_expect_success 'symlinks at the temp names of export output: the archive goes to -o only' '
+	victim base &&
+	(cd "$JAIL/victim" && cairn pull -q) &&
+	jail_state >state.before &&
+	(
+		cd "$JAIL/victim" &&
+		plant_pid_links .cairn-tmp-%d-export &&
+		cairn export -q -o d.tar d &&
+		! test -h d.tar && tar tf d.tar >list &&
+		grep "a$" list
+	) &&
+	jail_state >state.after &&
+	test_cmp state.before state.after
+'
+
 test_expect_success 'a symlink at the temp name of a new clone id is refused' '
 	victim base &&
 	(cd "$JAIL/victim" && mkdir -p .cairn/audit && plant_pid_links .cairn/audit/.clone-id-%d) &&
