@@ -144,13 +144,17 @@ int cmd_export(int argc, const char **argv, struct repo *r)
 	} else {
 		/* beside the archive, renamed over it only when it is complete */
 		const char *slash = strrchr(out, '/');
-		tmp = xstrfmt("%.*s%s.cairn-tmp-%ld-export", slash ? (int)(slash - out) : 0, out,
-			      slash ? "/" : "", (long)getpid());
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		if (fd < 0) {
-			ret = error("cannot create '%s': %s", out, strerror(errno));
+		struct tempfile tf = TEMPFILE_INIT;
+		char *prefix = xstrfmt("%.*s%s.cairn-tmp-%ld-export-", slash ? (int)(slash - out) : 0,
+				       out, slash ? "/" : "", (long)getpid());
+		int made = tempfile_create(&tf, prefix, 0666, &err);
+		free(prefix);
+		if (made) {
+			ret = error("cannot create '%s': %s", out, err.buf);
 			goto out;
 		}
+		tmp = tf.path; /* ours to remove from here on */
+		fd = tf.fd;
 	}
 	name = strrchr(data.buf, '/');
 	name = name ? name + 1 : data.buf;

@@ -588,6 +588,12 @@ int audit_dir(const char *cairn_dir, char **out, struct strbuf *err)
 		free(dir);
 		return ret;
 	}
+	/* never through a symlink (repo_discover refuses one as well) */
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		ret = cerr(err, CAIRN_EUNSAFE, "'%s' is not a directory (a symlink?)", dir);
+		free(dir);
+		return ret;
+	}
 	/* local state, never committed: repositories made before the audit
 	 * trail have no line for it in .cairn/.gitignore */
 	gi = xstrfmt("%s/.gitignore", dir);
@@ -604,16 +610,17 @@ int audit_dir(const char *cairn_dir, char **out, struct strbuf *err)
 
 int audit_clone_id(const char *cairn_dir, char out[AUDIT_CLONE_HEXSZ + 1], struct strbuf *err)
 {
-	char *dir, *path, *tmp = NULL;
+	char *dir, *path, *tmp;
 	struct strbuf cur = STRBUF_INIT;
+	struct tempfile tf = TEMPFILE_INIT;
 	int ret = audit_dir(cairn_dir, &dir, err), tries;
 	if (ret)
 		return ret;
 	path = xstrfmt("%s/clone-id", dir);
+	tmp = xstrfmt("%s/.clone-id-%ld-", dir, (long)getpid());
 	for (tries = 0; tries < 2 && !ret; tries++) {
 		uint8_t rnd[AUDIT_CLONE_HEXSZ / 2];
 		char hex[AUDIT_CLONE_HEXSZ + 2];
-		int fd;
 		strbuf_reset(&cur);
 		ret = read_file(path, 4096, &cur, err);
 		if (!ret) {
@@ -634,17 +641,14 @@ int audit_clone_id(const char *cairn_dir, char out[AUDIT_CLONE_HEXSZ + 1], struc
 		hex_encode(hex, rnd, sizeof(rnd));
 		hex[AUDIT_CLONE_HEXSZ] = '\n';
 		/* link(2) never replaces: two first commands agree on one id */
-		free(tmp);
-		tmp = xstrfmt("%s/.clone-id-%ld", dir, (long)getpid());
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0 || write_all(fd, hex, AUDIT_CLONE_HEXSZ + 1) < 0 || fsync(fd) < 0) {
-			ret = cerr_errno(err, "cannot write '%s'", tmp);
-		} else if (link(tmp, path) < 0 && errno != EEXIST) {
+		ret = tempfile_create(&tf, tmp, 0644, err);
+		if (ret)
+			break;
+		if (write_all(tf.fd, hex, AUDIT_CLONE_HEXSZ + 1) < 0 || fsync(tf.fd) < 0)
+			ret = cerr_errno(err, "cannot write '%s'", tf.path);
+		else if (link(tf.path, path) < 0 && errno != EEXIST)
 			ret = cerr_errno(err, "cannot create '%s'", path);
-		}
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
+		tempfile_remove(&tf);
 	}
 	free(tmp);
 	free(path);
@@ -701,7 +705,7 @@ int audit_log_read(const char *dir, const char *clone, struct audit_log *log, st
 	memset(log, 0, sizeof(*log));
 	strbuf_init(&log->buf, 0);
 	snprintf(log->clone, sizeof(log->clone), "%s", clone);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT)
 			ret = cerr_errno(err, "cannot open '%s'", path);
@@ -832,7 +836,7 @@ static int open_locked(const char *dir, const char *clone, int *fdp, struct audi
 	memset(log, 0, sizeof(*log));
 	strbuf_init(&log->buf, 0);
 	snprintf(log->clone, sizeof(log->clone), "%s", clone);
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		ret = cerr_errno(err, "cannot open '%s'", path);
 		free(path);
@@ -849,7 +853,7 @@ static int open_locked(const char *dir, const char *clone, int *fdp, struct audi
 							 log->lines[log->n - 1].len + 1 - log->buf.buf)
 					      : 0;
 			char *side = xstrfmt("%s/%s.torn", dir, clone);
-			int sfd = open(side, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+			int sfd = open(side, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 			if (sfd < 0 || write_all(sfd, log->buf.buf + whole, log->buf.len - whole) < 0 ||
 			    write_all(sfd, "\n", 1) < 0 || fdatasync(sfd) < 0)
 				ret = cerr_errno(err, "cannot set aside the incomplete entry to '%s'", side);

@@ -323,7 +323,6 @@ struct co {
 	size_t n, alloc;
 	char **conflicts;
 	size_t nconf, confalloc;
-	unsigned long tmpseq;
 };
 
 static void add_action(struct co *c, int kind, const char *path, const struct tree_entry *te)
@@ -397,19 +396,19 @@ static int plan_cb(int ev, const char *path, struct wt_node *ws, const struct tr
  * files spend most of its time waiting on it). The prefix is reserved:
  * scans skip such names and remove those of dead processes.
  */
-static char *tmp_path(struct co *c, const char *abs_target)
+static char *tmp_prefix(const char *abs_target)
 {
-	unsigned long seq = __atomic_add_fetch(&c->tmpseq, 1, __ATOMIC_RELAXED);
 	const char *slash = strrchr(abs_target, '/');
-	return xstrfmt("%.*s/" WT_TMP_PREFIX "%ld-%lu", (int)(slash - abs_target), abs_target,
-		       (long)getpid(), seq);
+	return xstrfmt("%.*s/" WT_TMP_PREFIX "%ld-", (int)(slash - abs_target), abs_target,
+		       (long)getpid());
 }
 
 static int write_one(size_t i, struct par_thread *pt, void *data, struct strbuf *err)
 {
 	struct co *c = data;
 	struct action *a = &c->acts[i];
-	char *abs = repo_abspath(c->r, a->path), *tmp = tmp_path(c, abs);
+	char *abs = repo_abspath(c->r, a->path), *prefix = tmp_prefix(abs);
+	struct tempfile tmp = TEMPFILE_INIT;
 	int r = 0, fd = -1;
 	struct stat st;
 
@@ -420,24 +419,29 @@ static int write_one(size_t i, struct par_thread *pt, void *data, struct strbuf 
 					       &target, a->path, err);
 			if (!r && (memchr(target.buf, '\0', target.len) || !target.len))
 				r = cerr(err, CAIRN_EFORMAT, "'%s': bad symlink target", a->path);
-			if (!r && symlink(target.buf, tmp) < 0)
-				r = cerr_errno(err, "cannot create symlink '%s'", a->path);
+			if (!r) {
+				r = tempfile_symlink(&tmp, prefix, target.buf, err);
+				if (r)
+					cerr_wrap(err, r, "cannot create symlink '%s'", a->path);
+			}
 			strbuf_release(&target);
 		} else {
-			fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				  a->te.mode == MODE_EXEC ? 0777 : 0666);
-			if (fd < 0)
-				r = cerr_errno(err, "cannot create a temporary file for '%s'", a->path);
+			r = tempfile_create(&tmp, prefix, a->te.mode == MODE_EXEC ? 0777 : 0666, err);
+			if (r)
+				cerr_wrap(err, r, "cannot create a temporary file for '%s'", a->path);
 			else
 				r = content_write_fd(&pt->odb, a->helpers, &a->te.id, &a->te.sha,
-						     a->te.size, fd,
+						     a->te.size, tmp.fd,
 						     a->path, err);
+			/* kept open: its stat goes into the cache below */
+			fd = tmp.fd;
+			tmp.fd = -1;
 		}
-		if (!r && rename(tmp, abs) < 0)
+		if (!r && rename(tmp.path, abs) < 0)
 			r = cerr_errno(err, "cannot rename into '%s'", a->path);
 	}
 	if (r) {
-		unlink(tmp);
+		tempfile_remove(&tmp);
 	} else {
 		if (fd >= 0 ? fstat(fd, &st) : lstat(abs, &st)) {
 			r = cerr_errno(err, "cannot stat '%s'", a->path);
@@ -459,7 +463,8 @@ static int write_one(size_t i, struct par_thread *pt, void *data, struct strbuf 
 	}
 	if (fd >= 0)
 		close(fd);
-	free(tmp);
+	free(tmp.path);
+	free(prefix);
 	free(abs);
 	if (r) {
 		a->failed = r;

@@ -773,7 +773,7 @@ int idx_compact(struct idx *idx, const char *dir, struct strbuf *err)
 	 * any descriptor of the file drops this process's locks on it, LMDB's
 	 * included).
 	 */
-	fd = open(lock, O_RDWR | O_CLOEXEC);
+	fd = open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || first_byte(fd, F_GETLK, &held) < 0 || held != F_UNLCK) {
 		idx_close(idx);
 		r = IDX_COMPACT_BUSY;

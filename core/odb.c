@@ -522,7 +522,7 @@ int odb_lock(struct odb *odb, int mode, int timeout_ms, struct strbuf *err)
 		return r;
 	}
 	path = xstrfmt("%s/gc.lock", odb->dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (fd < 0 && mode == ODB_LOCK_SHARED && odb->idx && odb->idx->readonly &&
 	    (errno == EROFS || errno == EACCES)) {
 		/* a store we cannot write: no gc of ours can run on it either */

@@ -175,14 +175,17 @@ int pack_writer_open(struct pack_writer *w, const char *tmpdir, struct strbuf *e
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
 	strbuf_init(&w->buf, WRITE_BUF);
-	w->tmp_path = xstrfmt("%s/pack-%ld-XXXXXX", tmpdir, (long)getpid());
-	w->fd = mkstemp(w->tmp_path);
-	if (w->fd < 0) {
-		int r = cerr_errno(err, "cannot create a temporary pack in '%s'", tmpdir);
-		free(w->tmp_path);
-		w->tmp_path = NULL;
-		strbuf_release(&w->buf);
-		return r;
+	{
+		struct tempfile t = TEMPFILE_INIT;
+		char *prefix = xstrfmt("%s/pack-%ld-", tmpdir, (long)getpid());
+		int r = tempfile_create(&t, prefix, 0600, err);
+		free(prefix);
+		if (r) {
+			strbuf_release(&w->buf);
+			return cerr_wrap(err, r, "cannot create a temporary pack in '%s'", tmpdir);
+		}
+		w->tmp_path = t.path;
+		w->fd = t.fd;
 	}
 	oid_ctx_init(&w->hash);
 	pack_header_encode(hdr);
@@ -264,7 +267,7 @@ int pack_writer_finish(struct pack_writer *w, const char *packdir, struct oid *p
 	w->fd = -1;
 	pack_idx_encode(&idx, pack_id, w->size, w->entries, w->n);
 	strbuf_addf(&itmp, "%s.idx", w->tmp_path);
-	fd = open(itmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	fd = open(itmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
 	if (fd < 0) {
 		r = cerr_errno(err, "cannot create '%s'", itmp.buf);
 		goto out;

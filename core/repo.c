@@ -1,8 +1,11 @@
 #include "core/repo.h"
 #include "core/chunker.h"
+#include "core/git.h"
 #include "core/object.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +145,185 @@ static int is_ceiling(const char *dir, size_t len)
 	return hit;
 }
 
+/* A symlink, or (with want_dir) something else than a directory. */
+static int check_entry(const struct stat *st, const char *shown, int want_dir, struct strbuf *err)
+{
+	if (S_ISLNK(st->st_mode))
+		return cerr(err, CAIRN_EUNSAFE,
+			    "'%s' is a symlink; cairn never follows one in .cairn/ (a cloned "
+			    "repository can plant it to make cairn write or delete elsewhere): remove it",
+			    shown);
+	if (want_dir && !S_ISDIR(st->st_mode))
+		return cerr(err, CAIRN_EUNSAFE, "'%s' is not a directory", shown);
+	return 0;
+}
+
+/*
+ * The directory .cairn/SUB (shown as such) and every entry in it: none
+ * a symlink. A missing directory is fine. The directory is opened with
+ * O_NOFOLLOW, so what is read is what was checked.
+ */
+static int check_cairn_dir(const struct repo *r, const char *sub, struct strbuf *err)
+{
+	char *abs = *sub ? xstrfmt("%s/%s", r->cairn_dir, sub) : xstrdup(r->cairn_dir);
+	char *shown = *sub ? xstrfmt(".cairn/%s", sub) : xstrdup(".cairn");
+	struct stat st;
+	struct dirent *de;
+	DIR *d = NULL;
+	int fd, ret = 0;
+
+	if (lstat(abs, &st) < 0) {
+		if (errno != ENOENT)
+			ret = cerr_errno(err, "cannot stat '%s'", shown);
+		goto out;
+	}
+	ret = check_entry(&st, shown, 1, err);
+	if (ret)
+		goto out;
+	fd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		ret = cerr_errno(err, "cannot open '%s'", shown);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	while (!ret && (de = readdir(d))) {
+		char *name;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* gone since readdir */
+		name = xstrfmt("%s/%s", shown, de->d_name);
+		ret = check_entry(&st, name, 0, err);
+		free(name);
+	}
+	closedir(d);
+out:
+	free(abs);
+	free(shown);
+	return ret;
+}
+
+/*
+ * The identity of git's index file (device, inode, size, mtime, ctime),
+ * or -1 when it cannot be found cheaply: GIT_DIR and the like set, .git
+ * a symlink, no index yet. git replaces its index whenever it changes
+ * (a new inode, a new ctime), and no clone can predict those.
+ */
+static int git_index_stamp(const struct repo *r, struct strbuf *out)
+{
+	struct strbuf p = STRBUF_INIT, gitfile = STRBUF_INIT;
+	struct stat st;
+	int ret = -1;
+	if (getenv("GIT_DIR") || getenv("GIT_INDEX_FILE") || getenv("GIT_WORK_TREE") ||
+	    getenv("GIT_COMMON_DIR"))
+		return -1;
+	strbuf_addf(&p, "%s/.git", r->top);
+	if (lstat(p.buf, &st) < 0)
+		goto out;
+	if (S_ISREG(st.st_mode)) {
+		/* "gitdir: PATH" of a linked work tree or a submodule */
+		if (read_file(p.buf, 4096, &gitfile, NULL) || !starts_with(gitfile.buf, "gitdir: "))
+			goto out;
+		strbuf_rtrim(&gitfile);
+		strbuf_reset(&p);
+		if (gitfile.buf[8] != '/')
+			strbuf_addf(&p, "%s/", r->top);
+		strbuf_addstr(&p, gitfile.buf + 8);
+	} else if (!S_ISDIR(st.st_mode)) {
+		goto out;
+	}
+	strbuf_addstr(&p, "/index");
+	if (stat(p.buf, &st) < 0)
+		goto out;
+	strbuf_addf(out, "%llu %llu %lld %lld.%09ld %lld.%09ld\n", (unsigned long long)st.st_dev,
+		    (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		    st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	ret = 0;
+out:
+	strbuf_release(&p);
+	strbuf_release(&gitfile);
+	return ret;
+}
+
+/*
+ * Only .cairn/config and .cairn/.gitignore are committed. Anything else
+ * in .cairn/ that git tracks came with a clone: a forged audit chain or
+ * clone id, an LMDB file crafted to crash the reader, a config.local
+ * naming other remotes. Refused, with the way out. git is asked once per
+ * version of its index: .cairn/state/tracked-ok holds the stamp of the
+ * index last found clean (a git process costs more than the rest of a
+ * small command).
+ */
+static int check_cairn_untracked(struct repo *r, struct strbuf *err)
+{
+	const char *argv[] = { "git", "ls-files", "-z", "--", ".cairn", NULL };
+	struct strbuf out = STRBUF_INIT, stamp = STRBUF_INIT, had = STRBUF_INIT;
+	char *ok_path = xstrfmt("%s/state/tracked-ok", r->cairn_dir);
+	size_t pos = 0;
+	int ret = 0, git_ok, have_stamp = !git_index_stamp(r, &stamp);
+
+	if (have_stamp && !read_file(ok_path, 256, &had, NULL) && !strcmp(had.buf, stamp.buf))
+		goto out;
+	/*
+	 * git that cannot read its own index (it said why) fails again in
+	 * whatever the command asks of it, and a clone cannot make it fail;
+	 * a list over the cap names more than config and .gitignore, and
+	 * what was read is enough.
+	 */
+	git_ok = !run_capture(argv, r->top, 64 << 10, &out, err);
+	strbuf_reset(err);
+	while (!ret && pos < out.len) {
+		const char *name = out.buf + pos;
+		size_t n = strnlen(name, out.len - pos);
+		pos += n + 1;
+		if (!strcmp(name, ".cairn/config") || !strcmp(name, ".cairn/.gitignore"))
+			continue;
+		{
+			struct strbuf shown = STRBUF_INIT;
+			strbuf_add_json_str(&shown, name, n > 300 ? 300 : n);
+			ret = cerr(err, CAIRN_EUNSAFE,
+				   "%s is tracked by git, but in .cairn/ only config and .gitignore may "
+				   "be (a repository that commits the rest can plant local state): run "
+				   "'git rm -r --cached .cairn' and 'git add .cairn/config .cairn/.gitignore', "
+				   "check what is left in .cairn/, and commit",
+				   shown.buf);
+			strbuf_release(&shown);
+		}
+	}
+	/* recorded when the store is opened for writing (repo_open_store) */
+	if (!ret && git_ok && have_stamp)
+		r->tracked_ok = strbuf_detach(&stamp, NULL);
+out:
+	free(ok_path);
+	strbuf_release(&out);
+	strbuf_release(&stamp);
+	strbuf_release(&had);
+	return ret;
+}
+
+/*
+ * .cairn/ as a cloned repository may have planted it: checked before any
+ * file in it is read or written, by every command.
+ */
+static int check_cairn_layout(struct repo *r, struct strbuf *err)
+{
+	static const char *const dirs[] = { "", "store", "store/index", "state", "audit",
+					    "audit/conflicts" };
+	struct stat st;
+	size_t i;
+	int ret = 0;
+	if (lstat(r->cairn_dir, &st) < 0)
+		return 0; /* none yet: cairn init makes it, the rest say so */
+	for (i = 0; i < sizeof(dirs) / sizeof(*dirs) && !ret; i++)
+		ret = check_cairn_dir(r, dirs[i], err);
+	if (!ret)
+		ret = check_cairn_untracked(r, err);
+	return ret;
+}
+
 int repo_discover(struct repo **out, int need_cairn, struct strbuf *err)
 {
 	char cwd[PATH_MAX];
@@ -193,6 +375,11 @@ int repo_discover(struct repo **out, int need_cairn, struct strbuf *err)
 		r->prefix = *rest ? xstrfmt("%s/", rest) : xstrdup("");
 	}
 	strbuf_release(&probe);
+	ret = check_cairn_layout(r, err);
+	if (ret) {
+		repo_free(r);
+		return ret;
+	}
 	if (need_cairn && !is_dir(r->cairn_dir)) {
 		ret = cerr(err, CAIRN_ENOREPO, "not a cairn repository: no .cairn in '%s' (run 'cairn init')",
 			   r->top);
@@ -304,6 +491,13 @@ int repo_open_store(struct repo *r, int readonly, struct strbuf *err)
 				ret = write_file_atomic(gi, "*\n", 2, 1, err);
 		}
 		free(gi);
+		if (!ret && r->tracked_ok) {
+			char *ok = xstrfmt("%s/tracked-ok", state);
+			ret = write_file_atomic(ok, r->tracked_ok, strlen(r->tracked_ok), 0, err);
+			free(ok);
+			free(r->tracked_ok);
+			r->tracked_ok = NULL;
+		}
 		if (ret) {
 			free(state);
 			return ret;
@@ -335,6 +529,7 @@ void repo_free(struct repo *r)
 	free(r->cairn_dir);
 	free(r->store_dir);
 	free(r->prefix);
+	free(r->tracked_ok);
 	free(r);
 }
 

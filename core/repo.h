@@ -23,6 +23,7 @@ struct repo {
 	char *cairn_dir;  /* top/.cairn */
 	char *store_dir;  /* top/.cairn/store */
 	char *prefix;     /* the cwd relative to top, "" or ending in '/' */
+	char *tracked_ok; /* for .cairn/state/tracked-ok when the store is opened for writing */
 	struct config *cfg;
 	struct odb *odb;  /* NULL until repo_open_store() */
 	uint32_t chunk_min, chunk_avg, chunk_max;

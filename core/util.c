@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -527,32 +528,135 @@ int fsync_dir_of(const char *path, int is_dir)
 	return r;
 }
 
+/* n random hex digits; when the kernel gives no randomness, a mix of
+ * time, pid and a counter: O_EXCL keeps that safe, only easier to guess */
+static void random_hex(char *out, size_t n)
+{
+	static unsigned long counter;
+	uint8_t rnd[16];
+	size_t k = (n + 1) / 2;
+	if (k > sizeof(rnd))
+		k = sizeof(rnd);
+	if (getrandom(rnd, k, GRND_NONBLOCK) != (ssize_t)k) {
+		uint64_t x = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 40) ^
+			     (uint64_t)__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED) * 0x9e3779b97f4a7c15ull;
+		size_t i;
+		for (i = 0; i < k; i++) {
+			x ^= x >> 29;
+			x *= 0xbf58476d1ce4e5b9ull;
+			rnd[i] = (uint8_t)(x >> 32);
+		}
+	}
+	{
+		static const char digits[] = "0123456789abcdef";
+		size_t i;
+		for (i = 0; i < n; i++)
+			out[i] = digits[(rnd[i / 2] >> (i % 2 ? 0 : 4)) & 15];
+		out[n] = '\0';
+	}
+}
+
+/* Makes the temp file (a file, or a symlink to target); 0 or an error. */
+static int tempfile_make(struct tempfile *t, const char *prefix, mode_t mode, const char *target,
+			 struct strbuf *err)
+{
+	struct strbuf name = STRBUF_INIT;
+	int tries;
+	t->path = NULL;
+	t->fd = -1;
+	for (tries = 0; tries < TEMPFILE_TRIES; tries++) {
+		char suffix[TEMPFILE_SUFFIX_LEN + 1];
+		int ok;
+		random_hex(suffix, TEMPFILE_SUFFIX_LEN);
+		strbuf_reset(&name);
+		strbuf_addf(&name, "%s%s", prefix, suffix);
+		if (target) {
+			ok = symlink(target, name.buf) == 0;
+		} else {
+			t->fd = open(name.buf, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+			ok = t->fd >= 0;
+		}
+		if (ok) {
+			t->path = strbuf_detach(&name, NULL);
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	{
+		int e = errno;
+		int r = cerr_errno(err, "cannot create '%s'", name.buf);
+		strbuf_release(&name);
+		errno = e;
+		return r;
+	}
+}
+
+int tempfile_create(struct tempfile *t, const char *prefix, mode_t mode, struct strbuf *err)
+{
+	return tempfile_make(t, prefix, mode, NULL, err);
+}
+
+int tempfile_symlink(struct tempfile *t, const char *prefix, const char *target,
+		     struct strbuf *err)
+{
+	return tempfile_make(t, prefix, 0, target, err);
+}
+
+int tempfile_close(struct tempfile *t, struct strbuf *err)
+{
+	int fd = t->fd;
+	t->fd = -1;
+	if (fd >= 0 && close(fd) < 0)
+		return cerr_errno(err, "cannot close '%s'", t->path ? t->path : "(temporary file)");
+	return 0;
+}
+
+int tempfile_rename(struct tempfile *t, const char *dst, struct strbuf *err)
+{
+	int r = tempfile_close(t, err);
+	if (!r && rename(t->path, dst) < 0)
+		r = cerr_errno(err, "cannot rename '%s' to '%s'", t->path, dst);
+	if (r) {
+		tempfile_remove(t);
+		return r;
+	}
+	free(t->path);
+	t->path = NULL;
+	return 0;
+}
+
+void tempfile_remove(struct tempfile *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->path)
+		unlink(t->path);
+	free(t->path);
+	t->path = NULL;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, int durable,
 		      struct strbuf *err)
 {
-	struct strbuf tmp = STRBUF_INIT;
-	int fd, r = 0;
-	strbuf_addf(&tmp, "%s.tmp-%ld", path, (long)getpid());
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		r = cerr_errno(err, "cannot create '%s'", tmp.buf);
-		strbuf_release(&tmp);
+	struct tempfile t = TEMPFILE_INIT;
+	char *prefix = xstrfmt("%s.tmp-", path);
+	int r = tempfile_create(&t, prefix, 0666, err);
+	free(prefix);
+	if (r)
+		return r;
+	if (write_all(t.fd, data, len) < 0)
+		r = cerr_errno(err, "cannot write '%s'", t.path);
+	else if (durable && fsync(t.fd) < 0)
+		r = cerr_errno(err, "cannot fsync '%s'", t.path);
+	if (r) {
+		tempfile_remove(&t);
 		return r;
 	}
-	if (write_all(fd, data, len) < 0) {
-		r = cerr_errno(err, "cannot write '%s'", tmp.buf);
-	} else if (durable && fsync(fd) < 0) {
-		r = cerr_errno(err, "cannot fsync '%s'", tmp.buf);
-	}
-	if (close(fd) < 0 && !r)
-		r = cerr_errno(err, "cannot close '%s'", tmp.buf);
-	if (!r && rename(tmp.buf, path) < 0)
-		r = cerr_errno(err, "cannot rename '%s' to '%s'", tmp.buf, path);
-	if (r)
-		unlink(tmp.buf);
-	else if (durable && fsync_dir_of(path, 0) < 0)
+	r = tempfile_rename(&t, path, err);
+	if (!r && durable && fsync_dir_of(path, 0) < 0)
 		r = cerr_errno(err, "cannot fsync the directory of '%s'", path);
-	strbuf_release(&tmp);
 	return r;
 }
 
@@ -587,7 +691,7 @@ int lock_file_hold(struct lock_file *lk, const char *path, int wait_ms, struct s
 	lk->held = 0;
 	for (;;) {
 		struct stat st;
-		lk->fd = open(lk->lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		lk->fd = open(lk->lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 		if (lk->fd >= 0) {
 			lk->held = 1;
 			return 0;

@@ -165,8 +165,42 @@ int remove_tree(const char *path);
 int move_aside(const char *path, char **aside, struct strbuf *err);
 
 /*
- * Write `data` to `path` atomically: a temp file beside it, fsync when
- * `durable`, rename over `path`, fsync of the directory when `durable`.
+ * A temporary file, the one way cairn makes one (in the work tree, in
+ * .cairn/, in the store, in a directory remote). Its name is the caller's
+ * PREFIX (the whole path up to the suffix, e.g. "dir/name.tmp-") and
+ * TEMPFILE_SUFFIX_LEN random hex digits, so no other user of the
+ * directory can guess it ahead; it is created with O_CREAT|O_EXCL|
+ * O_NOFOLLOW, so never over an existing file and never through a symlink
+ * planted at that name (a name taken is tried again with another suffix,
+ * at most TEMPFILE_TRIES times). `mode` is given to open(2): the umask
+ * applies. On failure errno is that of the last attempt. The directory of PREFIX must be one the caller trusts (checked
+ * with repo_check_parents() in the work tree; .cairn/ by repo_discover()).
+ */
+#define TEMPFILE_SUFFIX_LEN 12
+#define TEMPFILE_TRIES 32
+struct tempfile {
+	char *path; /* the temp file's name while it is ours to remove, else NULL */
+	int fd;     /* open for writing, or -1 */
+};
+#define TEMPFILE_INIT { NULL, -1 }
+int tempfile_create(struct tempfile *t, const char *prefix, mode_t mode, struct strbuf *err);
+/* The same, for a symlink to `target` (checkout): t->fd stays -1. */
+int tempfile_symlink(struct tempfile *t, const char *prefix, const char *target,
+		     struct strbuf *err);
+/* Closes t->fd (when open); a failed close is an error (NFS, quota). */
+int tempfile_close(struct tempfile *t, struct strbuf *err);
+/*
+ * Closes the file and renames it to dst; on failure it is removed. Either
+ * way t no longer names a file (t->path is NULL).
+ */
+int tempfile_rename(struct tempfile *t, const char *dst, struct strbuf *err);
+/* Closes and removes the file if it is still ours; frees the name. Idempotent. */
+void tempfile_remove(struct tempfile *t);
+
+/*
+ * Write `data` to `path` atomically: a temp file beside it (tempfile_create),
+ * fsync when `durable`, rename over `path`, fsync of the directory when
+ * `durable`.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, int durable,
 		      struct strbuf *err);

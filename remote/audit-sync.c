@@ -136,9 +136,17 @@ int audit_sync_push(struct repo *r, struct remote *rem, uint64_t *sent, struct s
 		goto out;
 	/* the entries after `have`, whole lines as they are in the log */
 	off = (size_t)(log.lines[have].p - log.buf.buf);
-	tmp = xstrfmt("%s/.tmp-push-%ld", dir, (long)getpid());
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, log.buf.buf + off, log.buf.len - off) < 0) {
+	{
+		struct tempfile tf = TEMPFILE_INIT;
+		char *prefix = xstrfmt("%s/.tmp-push-%ld-", dir, (long)getpid());
+		ret = tempfile_create(&tf, prefix, 0600, err);
+		free(prefix);
+		if (ret)
+			goto out;
+		tmp = tf.path; /* ours to remove from here on */
+		fd = tf.fd;
+	}
+	if (write_all(fd, log.buf.buf + off, log.buf.len - off) < 0) {
 		ret = cerr_errno(err, "cannot write '%s'", tmp);
 		goto out;
 	}

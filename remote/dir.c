@@ -140,15 +140,18 @@ static int dir_write(struct remote *r, const char *path, int fd, uint64_t size, 
 	char *p = full(d, path), *tmp;
 	const char *slash = strrchr(p, '/');
 	char buf[1 << 16];
+	struct tempfile tf = TEMPFILE_INIT;
 	uint64_t done = 0;
 	int out, ret = 0;
 
-	tmp = xstrfmt("%.*s/.tmp-%ld-XXXXXX", (int)(slash - p), p, (long)getpid());
-	out = mkstemp(tmp);
-	if (out < 0) {
-		ret = fail(err, "cannot create", tmp);
+	tmp = xstrfmt("%.*s/.tmp-%ld-", (int)(slash - p), p, (long)getpid());
+	if (tempfile_create(&tf, tmp, 0600, err)) {
+		ret = fail(err, "cannot create a temporary file", tmp);
 		goto done;
 	}
+	free(tmp);
+	tmp = tf.path; /* ours to remove from here on */
+	out = tf.fd;
 	fchmod(out, 0444);
 	/* in-kernel copy (or a reflink) where the filesystems allow it */
 	while (!ret && done < size) {

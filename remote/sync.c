@@ -882,24 +882,23 @@ static int write_marker(struct push *p, struct strbuf *err)
 {
 	uint64_t size;
 	char *tmp;
-	int fd, ret;
+	struct tempfile tf = TEMPFILE_INIT;
+	int ret;
 	if (!p->rem->ops->stat(p->rem, MARKER, &size, err))
 		return 0;
 	ret = p->rem->ops->prepare(p->rem, "", err);
 	if (ret)
 		return ret;
-	tmp = xstrfmt("%s/marker", p->dir);
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write_all(fd, MARKER_TEXT, sizeof(MARKER_TEXT) - 1) < 0) {
-		ret = cerr_errno(err, "cannot write '%s'", tmp);
-	} else {
-		ret = p->rem->ops->write(p->rem, MARKER, fd, sizeof(MARKER_TEXT) - 1, err);
+	tmp = xstrfmt("%s/marker-", p->dir);
+	ret = tempfile_create(&tf, tmp, 0644, err);
+	if (!ret && write_all(tf.fd, MARKER_TEXT, sizeof(MARKER_TEXT) - 1) < 0) {
+		ret = cerr_errno(err, "cannot write '%s'", tf.path);
+	} else if (!ret) {
+		ret = p->rem->ops->write(p->rem, MARKER, tf.fd, sizeof(MARKER_TEXT) - 1, err);
 		if (ret == CAIRN_EEXIST)
 			ret = 0;
 	}
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
+	tempfile_remove(&tf);
 	free(tmp);
 	return ret;
 }
@@ -1049,20 +1048,22 @@ static int adopt_whole(struct fetch *f, struct remote *rem, struct odb_thread *t
 		       struct strbuf *err)
 {
 	struct strbuf buf = STRBUF_INIT, raw = STRBUF_INIT;
-	char *tmp = xstrfmt("%s/fetch-%ld-XXXXXX", f->r->odb->tmpdir, (long)getpid());
+	char *tmp = xstrfmt("%s/fetch-%ld-", f->r->odb->tmpdir, (long)getpid());
 	struct pack_entry *e = xcalloc(n + 1, sizeof(*e));
+	struct tempfile tf = TEMPFILE_INIT;
 	struct oid_ctx oc;
 	struct oid got;
 	char phex[OID_HEXSZ + 1];
 	uint64_t off = 0;
 	size_t i;
-	int fd = mkstemp(tmp), ret = 0;
+	int fd, ret = tempfile_create(&tf, tmp, 0600, err);
 
+	free(tmp);
+	tmp = tf.path; /* ours to remove from here on */
+	fd = tf.fd;
 	oid_to_hex(&v[0].loc.pack, phex);
-	if (fd < 0) {
-		ret = cerr_errno(err, "cannot create '%s'", tmp);
+	if (ret)
 		goto out;
-	}
 	oid_ctx_init(&oc);
 	while (!ret && off < size) {
 		uint64_t want = size - off < (8u << 20) ? size - off : (8u << 20);
@@ -1744,23 +1745,23 @@ static int check_remote_pack(struct repo *r, struct remote *rem, const struct rc
 {
 	struct strbuf buf = STRBUF_INIT, raw = STRBUF_INIT, msg = STRBUF_INIT, oerr = STRBUF_INIT;
 	char hex[OID_HEXSZ + 1];
-	char *tmp = xstrfmt("%s/fsck-%ld-XXXXXX", r->odb->tmpdir, (long)getpid());
+	char *tmp = xstrfmt("%s/fsck-%ld-", r->odb->tmpdir, (long)getpid());
 	char *path;
+	struct tempfile tf = TEMPFILE_INIT;
 	struct odb_thread t;
 	struct oid_ctx oc;
 	struct oid got;
 	uint64_t off = 0;
 	size_t i, bad = 0;
-	int fd = mkstemp(tmp), ret = 0;
+	int fd, ret = tempfile_create(&tf, tmp, 0600, err);
 
+	free(tmp);
+	tmp = tf.path; /* ours to remove from here on */
+	fd = tf.fd;
+	if (ret)
+		return ret;
 	oid_to_hex(&c->id, hex);
 	path = xstrfmt("packs/%s.pack", hex);
-	if (fd < 0) {
-		ret = cerr_errno(err, "cannot create '%s'", tmp);
-		free(tmp);
-		free(path);
-		return ret;
-	}
 	odb_thread_init(&t, r->odb);
 	oid_ctx_init(&oc);
 	while (off < c->size) {

@@ -107,3 +107,16 @@ chunk_pack () {
 		echo "$(idx_entries "$i" | grep -c " 1 [0-9]* [0-9]*\$") $(basename "$i" .idx)"
 	done | sort -n | tail -n 1 | cut -d" " -f2
 }
+
+# refused PATTERN CMD...: CMD, run in $JAIL/victim, fails with an error:
+# line matching PATTERN, and nothing outside the victim's work tree
+# changes: the script's own jail_state prints the same before and after.
+refused () {
+	refused_pat_=$1 &&
+	shift &&
+	jail_state >state.before &&
+	(cd "$JAIL/victim" && test_must_fail "$@" >"$TRASH_DIRECTORY/out" 2>"$TRASH_DIRECTORY/err") &&
+	test_grep "^error: .*$refused_pat_" err &&
+	jail_state >state.after &&
+	test_cmp state.before state.after
+}

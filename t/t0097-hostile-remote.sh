@@ -58,19 +58,6 @@ victim () {
 	git clone -q -b "$1" evil "$JAIL/victim"
 }
 
-# refused PATTERN CMD...: CMD, run in the victim, fails cleanly with an
-# error: line matching PATTERN, and nothing outside the victim's work
-# tree changes (nor its .git).
-refused () {
-	refused_pat_=$1 &&
-	shift &&
-	jail_state >state.before &&
-	(cd "$JAIL/victim" && test_must_fail "$@" >"$TRASH_DIRECTORY/out" 2>"$TRASH_DIRECTORY/err") &&
-	test_grep "^error: .*$refused_pat_" err &&
-	jail_state >state.after &&
-	test_cmp state.before state.after
-}
-
 # plant BRANCH PATH NEW: on a new branch BRANCH of the attacker's repo
 # (from base), rename the entry PATH of d/ to NEW, plant the new trees on
 # both remotes, and commit the pointer that names them.
