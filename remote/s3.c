@@ -515,7 +515,7 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 			   s->base.name, where.buf);
 	} else if (q->overflow && rc == CURLE_OK) {
 		ret = cerr(err, CAIRN_EPERMANENT,
-			   "remote '%s': %s %s (%s): the server sent more than the %llu bytes asked for; refused",
+			   "remote '%s': %s %s (%s): the server sent more than the %llu bytes expected; refused",
 			   s->base.name, q->method, where.buf, s->server, (unsigned long long)q->max);
 	} else if (rc == CURLE_SSL_CACERT_BADFILE && s->ca_bundle) {
 		ret = cerr(err, CAIRN_EPERMANENT, "remote '%s': %s: cannot use the CA bundle '%s', from %s: %s",

@@ -5,8 +5,9 @@ test_description='a hostile S3 endpoint, and oversized files on a remote
 t/helper/hostile-s3.py answers as an S3 server on 127.0.0.1 would, but
 for one thing: its listings say IsTruncated forever (with the same
 continuation token, or a new one each time), its error body never ends,
-it answers a ranged GET with 200 or 206 and a body that never ends, or
-it sends one byte a second. cairn fetch must fail each time with an
+it answers a ranged GET with 200 or 206 and a body that never ends, it
+answers an upload with a body that never ends, or it sends one byte a
+second. cairn fetch (push for the upload) must fail each time with an
 error: line and a non-zero exit, in bounded memory (ulimit -v) and
 bounded time (timeout 120 around it, the request timeouts set small
 through the remote'"'"'s config). Then a 2 TiB (sparse) audit segment
@@ -135,6 +136,14 @@ test_expect_success 'a 206 with a body that never ends: bounded, refused' '
 	start_hostile endless-206 &&
 	hostile_fetch &&
 	test_grep "packs/0123456789abcdef0123456789abcdef.idx" err &&
+	stop_hostile
+'
+
+test_expect_success 'an upload answered with a body that never ends: cut off, refused' '
+	start_hostile endless-put &&
+	run_bounded repo cairn push -j 1 &&
+	failed_cleanly &&
+	test_grep "PUT s3://bucket/proj/.*more than the 65536 bytes expected" err &&
 	stop_hostile
 '
 

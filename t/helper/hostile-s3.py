@@ -16,6 +16,8 @@ follows depends on MODE:
                 Content-Length of 3 GiB
   endless-206   as endless-200, but 206 (as if the range were honoured)
   trickle       a listing's headers come at once, then one byte a second
+  endless-put   listings are empty; a PUT is answered 200 with a body
+                that never ends
 
 Each request is logged to LOG as "METHOD PATH". The server exits by
 itself after ten minutes, should the test that started it not stop it.
@@ -114,6 +116,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(200, MARKER, "binary/octet-stream")
         self.send(404, b"<Error><Code>NoSuchKey</Code></Error>")
 
+    def do_PUT(self):
+        self.log()
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if MODE != "endless-put":
+            return self.send(403, b"<Error><Code>AccessDenied</Code></Error>")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.endless()
+
     def list(self, prefix, token):
         if MODE == "same-token":
             return self.send(200, listing(prefix, [], "always-the-same"))
@@ -145,7 +158,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 pass
             self.close_connection = True
             return
-        if prefix.endswith("packs/"):
+        if prefix.endswith("packs/") and MODE != "endless-put":
             return self.send(200, listing(prefix, [(IDX, 100)]))
         self.send(200, listing(prefix, []))
 
