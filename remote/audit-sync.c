@@ -17,8 +17,9 @@
 
 struct segment {
 	char clone[AUDIT_CLONE_HEXSZ + 1];
-	uint64_t first, last, size;
+	uint64_t first, last, size; /* size as listed; UINT64_MAX: not known */
 	char *name;
+	int refused; /* fetch: this segment, or one before it in its chain, was refused */
 };
 
 struct seglist {
@@ -65,6 +66,7 @@ static int list_cb(const char *name, uint64_t size, void *data)
 	if (!parse_name(name, &s))
 		return 0; /* not ours: ignored, as in packs/ */
 	s.size = size;
+	s.refused = 0;
 	s.name = xstrfmt(AUDIT_RDIR "/%s", name);
 	ALLOC_GROW(l->v, l->n + 1, l->alloc);
 	l->v[l->n++] = s;
@@ -101,13 +103,19 @@ static void seglist_release(struct seglist *l)
 	free(l->v);
 }
 
+/* Where line i of log starts; log->n: its end. */
+static size_t line_start(const struct audit_log *log, size_t i)
+{
+	return i < log->n ? (size_t)(log->lines[i].p - log->buf.buf) : log->buf.len;
+}
+
 int audit_sync_push(struct repo *r, struct remote *rem, uint64_t *sent, struct strbuf *err)
 {
 	char clone[AUDIT_CLONE_HEXSZ + 1], *dir = NULL, *tmp = NULL, *name = NULL;
 	struct audit_log log;
 	struct seglist l;
 	uint64_t have = 0;
-	size_t i, off;
+	size_t i, first, last;
 	int ret, fd = -1;
 
 	*sent = 0;
@@ -134,8 +142,6 @@ int audit_sync_push(struct repo *r, struct remote *rem, uint64_t *sent, struct s
 	}
 	if (have == log.n)
 		goto out;
-	/* the entries after `have`, whole lines as they are in the log */
-	off = (size_t)(log.lines[have].p - log.buf.buf);
 	{
 		struct tempfile tf = TEMPFILE_INIT;
 		char *prefix = xstrfmt("%s/.tmp-push-%ld-", dir, (long)getpid());
@@ -146,18 +152,35 @@ int audit_sync_push(struct repo *r, struct remote *rem, uint64_t *sent, struct s
 		tmp = tf.path; /* ours to remove from here on */
 		fd = tf.fd;
 	}
-	if (write_all(fd, log.buf.buf + off, log.buf.len - off) < 0) {
-		ret = cerr_errno(err, "cannot write '%s'", tmp);
-		goto out;
-	}
-	name = xstrfmt(AUDIT_RDIR "/%s-%012" PRIu64 "-%012zu.log", clone, have + 1, log.n);
 	ret = rem->ops->prepare(rem, AUDIT_RDIR, err);
-	if (!ret)
-		ret = rem->ops->write(rem, name, fd, log.buf.len - off, err);
-	if (ret == CAIRN_EEXIST)
-		ret = 0; /* a push of the same entries at the same time */
-	if (!ret)
-		*sent = log.n - have;
+	/* the entries after `have`, whole lines as they are in the log, in
+	 * segments of at most AUDIT_SEGMENT_MAX bytes */
+	for (first = (size_t)have; !ret && first < log.n; first = last) {
+		size_t off = line_start(&log, first), end;
+		/* as many whole lines as fit, and at least one */
+		for (last = first + 1; last < log.n && line_start(&log, last + 1) - off <= AUDIT_SEGMENT_MAX;)
+			last++;
+		end = line_start(&log, last);
+		if (end - off > AUDIT_SEGMENT_MAX) {
+			ret = cerr(err, CAIRN_EFORMAT,
+				   "audit chain %s: entry %zu is longer than a segment may be (64 MiB)",
+				   clone, first + 1);
+			break;
+		}
+		/* the temp file again, from empty (write sends from offset 0) */
+		if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
+		    write_all(fd, log.buf.buf + off, end - off) < 0) {
+			ret = cerr_errno(err, "cannot write '%s'", tmp);
+			break;
+		}
+		free(name);
+		name = xstrfmt(AUDIT_RDIR "/%s-%012zu-%012zu.log", clone, first + 1, last);
+		ret = rem->ops->write(rem, name, fd, end - off, err);
+		if (ret == CAIRN_EEXIST)
+			ret = 0; /* a push of the same entries at the same time */
+		if (!ret)
+			*sent += last - first;
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -205,15 +228,22 @@ int audit_sync_fetch(struct repo *r, struct remote *rem, uint64_t *added, struct
 		uint64_t n = 0, bad = 0;
 		int r2;
 		/* a later segment of a chain already refused would not fit */
-		if (i && !strcmp(l.v[i - 1].clone, s->clone) && l.v[i - 1].size == UINT64_MAX) {
-			s->size = UINT64_MAX;
+		if (i && !strcmp(l.v[i - 1].clone, s->clone) && l.v[i - 1].refused) {
+			s->refused = 1;
 			continue;
 		}
 		strbuf_reset(&seg);
-		ret = rem->ops->read(rem, s->name, 0, REMOTE_ALL, &seg, err);
-		if (ret)
-			break;
-		{
+		/* never more than a segment may hold, whatever the listing says */
+		if (s->size == UINT64_MAX || s->size <= AUDIT_SEGMENT_MAX) {
+			ret = rem->ops->read(rem, s->name, 0, (uint64_t)AUDIT_SEGMENT_MAX + 1, &seg, err);
+			if (ret)
+				break;
+		}
+		if ((s->size != UINT64_MAX && s->size > AUDIT_SEGMENT_MAX) || seg.len > AUDIT_SEGMENT_MAX) {
+			r2 = cerr(&e1, CAIRN_ECORRUPT,
+				  "audit chain %s: segment '%s' is larger than the 64 MiB a segment may hold; refused",
+				  s->clone, s->name);
+		} else {
 			size_t lines = 0, k;
 			for (k = 0; k < seg.len; k++)
 				lines += seg.buf[k] == '\n';
@@ -232,7 +262,7 @@ int audit_sync_fetch(struct repo *r, struct remote *rem, uint64_t *added, struct
 				first_bad = r2;
 				cerr(err, r2, "remote '%s': %s", rem->name, e1.buf);
 			}
-			s->size = UINT64_MAX; /* skip the rest of this chain */
+			s->refused = 1; /* skip the rest of this chain */
 		}
 	}
 	if (!ret)

@@ -12,7 +12,16 @@
 #include "core/repo.h"
 #include "remote/remote.h"
 
-/* *sent: entries uploaded (0 when the remote had them all). */
+/*
+ * A segment is at most this long (remote-format.md, "Limits"): push
+ * splits a longer run of entries into several, and fetch refuses a
+ * bigger one as a bad segment without reading it. An entry line is at
+ * most 16 MiB, so every entry fits.
+ */
+#define AUDIT_SEGMENT_MAX (64u << 20)
+
+/* *sent: entries uploaded (0 when the remote had them all), in segments
+ * of at most AUDIT_SEGMENT_MAX bytes. */
 int audit_sync_push(struct repo *r, struct remote *rem, uint64_t *sent, struct strbuf *err);
 /*
  * *added: entries new here. Every chain is merged even when one fails;

@@ -72,6 +72,7 @@ static int dir_list(struct remote *r, const char *dir,
 	char *p = full(d, dir);
 	DIR *dh = opendir(p);
 	struct dirent *de;
+	size_t listed = 0;
 	int ret = 0;
 	if (!dh) {
 		ret = fail(err, "cannot list", p);
@@ -84,6 +85,11 @@ static int dir_list(struct remote *r, const char *dir,
 			continue; /* ., .., and temp files */
 		if (fstatat(dirfd(dh), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
 			continue;
+		if (++listed > REMOTE_LIST_MAX) {
+			ret = cerr(err, CAIRN_EPERMANENT, "'%s' lists more than %d files; refused", p,
+				   REMOTE_LIST_MAX);
+			break;
+		}
 		ret = cb(de->d_name, (uint64_t)st.st_size, data);
 	}
 	closedir(dh);

@@ -44,6 +44,13 @@ void remote_url_display(const struct remote_url *u, struct strbuf *out);
 
 #define REMOTE_ALL UINT64_MAX
 
+/*
+ * A listing of a remote's directory holds at most this many entries; a
+ * backend refuses a bigger one (CAIRN_EPERMANENT) instead of growing
+ * without bound (remote-format.md, "Limits").
+ */
+#define REMOTE_LIST_MAX 1000000
+
 struct remote;
 
 struct remote_ops {
@@ -57,13 +64,17 @@ struct remote_ops {
 	/* Creates the directories the layout needs (no-op where there are none). */
 	int (*prepare)(struct remote *r, const char *dir, struct strbuf *err);
 	/* Calls cb(name, size) for each object directly under dir; stops on a
-	 * non-zero return of cb and returns it. ENOTFOUND if dir is absent. */
+	 * non-zero return of cb and returns it. ENOTFOUND if dir is absent;
+	 * EPERMANENT past REMOTE_LIST_MAX entries. size is UINT64_MAX when
+	 * the backend cannot tell. */
 	int (*list)(struct remote *r, const char *dir,
 		    int (*cb)(const char *name, uint64_t size, void *data), void *data,
 		    struct strbuf *err);
 	int (*stat)(struct remote *r, const char *path, uint64_t *size, struct strbuf *err);
 	/* Appends bytes [off, off + len) of path to out (len REMOTE_ALL: to
-	 * the end). Fewer bytes than asked means the object is shorter. */
+	 * the end). Fewer bytes than asked means the object is shorter; never
+	 * more are appended. What a remote sends is not trusted: callers
+	 * pass a bound, never REMOTE_ALL. */
 	int (*read)(struct remote *r, const char *path, uint64_t off, uint64_t len,
 		    struct strbuf *out, struct strbuf *err);
 	/* Makes path hold the `size` bytes of local file fd (from offset 0),

@@ -156,6 +156,99 @@ int s3_xml_next(const char *xml, size_t n, size_t *pos, const char *tag, struct 
 	return 1;
 }
 
+void s3_page_init(struct s3_page *pg)
+{
+	memset(pg, 0, sizeof(*pg));
+	strbuf_init(&pg->token, 0);
+	strbuf_init(&pg->why, 0);
+}
+
+void s3_page_release(struct s3_page *pg)
+{
+	strbuf_release(&pg->token);
+	strbuf_release(&pg->why);
+}
+
+static int page_bad(struct s3_page *pg, const char *why)
+{
+	strbuf_reset(&pg->why);
+	strbuf_addstr(&pg->why, why);
+	return CAIRN_EFORMAT;
+}
+
+/* A Size: 1 to 20 decimal digits that fit in a uint64_t. */
+static int parse_size(const struct strbuf *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+	if (!s->len || s->len > 20)
+		return -1;
+	for (i = 0; i < s->len; i++) {
+		unsigned d = (unsigned)(s->buf[i] - '0');
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int s3_list_page(const char *xml, size_t n, const char *prefix,
+		 int (*cb)(const char *name, uint64_t size, void *data), void *data,
+		 struct s3_page *pg)
+{
+	struct strbuf k = STRBUF_INIT, sz = STRBUF_INIT, trunc = STRBUF_INIT;
+	size_t pl = strlen(prefix), pos = 0, il;
+	const char *in;
+	int ret = 0;
+
+	pg->truncated = pg->seen = 0;
+	pg->keys = 0;
+	strbuf_reset(&pg->token);
+	strbuf_reset(&pg->why);
+	while (!ret && s3_xml_next_raw(xml, n, &pos, "Contents", &in, &il)) {
+		size_t p2 = 0, p3 = 0;
+		uint64_t size;
+		pg->keys++;
+		if (!s3_xml_next(in, il, &p2, "Key", &k) || !s3_xml_next(in, il, &p3, "Size", &sz)) {
+			ret = page_bad(pg, "an entry without a Key or a Size");
+			break;
+		}
+		if (k.len < pl || strncmp(k.buf, prefix, pl) || strlen(k.buf) != k.len) {
+			ret = page_bad(pg, "a key outside the prefix");
+			break;
+		}
+		if (parse_size(&sz, &size)) {
+			ret = page_bad(pg, "a Size that is not a number");
+			break;
+		}
+		pg->seen = 1;
+		if (k.len == pl || strchr(k.buf + pl, '/'))
+			continue; /* the directory's own key */
+		ret = cb(k.buf + pl, size, data);
+	}
+	pos = 0;
+	while (!ret && s3_xml_next_raw(xml, n, &pos, "CommonPrefixes", &in, &il)) {
+		pg->seen = 1;
+		pg->keys++;
+	}
+	pos = 0;
+	if (!ret && s3_xml_next(xml, n, &pos, "IsTruncated", &trunc) && !strcmp(trunc.buf, "true")) {
+		pg->truncated = 1;
+		pos = 0;
+		if (!s3_xml_next(xml, n, &pos, "NextContinuationToken", &pg->token) || !pg->token.len)
+			ret = page_bad(pg, "a truncated page without a continuation token");
+		else if (pg->token.len > S3_TOKEN_MAX)
+			ret = page_bad(pg, "a continuation token longer than 8 KiB");
+		else if (strlen(pg->token.buf) != pg->token.len)
+			ret = page_bad(pg, "a continuation token holding a NUL byte");
+	}
+	strbuf_release(&k);
+	strbuf_release(&sz);
+	strbuf_release(&trunc);
+	return ret;
+}
+
 void s3_xml_escape(struct strbuf *out, const char *s)
 {
 	for (; *s; s++) {

@@ -45,7 +45,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * How much of an answer is read (remote-format.md, "Limits"): an error's
+ * body (only its <Code> is wanted) and the body of an answer that should
+ * have none are cut off after S3_ERRBODY_MAX; an XML answer (a listing
+ * page, a multipart upload's id or result) may be S3_XML_MAX long; a
+ * read, what it asked for. The rest is not waited for.
+ */
 #define S3_ERRBODY_MAX (64u << 10)
+#define S3_XML_MAX (8u << 20)
 #define S3_DEFAULT_THRESHOLD (64ull << 20)
 #define S3_DEFAULT_PART (16ull << 20)
 #define S3_MIN_PART (5ull << 20)
@@ -68,7 +76,9 @@ struct s3_remote {
 	int virt;         /* virtual-hosted: the bucket is in the host name */
 	int retries;
 	int conditional;  /* the server honours If-None-Match */
-	long timeout;     /* seconds without progress before a transfer is dropped */
+	long timeout;     /* seconds below low_speed before a transfer is dropped */
+	long low_speed;   /* bytes per second; 0: no low-speed limit */
+	long request_timeout; /* seconds a request may take in all */
 	uint64_t threshold, part_size;
 	int list_max;     /* keys per ListObjectsV2 page */
 	unsigned seed;    /* jitter */
@@ -188,6 +198,8 @@ struct s3_req {
 	const char *md5;     /* base64 Content-MD5 or NULL */
 	int if_none_match;
 	struct strbuf *out;  /* 2xx body (GET, POST); NULL: discarded */
+	uint64_t max;        /* the most bytes of a 2xx body, kept or discarded */
+	uint64_t range_off;  /* where the range asked for starts */
 
 	/* results */
 	long status;
@@ -198,6 +210,11 @@ struct s3_req {
 	size_t out_start;
 	uint64_t sent;       /* PUT: bytes read from fd */
 	int read_failed;
+	uint64_t skip;       /* a 200 to a ranged GET: bytes before the range, still to skip */
+	uint64_t discarded;  /* bytes of a 2xx body not kept (out NULL) */
+	int whole;           /* a 200 to a ranged GET: the whole object comes */
+	int stopped;         /* the transfer was cut off with all that is wanted */
+	int overflow;        /* ... because the body is longer than max */
 };
 
 static size_t on_header(char *d, size_t size, size_t n, void *data)
@@ -209,11 +226,16 @@ static size_t on_header(char *d, size_t size, size_t n, void *data)
 		q->status = sp ? strtol(sp + 1, NULL, 10) : 0;
 		q->has_length = 0;
 		strbuf_reset(&q->etag);
+		/* a server that ignores Range sends the whole object */
+		q->whole = q->range && q->status == 200;
+		q->skip = q->whole ? q->range_off : 0;
 	} else if (len > 15 && !strncasecmp(d, "content-length:", 15)) {
 		q->length = strtoull(d + 15, NULL, 10);
 		q->has_length = 1;
-		/* one allocation for the whole body, not a doubling per callback */
-		if (q->out && q->status >= 200 && q->status < 300 && q->length < (1ull << 32))
+		/* one allocation for the whole body, not a doubling per callback,
+		 * but never more than is wanted */
+		if (q->out && q->status >= 200 && q->status < 300 && !q->whole &&
+		    q->length <= q->max && q->length < (1ull << 32))
 			strbuf_grow(q->out, (size_t)q->length);
 	} else if (len > 5 && !strncasecmp(d, "etag:", 5)) {
 		const char *v = d + 5, *e = d + len;
@@ -227,17 +249,46 @@ static size_t on_header(char *d, size_t size, size_t n, void *data)
 	return len;
 }
 
+/*
+ * Keeps at most q->max bytes of a 2xx body (skipping, for a server that
+ * ignores Range, the bytes before the range) and S3_ERRBODY_MAX of an
+ * error's. Past that the transfer is cut off (returning less than len
+ * makes libcurl stop): q->stopped when all that is wanted is there, with
+ * q->overflow too when more than was asked for is an error.
+ */
 static size_t on_body(char *d, size_t size, size_t n, void *data)
 {
 	struct s3_req *q = data;
-	size_t len = size * n;
-	if (q->status >= 200 && q->status < 300) {
-		if (q->out)
-			strbuf_add(q->out, d, len);
-	} else if (q->errbody.len < S3_ERRBODY_MAX) {
+	size_t len = size * n, all = len;
+	uint64_t kept, room;
+	if (q->status < 200 || q->status >= 300) {
+		room = S3_ERRBODY_MAX - q->errbody.len;
+		if (len > room) {
+			strbuf_add(&q->errbody, d, (size_t)room);
+			q->stopped = 1;
+			return 0;
+		}
 		strbuf_add(&q->errbody, d, len);
+		return all;
 	}
-	return len;
+	if (q->skip) {
+		size_t k = len < q->skip ? len : (size_t)q->skip;
+		d += k;
+		len -= k;
+		q->skip -= k;
+	}
+	kept = q->out ? q->out->len - q->out_start : q->discarded;
+	room = q->max - kept;
+	if (len > room) {
+		len = (size_t)room;
+		q->stopped = 1;
+		q->overflow = !q->whole; /* a whole object: the range is all there */
+	}
+	if (q->out)
+		strbuf_add(q->out, d, len);
+	else
+		q->discarded += len;
+	return q->stopped ? 0 : all;
 }
 
 static size_t on_read(char *d, size_t size, size_t n, void *data)
@@ -357,6 +408,8 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	q->length = 0;
 	q->sent = 0;
 	q->read_failed = 0;
+	q->skip = q->discarded = 0;
+	q->whole = q->stopped = q->overflow = 0;
 	strbuf_reset(&q->etag);
 	strbuf_reset(&q->errbody);
 	if (q->out)
@@ -397,8 +450,10 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	/* a server that trickles or stalls cannot hold a request for long */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, s->low_speed);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s->timeout);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, s->request_timeout);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, q);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -438,6 +493,9 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	rc = curl_easy_perform(h);
 	curl_slist_free_all(hl);
+	/* cut off by on_body: the answer is what was read of it */
+	if (rc == CURLE_WRITE_ERROR && q->stopped)
+		rc = CURLE_OK;
 	s->requests++;
 	if (!curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nconn) && nconn > 0) {
 		curl_off_t tcp = 0, tls = 0;
@@ -455,6 +513,10 @@ static int s3_perform(struct s3_remote *s, struct s3_req *q, int *retry, struct 
 	if (q->read_failed) {
 		ret = cerr(err, CAIRN_EIO, "remote '%s': cannot read the local file for %s",
 			   s->base.name, where.buf);
+	} else if (q->overflow && rc == CURLE_OK) {
+		ret = cerr(err, CAIRN_EPERMANENT,
+			   "remote '%s': %s %s (%s): the server sent more than the %llu bytes expected; refused",
+			   s->base.name, q->method, where.buf, s->server, (unsigned long long)q->max);
 	} else if (rc == CURLE_SSL_CACERT_BADFILE && s->ca_bundle) {
 		ret = cerr(err, CAIRN_EPERMANENT, "remote '%s': %s: cannot use the CA bundle '%s', from %s: %s",
 			   s->base.name, s->server, s->ca_bundle, s->ca_from,
@@ -538,6 +600,7 @@ static void req_init(struct s3_req *q, const char *method, const char *key)
 	q->method = method;
 	q->key = key;
 	q->fd = -1;
+	q->max = S3_ERRBODY_MAX; /* an answer without a wanted body */
 	strbuf_init(&q->etag, 0);
 	strbuf_init(&q->errbody, 0);
 }
@@ -956,6 +1019,12 @@ static int s3_open(struct remote **out, const struct remote_url *u, const struct
 		ret = setting_int(cfg, name, "timeout", 60, 1, 3600, &n, err);
 	s->timeout = (long)n;
 	if (!ret)
+		ret = setting_int(cfg, name, "low-speed-limit", 1024, 0, 1 << 30, &n, err);
+	s->low_speed = (long)n;
+	if (!ret)
+		ret = setting_int(cfg, name, "request-timeout", 3600, 1, 7 * 86400, &n, err);
+	s->request_timeout = (long)n;
+	if (!ret)
 		ret = setting_int(cfg, name, "multipart-threshold", (int64_t)S3_DEFAULT_THRESHOLD,
 				  (int64_t)S3_MIN_PART, INT64_MAX, &n, err);
 	s->threshold = (uint64_t)n;
@@ -1033,22 +1102,37 @@ static int s3_prepare(struct remote *r, const char *dir, struct strbuf *err)
 	return ret;
 }
 
+/*
+ * ListObjectsV2, page after page. A listing ends when a page is not
+ * truncated; one that would not end is refused (remote-format.md,
+ * "Limits"): a page that hands back the token it was asked with, more
+ * pages than REMOTE_LIST_MAX keys could fill at half the page size, or
+ * more than REMOTE_LIST_MAX keys in all.
+ */
 static int s3_list(struct remote *r, const char *dir,
 		   int (*cb)(const char *name, uint64_t size, void *data), void *data,
 		   struct strbuf *err)
 {
 	struct s3_remote *s = (struct s3_remote *)r;
 	struct strbuf body = STRBUF_INIT, token = STRBUF_INIT, query = STRBUF_INIT;
-	struct strbuf k = STRBUF_INIT, sz = STRBUF_INIT, trunc = STRBUF_INIT;
+	struct s3_page pg;
 	char *prefix = *dir ? xstrfmt("%s%s/", s->prefix, dir) : xstrdup(s->prefix);
-	size_t pl = strlen(prefix);
+	size_t pages = 0, keys = 0;
+	size_t max_pages = 2 * ((REMOTE_LIST_MAX + (size_t)s->list_max - 1) / (size_t)s->list_max) + 1;
 	int ret = 0, seen = 0;
 
+	s3_page_init(&pg);
 	for (;;) {
 		struct s3_req q;
-		const char *v[12], *in;
+		const char *v[12];
 		char max[16];
-		size_t nv = 0, pos = 0, il;
+		size_t nv = 0;
+		if (pages++ >= max_pages) {
+			ret = cerr(err, CAIRN_EPERMANENT,
+				   "remote '%s': the listing of s3://%s/%s goes on past %zu pages; refused",
+				   r->name, s->bucket, prefix, max_pages);
+			break;
+		}
 		if (token.len) {
 			v[nv++] = "continuation-token";
 			v[nv++] = token.buf;
@@ -1071,51 +1155,51 @@ static int s3_list(struct remote *r, const char *dir,
 		req_init(&q, "GET", NULL);
 		q.query = query.buf;
 		q.out = &body;
+		q.max = S3_XML_MAX;
 		ret = s3_do(s, &q, err);
 		req_release(&q);
 		if (ret)
 			break;
-		while (!ret && s3_xml_next_raw(body.buf, body.len, &pos, "Contents", &in, &il)) {
-			size_t p2 = 0, p3 = 0;
-			if (!s3_xml_next(in, il, &p2, "Key", &k) || !s3_xml_next(in, il, &p3, "Size", &sz) ||
-			    k.len < pl || strncmp(k.buf, prefix, pl)) {
-				ret = cerr(err, CAIRN_EFORMAT, "remote '%s': a bad listing of s3://%s/%s",
-					   r->name, s->bucket, prefix);
-				break;
-			}
-			seen = 1;
-			if (k.len == pl || strchr(k.buf + pl, '/'))
-				continue; /* the directory's own key */
-			ret = cb(k.buf + pl, strtoull(sz.buf, NULL, 10), data);
-		}
-		pos = 0;
-		if (s3_xml_next_raw(body.buf, body.len, &pos, "CommonPrefixes", &in, &il))
-			seen = 1;
-		pos = 0;
-		if (ret || !s3_xml_next(body.buf, body.len, &pos, "IsTruncated", &trunc) ||
-		    strcmp(trunc.buf, "true"))
+		ret = s3_list_page(body.buf, body.len, prefix, cb, data, &pg);
+		if (ret == CAIRN_EFORMAT && pg.why.len) {
+			ret = cerr(err, CAIRN_EFORMAT, "remote '%s': a bad listing of s3://%s/%s: %s",
+				   r->name, s->bucket, prefix, pg.why.buf);
 			break;
-		pos = 0;
-		if (!s3_xml_next(body.buf, body.len, &pos, "NextContinuationToken", &token) || !token.len) {
-			ret = cerr(err, CAIRN_EFORMAT,
-				   "remote '%s': a truncated listing of s3://%s/%s has no continuation token",
+		}
+		seen |= pg.seen;
+		keys += pg.keys;
+		if (!ret && keys > REMOTE_LIST_MAX)
+			ret = cerr(err, CAIRN_EPERMANENT,
+				   "remote '%s': the listing of s3://%s/%s holds more than %d keys; refused",
+				   r->name, s->bucket, prefix, REMOTE_LIST_MAX);
+		if (ret || !pg.truncated)
+			break;
+		if (token.len && !strcmp(token.buf, pg.token.buf)) {
+			ret = cerr(err, CAIRN_EPERMANENT,
+				   "remote '%s': the listing of s3://%s/%s gives back the continuation token it was asked with; refused",
 				   r->name, s->bucket, prefix);
 			break;
 		}
+		strbuf_reset(&token);
+		strbuf_add(&token, pg.token.buf, pg.token.len);
 	}
 	if (!ret && !seen && *dir)
 		ret = cerr(err, CAIRN_ENOTFOUND, "remote '%s': s3://%s/%s does not exist", r->name,
 			   s->bucket, prefix);
 	free(prefix);
+	s3_page_release(&pg);
 	strbuf_release(&body);
 	strbuf_release(&token);
 	strbuf_release(&query);
-	strbuf_release(&k);
-	strbuf_release(&sz);
-	strbuf_release(&trunc);
 	return ret;
 }
 
+/*
+ * Never more bytes than asked for: a 206 longer than the range is
+ * refused, and of a 200 (a server that ignores Range sends the whole
+ * object) the bytes before the range are skipped and the transfer is
+ * cut off at its end (on_body).
+ */
 static int s3_read(struct remote *r, const char *path, uint64_t off, uint64_t len,
 		   struct strbuf *out, struct strbuf *err)
 {
@@ -1137,20 +1221,12 @@ static int s3_read(struct remote *r, const char *path, uint64_t off, uint64_t le
 		q.range = range;
 	}
 	q.out = out;
+	q.max = len;
+	q.range_off = off;
 	ret = s3_do(s, &q, err);
 	if (ret && q.status == 416) {
 		ret = 0; /* a range starting past the end: nothing */
 		strbuf_setlen(out, q.out_start);
-	} else if (!ret && q.status == 200 && q.range) {
-		/* a server that ignores Range: keep only what was asked */
-		size_t got = out->len - q.out_start;
-		if (off >= got) {
-			strbuf_setlen(out, q.out_start);
-		} else {
-			size_t keep = len == REMOTE_ALL || len > got - off ? got - (size_t)off : (size_t)len;
-			memmove(out->buf + q.out_start, out->buf + q.out_start + off, keep);
-			strbuf_setlen(out, q.out_start + keep);
-		}
 	}
 	if (!ret && q.has_length && out->len - q.out_start != q.length && q.status == 206)
 		ret = cerr(err, CAIRN_ETRANSIENT, "remote '%s': short read of s3://%s/%s%s", r->name,
@@ -1252,6 +1328,7 @@ static int s3_multipart(struct s3_remote *s, const char *path, int fd, uint64_t 
 	req_init(&q, "POST", path);
 	q.query = query.buf;
 	q.out = &body;
+	q.max = S3_XML_MAX;
 	ret = s3_do(s, &q, err);
 	req_release(&q);
 	if (!ret && !s3_xml_next(body.buf, body.len, &pos, "UploadId", &id))
@@ -1288,6 +1365,7 @@ static int s3_multipart(struct s3_remote *s, const char *path, int fd, uint64_t 
 		q.data = done.buf;
 		q.data_len = done.len;
 		q.out = &body;
+		q.max = S3_XML_MAX;
 		ret = s3_do(s, &q, err);
 		req_release(&q);
 		/* S3 may answer 200 and put the error in the body */

@@ -8,6 +8,8 @@
  */
 #include "core/util.h"
 
+#include <stdint.h>
+
 /*
  * Appends s[0..n) percent-encoded as SigV4 wants: A-Z a-z 0-9 - . _ ~ as
  * they are, every other byte as %XX with uppercase hex; '/' is kept when
@@ -34,6 +36,35 @@ int s3_xml_next(const char *xml, size_t n, size_t *pos, const char *tag, struct 
 /* The same within the element at xml[0..n): the raw (not decoded) inner text. */
 int s3_xml_next_raw(const char *xml, size_t n, size_t *pos, const char *tag,
 		    const char **inner, size_t *inner_len);
+/*
+ * One page of a ListObjectsV2 answer (delimiter "/"), as s3_list_page
+ * reads it.
+ */
+struct s3_page {
+	int truncated;       /* IsTruncated is "true" */
+	int seen;            /* a key or a common prefix under the prefix was listed */
+	size_t keys;         /* Contents and CommonPrefixes on the page */
+	struct strbuf token; /* NextContinuationToken ("" if none) */
+	struct strbuf why;   /* CAIRN_EFORMAT: what is wrong with the page */
+};
+void s3_page_init(struct s3_page *pg);
+void s3_page_release(struct s3_page *pg);
+/*
+ * Reads the page xml[0..n) of a listing of `prefix` ("" or ending in
+ * '/'): calls cb(name, size, data) for each key directly under prefix
+ * (name without the prefix; the prefix's own key and deeper keys are not
+ * files of the directory), stopping at the first non-zero return of cb,
+ * which is returned. CAIRN_EFORMAT with pg->why set for a page that is
+ * not a listing of prefix: a Contents without a Key or a Size, a key
+ * outside the prefix, a Size that is not a decimal number, a truncated
+ * page without a continuation token or with one longer than 8 KiB.
+ * Everything else of the page is ignored.
+ */
+int s3_list_page(const char *xml, size_t n, const char *prefix,
+		 int (*cb)(const char *name, uint64_t size, void *data), void *data,
+		 struct s3_page *pg);
+#define S3_TOKEN_MAX (8u << 10)
+
 /* Appends s with & < > " ' escaped. */
 void s3_xml_escape(struct strbuf *out, const char *s);
 

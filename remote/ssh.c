@@ -608,6 +608,7 @@ static int ssh_list(struct remote *base, const char *dir,
 	char *p = full(r, dir);
 	LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_opendir(r->sftp, p);
 	char name[1024];
+	size_t listed = 0;
 	int ret = 0;
 	if (!h) {
 		ret = fail_sftp(r, err, "cannot list", p);
@@ -628,7 +629,13 @@ static int ssh_list(struct remote *base, const char *dir,
 			continue;
 		if ((a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && !LIBSSH2_SFTP_S_ISREG(a.permissions))
 			continue;
-		ret = cb(name, (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? (uint64_t)a.filesize : 0, data);
+		if (++listed > REMOTE_LIST_MAX) {
+			ret = cerr(err, CAIRN_EPERMANENT, "ssh %s: '%s' lists more than %d files; refused",
+				   r->where, p, REMOTE_LIST_MAX);
+			break;
+		}
+		ret = cb(name, (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? (uint64_t)a.filesize : UINT64_MAX,
+			 data);
 		if (ret)
 			break;
 	}

@@ -10,6 +10,7 @@
 #include "core/treewalk.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,17 +156,44 @@ struct name_list {
 	size_t n, alloc;
 };
 
+/* The HEX.idx files of a listing of packs/: HEX, and the size listed. */
+struct idx_file {
+	char *hex;
+	uint64_t size;
+};
+
+struct idx_list {
+	struct idx_file *v;
+	size_t n, alloc;
+};
+
 static int collect_idx(const char *name, uint64_t size, void *data)
 {
-	struct name_list *l = data;
+	struct idx_list *l = data;
 	size_t n = strlen(name);
 	struct oid id;
 	/* HEX.idx only; anything else (temp files of other tools) is ignored */
 	if (n != OID_HEXSZ + 4 || strcmp(name + OID_HEXSZ, ".idx") || oid_from_hex(&id, name, OID_HEXSZ))
 		return 0;
 	ALLOC_GROW(l->v, l->n + 1, l->alloc);
-	l->v[l->n++] = xstrndup(name, OID_HEXSZ);
+	l->v[l->n].hex = xstrndup(name, OID_HEXSZ);
+	l->v[l->n].size = size;
+	l->n++;
 	return 0;
+}
+
+static int cmp_idx_file(const void *a, const void *b)
+{
+	return strcmp(((const struct idx_file *)a)->hex, ((const struct idx_file *)b)->hex);
+}
+
+static void idx_list_release(struct idx_list *l)
+{
+	size_t i;
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].hex);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }
 
 static int cmp_strp(const void *a, const void *b)
@@ -332,24 +360,37 @@ static void names_release(struct name_list *l)
  * holds 36 bytes per object, so 1 GiB is some 30 million objects, far
  * beyond a pack of any allowed size with chunks of the smallest sizes;
  * a bigger file is hostile or damaged, and reading it would only run the
- * process out of memory.
+ * process out of memory. Nor more than its listing said (`listed`,
+ * UINT64_MAX when the backend could not tell), plus one byte to see that
+ * it is no bigger: a remote that lists a small file and sends an endless
+ * one is refused after the size it gave.
  */
 #define REMOTE_IDX_MAX (1u << 30)
 
-static int read_index_file(struct remote *rem, const char *path, struct strbuf *out,
-			   struct strbuf *err)
+static int read_index_file(struct remote *rem, const char *path, uint64_t listed,
+			   struct strbuf *out, struct strbuf *err)
 {
-	int ret = rem->ops->read(rem, path, 0, (uint64_t)REMOTE_IDX_MAX + 1, out, err);
-	if (!ret && out->len > REMOTE_IDX_MAX) {
+	uint64_t max = listed < REMOTE_IDX_MAX ? listed : REMOTE_IDX_MAX;
+	int ret;
+	if (listed != UINT64_MAX && listed > REMOTE_IDX_MAX)
+		return cerr(err, CAIRN_ECORRUPT, "remote '%s': %s is larger than 1 GiB; refused",
+			    rem->name, path);
+	ret = rem->ops->read(rem, path, 0, max + 1, out, err);
+	if (!ret && out->len > max) {
 		strbuf_release(out);
-		ret = cerr(err, CAIRN_ECORRUPT, "remote '%s': %s is larger than 1 GiB; refused",
-			   rem->name, path);
+		if (max == listed)
+			ret = cerr(err, CAIRN_ECORRUPT,
+				   "remote '%s': %s is larger than its listing says (%" PRIu64 " bytes); refused",
+				   rem->name, path, listed);
+		else
+			ret = cerr(err, CAIRN_ECORRUPT, "remote '%s': %s is larger than 1 GiB; refused",
+				   rem->name, path);
 	}
 	return ret;
 }
 
-static int learn_pack(struct repo *r, struct remote *rem, const char *hex, struct sync_stats *st,
-		      struct strbuf *err)
+static int learn_pack(struct repo *r, struct remote *rem, const char *hex, uint64_t listed,
+		      struct sync_stats *st, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT;
 	struct add_pack_ctx c;
@@ -360,7 +401,7 @@ static int learn_pack(struct repo *r, struct remote *rem, const char *hex, struc
 	int ret;
 
 	strbuf_addf(&path, "packs/%s.idx", hex);
-	ret = read_index_file(rem, path.buf, &data, err);
+	ret = read_index_file(rem, path.buf, listed, &data, err);
 	if (st)
 		st->requests++;
 	if (!ret)
@@ -430,7 +471,8 @@ static int rcache_check(struct odb_thread *t, struct strbuf *err)
 
 int sync_refresh(struct repo *r, struct remote *rem, struct sync_stats *st, struct strbuf *err)
 {
-	struct name_list listed = { 0 }, known = { 0 };
+	struct idx_list listed = { 0 };
+	struct name_list known = { 0 };
 	struct odb_thread t;
 	struct oid *gone = NULL;
 	size_t i, j, ngone = 0;
@@ -449,14 +491,14 @@ int sync_refresh(struct repo *r, struct remote *rem, struct sync_stats *st, stru
 	if (ret)
 		goto out;
 	if (listed.n)
-		sort_array(listed.v, listed.n, sizeof(*listed.v), cmp_strp);
+		sort_array(listed.v, listed.n, sizeof(*listed.v), cmp_idx_file);
 	if (known.n)
 		sort_array(known.v, known.n, sizeof(*known.v), cmp_strp);
 	gone = xcalloc(known.n + 1, sizeof(*gone));
 	for (i = j = 0; i < listed.n || j < known.n;) {
-		int c = i == listed.n ? 1 : j == known.n ? -1 : strcmp(listed.v[i], known.v[j]);
+		int c = i == listed.n ? 1 : j == known.n ? -1 : strcmp(listed.v[i].hex, known.v[j]);
 		if (c < 0) {
-			ret = learn_pack(r, rem, listed.v[i], st, err);
+			ret = learn_pack(r, rem, listed.v[i].hex, listed.v[i].size, st, err);
 			if (ret)
 				goto out;
 			i++;
@@ -475,7 +517,7 @@ int sync_refresh(struct repo *r, struct remote *rem, struct sync_stats *st, stru
 	}
 out:
 	free(gone);
-	names_release(&listed);
+	idx_list_release(&listed);
 	names_release(&known);
 	odb_thread_release(&t);
 	return ret;
@@ -1884,7 +1926,7 @@ int sync_check_remote(struct repo *r, struct remote *rem, int read_data,
 		st->indexes++;
 		ipath = xstrfmt("packs/%s", nm);
 		strbuf_reset(&idx);
-		r2 = read_index_file(rem, ipath, &idx, &e2);
+		r2 = read_index_file(rem, ipath, files.v[i].size, &idx, &e2);
 		if (r2) {
 			report(cb, data, "bad-pack-index", &named, NULL, 0, e2.buf);
 			free(ipath);

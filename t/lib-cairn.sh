@@ -120,3 +120,17 @@ refused () {
 	jail_state >state.after &&
 	test_cmp state.before state.after
 }
+
+# capped CMD...: CMD with at most $CAPPED_KB KiB of address space (4 GB
+# when unset): an allocation without bound fails instead of running the
+# machine out of memory. Not under AddressSanitizer, which needs more for
+# its shadow and refuses any allocation over 1 TiB by itself.
+test_lazy_prereq ASAN 'ldd "$CAIRN_BUILD_DIR/cairn" | grep -q libasan'
+capped () {
+	if test_have_prereq ASAN
+	then
+		"$@"
+	else
+		(ulimit -v "${CAPPED_KB:-4000000}" && exec "$@")
+	fi
+}

@@ -343,19 +343,8 @@ test_expect_success 'a fetch that completes does not hide from fsck what an earl
 # pack read in one request never past the size its index records (plus
 # one byte, to see it is not bigger), so a remote cannot make cairn
 # allocate what it likes: a sparse 2 TiB file gets a clean error.
-# capped CMD...: CMD with at most 4 GB of address space, so that a
-# system that overcommits without limit never tries to fill 2 TiB. Not
-# under AddressSanitizer, which needs more for its shadow and refuses
-# any allocation over 1 TiB by itself.
-test_lazy_prereq ASAN 'ldd "$CAIRN_BUILD_DIR/cairn" | grep -q libasan'
-capped () {
-	if test_have_prereq ASAN
-	then
-		"$@"
-	else
-		(ulimit -v 4000000 && exec "$@")
-	fi
-}
+# capped (lib-cairn.sh): at most 4 GB of address space, so that a system
+# that overcommits without limit never tries to fill 2 TiB.
 
 test_expect_success 'an index file of 2 TiB (sparse) on a remote: a clean error, not an abort' '
 	bad_remote dir &&

@@ -25,6 +25,74 @@ static void query(const char *const *v, const char *want)
 	strbuf_release(&sb);
 }
 
+/* a listing callback: "name size\n" for each file, stops at "stop" */
+static int add_file(const char *name, uint64_t size, void *data)
+{
+	struct strbuf *sb = data;
+	strbuf_addf(sb, "%s %llu\n", name, (unsigned long long)size);
+	return strcmp(name, "stop") ? 0 : 7;
+}
+
+/* s3_list_page on xml of prefix "p/packs/": its return, files in *got */
+static int page(const char *xml, struct s3_page *pg, struct strbuf *got)
+{
+	strbuf_reset(got);
+	return s3_list_page(xml, strlen(xml), "p/packs/", add_file, got, pg);
+}
+
+static void list_pages(void)
+{
+	struct s3_page pg;
+	struct strbuf got = STRBUF_INIT, big = STRBUF_INIT;
+	size_t i;
+	s3_page_init(&pg);
+	ok(!page("<ListBucketResult><IsTruncated>false</IsTruncated>"
+		 "<Contents><Key>p/packs/</Key><Size>0</Size></Contents>"
+		 "<Contents><Key>p/packs/a.idx</Key><Size>12</Size></Contents>"
+		 "<Contents><Key>p/packs/sub/b</Key><Size>1</Size></Contents>"
+		 "<CommonPrefixes><Prefix>p/packs/sub/</Prefix></CommonPrefixes></ListBucketResult>",
+		 &pg, &got) &&
+	   !strcmp(got.buf, "a.idx 12\n") && pg.seen && pg.keys == 4 && !pg.truncated,
+	   "a page: the files directly under the prefix (%s)", got.buf);
+	ok(!page("<ListBucketResult><IsTruncated>true</IsTruncated>"
+		 "<NextContinuationToken>t&amp;1</NextContinuationToken></ListBucketResult>",
+		 &pg, &got) &&
+	   pg.truncated && !strcmp(pg.token.buf, "t&1") && !pg.seen && !got.len,
+	   "an empty truncated page and its token");
+	ok(page("<ListBucketResult><Contents><Key>p/packs/stop</Key><Size>1</Size></Contents>"
+		"<Contents><Key>p/packs/z</Key><Size>1</Size></Contents></ListBucketResult>",
+		&pg, &got) == 7 && !strcmp(got.buf, "stop 1\n"),
+	   "the callback's non-zero return stops the page and is returned");
+	ok(page("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>", &pg, &got) ==
+		   CAIRN_EFORMAT && strstr(pg.why.buf, "token"),
+	   "a truncated page without a token (%s)", pg.why.buf);
+	ok(page("<ListBucketResult><Contents><Key>q/packs/a</Key><Size>1</Size></Contents></ListBucketResult>",
+		&pg, &got) == CAIRN_EFORMAT && strstr(pg.why.buf, "outside"),
+	   "a key outside the prefix (%s)", pg.why.buf);
+	ok(page("<ListBucketResult><Contents><Key>p/packs/a</Key></Contents></ListBucketResult>",
+		&pg, &got) == CAIRN_EFORMAT,
+	   "an entry without a Size");
+	ok(page("<ListBucketResult><Contents><Key>p/packs/a</Key><Size>-1</Size></Contents></ListBucketResult>",
+		&pg, &got) == CAIRN_EFORMAT &&
+	   page("<ListBucketResult><Contents><Key>p/packs/a</Key><Size>18446744073709551616</Size>"
+		"</Contents></ListBucketResult>", &pg, &got) == CAIRN_EFORMAT &&
+	   !page("<ListBucketResult><Contents><Key>p/packs/a</Key><Size>18446744073709551615</Size>"
+		 "</Contents></ListBucketResult>", &pg, &got),
+	   "a Size must be a number that fits in 64 bits");
+	ok(page("<ListBucketResult><Contents><Key>p/packs/a&#0;b</Key><Size>1</Size></Contents>"
+		"</ListBucketResult>", &pg, &got) == CAIRN_EFORMAT,
+	   "a key holding a NUL byte");
+	strbuf_addstr(&big, "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>");
+	for (i = 0; i <= S3_TOKEN_MAX; i++)
+		strbuf_addch(&big, 'x');
+	strbuf_addstr(&big, "</NextContinuationToken></ListBucketResult>");
+	ok(page(big.buf, &pg, &got) == CAIRN_EFORMAT && strstr(pg.why.buf, "8 KiB"),
+	   "a continuation token longer than 8 KiB (%s)", pg.why.buf);
+	s3_page_release(&pg);
+	strbuf_release(&got);
+	strbuf_release(&big);
+}
+
 int main(void)
 {
 	static const char list_xml[] =
@@ -91,6 +159,7 @@ int main(void)
 	strbuf_reset(&sb);
 	s3_xml_escape(&sb, "\"a\"&<b>");
 	ok(!strcmp(sb.buf, "&quot;a&quot;&amp;&lt;b&gt;"), "xml escape (%s)", sb.buf);
+	list_pages();
 
 	fd = mkstemp(path);
 	f = fd < 0 ? NULL : fdopen(fd, "w");
