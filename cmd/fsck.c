@@ -427,7 +427,7 @@ static int fsck_remote(struct repo *r, const struct fsck_args *a)
 		ret = error("%s", err.buf);
 		goto out;
 	}
-	/* then what every branch and tag needs must be there */
+	/* then what every branch, tag and work tree pointer needs must be there */
 	if (odb_lock(r->odb, ODB_LOCK_SHARED, -1, &err) ||
 	    gc_roots_collect(r, GC_SCOPE_ALL, NULL, &roots, &err) ||
 	    sync_check_needed(r, tr.rem, &roots, remote_problem, &rp, &needed, &err)) {
@@ -447,7 +447,7 @@ static int fsck_remote(struct repo *r, const struct fsck_args *a)
 	} else if (!a->quiet) {
 		strbuf_add_human_size(&s1, st.bytes);
 		printf("remote '%s': %llu pack indexes checked; %llu of %llu packs read whole "
-		       "(%llu objects, %s); %llu objects the branches and tags need looked up: ",
+		       "(%llu objects, %s); %llu objects the pointers need looked up: ",
 		       tr.name, (unsigned long long)st.indexes, (unsigned long long)st.sampled,
 		       (unsigned long long)st.packs, (unsigned long long)st.objects, s1.buf,
 		       (unsigned long long)needed);

@@ -1767,6 +1767,7 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 	oidset_release(&f.seen);
 	oidset_init(&f.seen);
 	for (i = 0; i < nfiles && !ret; i++) {
+		size_t before = missing.n;
 		if (!files[i].size)
 			continue;
 		ret = want_file_chunks(&f, &files[i], &missing, err);
@@ -1775,6 +1776,17 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 		if (ret == CAIRN_ECORRUPT && oidset_contains(&fresh, &files[i].id, OBJ_MANIFEST)) {
 			strbuf_reset(err);
 			ret = 0;
+		}
+		/* a manifest stored earlier without its chunks (by gc -r's or
+		 * fsck -r's walk, an interrupted fetch, an older cairn) was not
+		 * verified: its file is checked below as well, once */
+		if (!ret && missing.n > before &&
+		    !oidset_contains(&fresh, &files[i].id, OBJ_MANIFEST) &&
+		    local_has(&f.t, &files[i].id, OBJ_MANIFEST) &&
+		    oidset_insert(&fresh, &files[i].id, OBJ_MANIFEST)) {
+			ALLOC_GROW(mf, nmf + 1, amf);
+			memset(&mf[nmf], 0, sizeof(mf[nmf])); /* no copy: all are tried */
+			mf[nmf++].file = i;
 		}
 	}
 	if (!ret) {
@@ -2403,8 +2415,8 @@ int sync_check_needed(struct repo *r, struct remote *rem, const struct gc_roots 
 			continue;
 		strbuf_reset(&msg);
 		strbuf_addf(&msg,
-			    "remote '%s' lacks %s %s, which the branches and tags need ('cairn push' "
-			    "from a clone that has it sends it again)",
+			    "remote '%s' lacks %s %s, which the pointers of the branches, tags or work "
+			    "tree need ('cairn push' from a clone that has it sends it again)",
 			    rem->name, sl->type == OBJ_MANIFEST ? "file" : obj_type_name(sl->type),
 			    oid_to_hex(&sl->id, hex));
 		report(cb, data, "missing-object", NULL, &sl->id, sl->type, msg.buf);

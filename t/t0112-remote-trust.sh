@@ -10,7 +10,9 @@ under its file'"'"'s id, and the id is in the committed pointer) must not
 make push skip that file: push uploads its own, a fresh clone pulls the
 file byte for byte, a clone that meets only the planted one refuses it
 and keeps nothing of it, add replaces a planted manifest found in its
-store, and fsck -r --read-data names it (t/helper/plant-manifest).
+store, a clone that holds it already (as the walks of gc -r and fsck -r
+may leave it) gets the right one at its next pull, and fsck -r
+--read-data names it (t/helper/plant-manifest).
 
 A remote that lost a pack below a tree it still has (the pack holding
 one file'"'"'s chunks is deleted, the pack of the trees stays): fsck -r
@@ -89,6 +91,22 @@ do
 		fresh_clone victim-$kind fresh-$kind &&
 		cmp big fresh-$kind/big &&
 		(cd fresh-$kind && cairn fsck -q)
+	'
+
+	test_expect_success "$kind: a clone whose store holds the planted manifest pulls the right one" '
+		R=$(rdir $kind 1) &&
+		rm -rf stale-$kind &&
+		git clone -q victim-$kind stale-$kind &&
+		(
+			cd stale-$kind &&
+			pk=$(cat ../planted-$kind) &&
+			mkdir -p .cairn/store/packs &&
+			cp "$R/packs/$pk.pack" "$R/packs/$pk.idx" .cairn/store/packs/ &&
+			test_must_fail cairn fsck -q --rebuild-index >out 2>&1 &&
+			cairn pull -q &&
+			cmp ../big big &&
+			cairn fsck -q
+		)
 	'
 
 	test_expect_success "$kind: a push after it has nothing to send" '
