@@ -8,17 +8,21 @@
  * LMDB (rpack, robj), refreshed incrementally: only index files not seen
  * before are downloaded; packs that vanished are forgotten.
  *
- * Push walks the objects the given pointers need, skipping any subtree
- * the remote already has, and uploads packs made of only the missing
- * objects, copied in their stored form after being verified: chunk packs
- * first, then the pack of manifests and trees, each pack before its index.
- * So a remote never names (through an index) a pack that is not whole,
- * nor holds a tree whose files it lacks.
+ * Push walks the objects the given pointers need, all the way down (a
+ * tree on the remote is not taken as proof of what is below it: every
+ * object is looked up in the cache), and uploads packs made of only the
+ * missing objects, copied in their stored form after being verified:
+ * chunk packs first, then the pack of manifests and trees, each pack
+ * before its index. So a remote never names (through an index) a pack
+ * that is not whole, nor gets a tree before its files. A remote manifest
+ * counts as there only when it is the same bytes as the local one.
  *
  * Fetch walks the same graph from the top, one level at a time, asking
  * the remote only for what the local store lacks: a whole pack when most
  * of it is needed, ranges otherwise. Every object received is verified
- * (decoded, hashed against its id) before it is stored.
+ * (decoded, hashed against its id) before it is stored, and a manifest
+ * is kept only once its file, rebuilt from the store, hashes to the
+ * file's id and SHA-256 (remote-format.md, "Manifests are verified").
  */
 #include "core/oidset.h"
 #include "core/pointer.h"
