@@ -185,11 +185,12 @@ static size_t remote_copies(struct odb_thread *t, const char *remote, const stru
 	return n;
 }
 
-/* A manifest copy on the remote is checked against: set its flag. */
+/* Manifest copies on the remote found to be ours: set their flags. */
 struct verified_ctx {
 	struct idx *idx;
 	const char *remote;
-	struct oid id, pack;
+	const struct oid *ids, *packs; /* n pairs (file id, remote pack) */
+	size_t n;
 };
 
 static int set_verified_txn(MDB_txn *txn, void *data, struct strbuf *err)
@@ -199,31 +200,44 @@ static int set_verified_txn(MDB_txn *txn, void *data, struct strbuf *err)
 	MDB_val key, val;
 	uint8_t v[RLOC_SZ];
 	struct rloc l;
-	int rc;
-	rkey_obj(&k, c->remote, &c->id, OBJ_MANIFEST, &c->pack);
-	key.mv_data = k.buf;
-	key.mv_size = k.len;
-	rc = mdb_get(txn, c->idx->robj, &key, &val);
-	if (!rc && !rloc_decode(val.mv_data, val.mv_size, &l) && !l.verified) {
-		l.verified = 1;
-		rloc_encode(v, &l);
-		val.mv_data = v;
-		val.mv_size = RLOC_SZ;
-		rc = mdb_put(txn, c->idx->robj, &key, &val, 0);
+	size_t i;
+	int rc = 0;
+	for (i = 0; i < c->n && (!rc || rc == MDB_NOTFOUND); i++) {
+		rkey_obj(&k, c->remote, &c->ids[i], OBJ_MANIFEST, &c->packs[i]);
+		key.mv_data = k.buf;
+		key.mv_size = k.len;
+		rc = mdb_get(txn, c->idx->robj, &key, &val);
+		if (!rc && !rloc_decode(val.mv_data, val.mv_size, &l) && !l.verified) {
+			l.verified = 1;
+			rloc_encode(v, &l);
+			val.mv_data = v;
+			val.mv_size = RLOC_SZ;
+			rc = mdb_put(txn, c->idx->robj, &key, &val, 0);
+		}
 	}
 	strbuf_release(&k);
 	return rc && rc != MDB_NOTFOUND ? idx_err(err, rc, "remote cache") : 0;
 }
 
+/* One write transaction for n flags (a copy no longer cached is skipped). */
+static int set_verified_many(struct repo *r, const char *remote, const struct oid *ids,
+			     const struct oid *packs, size_t n, struct strbuf *err)
+{
+	struct verified_ctx c;
+	if (!n)
+		return 0;
+	c.idx = r->odb->state;
+	c.remote = remote;
+	c.ids = ids;
+	c.packs = packs;
+	c.n = n;
+	return idx_write(r->odb->state, set_verified_txn, &c, err);
+}
+
 static int set_verified(struct repo *r, const char *remote, const struct oid *id,
 			const struct oid *pack, struct strbuf *err)
 {
-	struct verified_ctx c;
-	c.idx = r->odb->state;
-	c.remote = remote;
-	c.id = *id;
-	c.pack = *pack;
-	return idx_write(r->odb->state, set_verified_txn, &c, err);
+	return set_verified_many(r, remote, id, pack, 1, err);
 }
 
 struct fetch {
@@ -614,6 +628,11 @@ struct push {
 	struct odb_thread t;
 	struct oidset seen;
 	struct want_list data, meta; /* chunks; then manifests and trees, children first */
+	/* manifests in meta that the remote has copies of, none known to be
+	 * ours: compared after the walk (check_manifests), dropped from meta
+	 * when one is the same */
+	size_t *pending;
+	size_t npending, apending;
 	struct sync_stats *st;
 	const struct sync_opts *o;
 	char *dir; /* local staging directory for packs being built */
@@ -624,42 +643,101 @@ struct push {
 #define MANIFEST_COPIES_MAX 16
 
 /*
- * Whether the remote holds a manifest of file `id` that is the same bytes
- * as ours (`raw`, which this clone made or verified): one flagged so in
- * the cache, or one read from the remote now and found equal (then
- * flagged). A manifest the remote has under the file's id proves nothing
- * by itself: anyone can write one that lists other chunks.
+ * A manifest of ours the remote has copies of, none flagged as ours: are
+ * any of them the same bytes? A manifest the remote has under the file's
+ * id proves nothing by itself: anyone can write one that lists other
+ * chunks. Read on the job's connection; a copy that cannot be read or
+ * does not verify is not ours (ours goes up beside it; fsck -r names the
+ * bad one).
  */
-static int remote_has_our_manifest(struct push *p, const struct oid *id, const struct strbuf *raw,
-				   const char *path, struct strbuf *err)
+struct mcheck {
+	struct push *p;
+	struct remote **conns;
+	struct oid *same_pack; /* per pending manifest: the copy found equal */
+	int *same;
+};
+
+static int check_one_manifest(size_t k, struct par_thread *pt, void *data, struct strbuf *err)
 {
-	struct strbuf buf = STRBUF_INIT, rraw = STRBUF_INIT, e2 = STRBUF_INIT;
+	struct mcheck *mc = data;
+	struct push *p = mc->p;
+	const struct want *w = &p->meta.v[p->pending[k]];
+	struct strbuf buf = STRBUF_INIT, raw = STRBUF_INIT, rraw = STRBUF_INIT, e2 = STRBUF_INIT;
 	struct rloc *copies;
 	struct fetch f;
-	size_t nc = remote_copies(&p->t, p->rem->name, id, OBJ_MANIFEST, &copies), i;
-	int same = 0, ret = 0;
+	size_t nc, i;
+	int ret = 0;
 
-	for (i = 0; i < nc && !same; i++)
-		same = copies[i].verified;
+	if (!mc->conns[pt->no]) {
+		ret = remote_open_url(&mc->conns[pt->no], p->o->url, p->o->base, p->o->cfg,
+				      p->rem->name, err);
+		if (ret)
+			return ret;
+	}
 	memset(&f, 0, sizeof(f));
 	f.r = p->r;
-	f.rem = p->rem;
+	f.rem = mc->conns[pt->no];
 	f.st = p->st;
-	for (i = 0; i < nc && i < MANIFEST_COPIES_MAX && !same && !ret; i++) {
-		/* a copy that cannot be read or does not verify is not ours:
-		 * ours goes up beside it (fsck -r names the bad one) */
-		if (read_remote_copy(&f, &p->t, id, OBJ_MANIFEST, &copies[i], path, &buf, &rraw, &e2))
+	ret = odb_read(&pt->odb, &w->id, OBJ_MANIFEST, &raw, err);
+	nc = ret ? 0 : remote_copies(&pt->odb, p->rem->name, &w->id, OBJ_MANIFEST, &copies);
+	for (i = 0; i < nc && i < MANIFEST_COPIES_MAX && !mc->same[k]; i++) {
+		if (read_remote_copy(&f, &pt->odb, &w->id, OBJ_MANIFEST, &copies[i], w->path, &buf,
+				     &rraw, &e2))
 			continue;
-		if (rraw.len == raw->len && !memcmp(rraw.buf, raw->buf, raw->len)) {
-			same = 1;
-			ret = set_verified(p->r, p->rem->name, id, &copies[i].pack, err);
+		if (rraw.len == raw.len && !memcmp(rraw.buf, raw.buf, raw.len)) {
+			mc->same[k] = 1;
+			mc->same_pack[k] = copies[i].pack;
 		}
 	}
-	free(copies);
+	if (nc)
+		free(copies);
 	strbuf_release(&buf);
+	strbuf_release(&raw);
 	strbuf_release(&rraw);
 	strbuf_release(&e2);
-	return ret ? ret : same;
+	return ret;
+}
+
+static int check_manifests(struct push *p, struct strbuf *err)
+{
+	struct mcheck mc;
+	struct oid *ids;
+	size_t i, j, nv = 0;
+	int threads = p->o->jobs > 0 ? p->o->jobs : 1, ret;
+
+	if (!p->npending)
+		return 0;
+	if ((size_t)threads > p->npending)
+		threads = (int)p->npending;
+	mc.p = p;
+	mc.conns = xcalloc((size_t)threads + 1, sizeof(*mc.conns));
+	mc.conns[0] = p->rem;
+	mc.same = xcalloc(p->npending, sizeof(*mc.same));
+	mc.same_pack = xcalloc(p->npending, sizeof(*mc.same_pack));
+	ids = xcalloc(p->npending, sizeof(*ids));
+	ret = par_for(threads, p->npending, p->r->odb, check_one_manifest, &mc, err);
+	for (i = 1; i < (size_t)threads; i++)
+		remote_close(mc.conns[i]);
+	for (i = 0; i < p->npending && !ret; i++) {
+		if (!mc.same[i])
+			continue;
+		ids[nv] = p->meta.v[p->pending[i]].id;
+		mc.same_pack[nv++] = mc.same_pack[i];
+		p->meta.v[p->pending[i]].type = 0; /* not wanted after all */
+		p->st->have++;
+	}
+	if (!ret)
+		ret = set_verified_many(p->r, p->rem->name, ids, mc.same_pack, nv, err);
+	/* drop what is not wanted, keeping the order (rule 3) */
+	for (i = j = 0; i < p->meta.n; i++)
+		if (p->meta.v[i].type)
+			p->meta.v[j++] = p->meta.v[i];
+	p->meta.n = j;
+	free(mc.conns);
+	free(mc.same);
+	free(mc.same_pack);
+	free(ids);
+	return ret;
 }
 
 static int push_need_file(struct push *p, const struct oid *id, uint64_t size, const char *path,
@@ -729,14 +807,26 @@ static int push_need_file(struct push *p, const struct oid *id, uint64_t size, c
 		want_add(&p->data, &m.chunks[i].id, OBJ_CHUNK, path);
 	}
 	manifest_release(&m);
-	r = remote_has_our_manifest(p, id, &raw, path, err);
 	strbuf_release(&raw);
-	if (r < 0)
-		return r;
-	if (r)
-		p->st->have++;
-	else
+	/* ours counts as there only when the remote's copy is the same bytes:
+	 * one flagged so in the cache, or one check_manifests finds equal */
+	{
+		struct rloc *copies;
+		size_t nc = remote_copies(&p->t, p->rem->name, id, OBJ_MANIFEST, &copies), k;
+		int ours = 0;
+		for (k = 0; k < nc && !ours; k++)
+			ours = copies[k].verified;
+		free(copies);
+		if (ours) {
+			p->st->have++;
+			return 0;
+		}
 		want_add(&p->meta, id, OBJ_MANIFEST, path);
+		if (nc) {
+			ALLOC_GROW(p->pending, p->npending + 1, p->apending);
+			p->pending[p->npending++] = p->meta.n - 1;
+		}
+	}
 	return 0;
 }
 
@@ -1114,6 +1204,8 @@ int sync_push(struct repo *r, struct remote *rem, const struct sync_target *tg, 
 		else
 			ret = push_need_file(&p, &ptr->id, ptr->size, tg[i].path, err);
 	}
+	if (!ret)
+		ret = check_manifests(&p, err);
 	if (!ret && (p.data.n || p.meta.n)) {
 		uint64_t total = 0;
 		for (i = 0; i < p.data.n; i++)
@@ -1134,6 +1226,7 @@ out:
 	free(p.dir);
 	free(p.data.v);
 	free(p.meta.v);
+	free(p.pending);
 	oidset_release(&p.seen);
 	odb_thread_release(&p.t);
 	return ret;
@@ -1801,12 +1894,23 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 		mv.v = mf;
 		ret = par_for(r->threads, nmf, r->odb, verify_fetched, &mv, err);
 	}
-	for (i = 0; i < nmf && !ret; i++) {
-		if (!mf[i].status)
-			ret = set_verified(r, rem->name, &files[mf[i].file].id, &mf[i].loc.pack, err);
-		else
-			ret = retry_manifest(&f, &files[mf[i].file], &mf[i], err);
+	/* the copies that rebuilt their files are flagged in one transaction */
+	if (!ret && nmf) {
+		struct oid *ids = xcalloc(nmf, sizeof(*ids)), *packs = xcalloc(nmf, sizeof(*packs));
+		size_t nv = 0;
+		for (i = 0; i < nmf; i++) {
+			if (mf[i].status)
+				continue;
+			ids[nv] = files[mf[i].file].id;
+			packs[nv++] = mf[i].loc.pack;
+		}
+		ret = set_verified_many(r, rem->name, ids, packs, nv, err);
+		free(ids);
+		free(packs);
 	}
+	for (i = 0; i < nmf && !ret; i++)
+		if (mf[i].status)
+			ret = retry_manifest(&f, &files[mf[i].file], &mf[i], err);
 	if (!ret && !was_incomplete)
 		odb_clear_incomplete(r->odb);
 out:

@@ -109,9 +109,11 @@ do
 		)
 	'
 
-	test_expect_success "$kind: a push after it has nothing to send" '
+	test_expect_success "$kind: a push after it has nothing to send, with its remote cache or without" '
 		(cd victim-$kind && cairn push >../push2.out) &&
-		test_grep "^pushed 0 objects" push2.out
+		test_grep "^pushed 0 objects" push2.out &&
+		(cd victim-$kind && rm -rf .cairn/state && cairn push >../push3.out) &&
+		test_grep "^pushed 0 objects" push3.out
 	'
 
 	test_expect_success "$kind: fsck -r --read-data names the planted manifest" '
