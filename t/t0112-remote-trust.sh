@@ -5,7 +5,7 @@ test_description='what push, fetch, add and fsck -r take from a remote on trust
 On a directory remote and on one reached over SSH (a real sshd):
 
 A manifest planted on the remote under the id of a file someone is about
-to push (anyone who can write to the remote can: a manifest is stored
+to push (a file of several chunks, and one of one chunk) (anyone who can write to the remote can: a manifest is stored
 under its file'"'"'s id, and the id is in the committed pointer) must not
 make push skip that file: push uploads its own, a fresh clone pulls the
 file byte for byte, a clone that meets only the planted one refuses it
@@ -71,25 +71,29 @@ do
 		new_repo victim-$kind $kind 1 &&
 		new_repo evil-$kind $kind 1 &&
 		make_random big 40000 1 &&
+		make_random small 900 5 &&
 		(
 			cd victim-$kind &&
-			cp ../big big &&
-			cairn add -q big &&
+			cp ../big ../small . &&
+			cairn add -q big small &&
 			git add -A && git commit -qm big
 		) &&
 		id=$(ptr_val victim-$kind/big.cairn id) &&
+		sid=$(ptr_val victim-$kind/small.cairn id) &&
 		(
 			cd evil-$kind &&
 			make_random other 40000 2 &&
 			cairn add -q other &&
 			cairn push -q &&
-			plant-manifest "$(ptr_val other.cairn id)" "$id" "$R/packs" >../planted-$kind
+			plant-manifest "$(ptr_val other.cairn id)" "$id" "$R/packs" >../planted-$kind &&
+			plant-manifest "$(ptr_val other.cairn id)" "$sid" "$R/packs" >/dev/null
 		) &&
 		(cd victim-$kind && cairn push >../push.out) &&
 		pushed=$(sed -n "s/^pushed \([0-9]*\) objects.*/\1/p" push.out) &&
 		test "$pushed" -gt 0 &&
 		fresh_clone victim-$kind fresh-$kind &&
 		cmp big fresh-$kind/big &&
+		cmp small fresh-$kind/small &&
 		(cd fresh-$kind && cairn fsck -q)
 	'
 
