@@ -415,10 +415,13 @@ static int fsck_remote(struct repo *r, const struct fsck_args *a)
 	struct transfer tr;
 	struct sync_check_stats st;
 	struct rproblems rp;
+	struct gc_roots roots;
+	uint64_t needed = 0;
 	int ret = 0;
 
 	memset(&tr, 0, sizeof(tr));
 	memset(&rp, 0, sizeof(rp));
+	memset(&roots, 0, sizeof(roots));
 	strbuf_init(&rp.js, 0);
 	rp.json = a->json;
 	rp.quiet = a->quiet;
@@ -429,21 +432,30 @@ static int fsck_remote(struct repo *r, const struct fsck_args *a)
 		ret = error("%s", err.buf);
 		goto out;
 	}
+	/* then what every branch, tag and work tree pointer needs must be there */
+	if (odb_lock(r->odb, ODB_LOCK_SHARED, -1, &err) ||
+	    gc_roots_collect(r, GC_SCOPE_ALL, NULL, &roots, &err) ||
+	    sync_check_needed(r, tr.rem, &roots, remote_problem, &rp, &needed, &err)) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
 	if (a->json) {
 		strbuf_addf(&rp.js, "],\"remote\":");
 		json_str(&rp.js, tr.name);
 		strbuf_addf(&rp.js, ",\"indexes\":%llu,\"packs\":%llu,\"sampled\":%llu,\"objects\":%llu,"
-			    "\"bytes\":%llu,\"unindexed\":%llu}\n",
+			    "\"bytes\":%llu,\"unindexed\":%llu,\"needed\":%llu}\n",
 			    (unsigned long long)st.indexes, (unsigned long long)st.packs,
 			    (unsigned long long)st.sampled, (unsigned long long)st.objects,
-			    (unsigned long long)st.bytes, (unsigned long long)st.unindexed);
+			    (unsigned long long)st.bytes, (unsigned long long)st.unindexed,
+			    (unsigned long long)needed);
 		fwrite(rp.js.buf, 1, rp.js.len, stdout);
 	} else if (!a->quiet) {
 		strbuf_add_human_size(&s1, st.bytes);
 		printf("remote '%s': %llu pack indexes checked; %llu of %llu packs read whole "
-		       "(%llu objects, %s): ",
+		       "(%llu objects, %s); %llu objects the pointers need looked up: ",
 		       tr.name, (unsigned long long)st.indexes, (unsigned long long)st.sampled,
-		       (unsigned long long)st.packs, (unsigned long long)st.objects, s1.buf);
+		       (unsigned long long)st.packs, (unsigned long long)st.objects, s1.buf,
+		       (unsigned long long)needed);
 		if (rp.n)
 			printf("%zu problem%s\n", rp.n, rp.n == 1 ? "" : "s");
 		else
@@ -457,6 +469,7 @@ static int fsck_remote(struct repo *r, const struct fsck_args *a)
 		ret = 1;
 	}
 out:
+	gc_roots_release(&roots);
 	transfer_release(&tr);
 	strbuf_release(&rp.js);
 	strbuf_release(&err);

@@ -154,6 +154,33 @@ static int store_chunk(struct ingest *in, struct odb_thread *t, int inline_put,
 }
 
 /*
+ * Stores the manifest just made from the file's bytes. A manifest the
+ * store has already under this id is kept only when it is the same bytes:
+ * one fetched from a remote is not proof of anything (it may list any
+ * chunks; remote-format.md, "Manifests are verified"), and one made here
+ * with other chunk sizes is as good as ours. Any other is indexed over.
+ */
+static int put_manifest(struct ingest *in, struct odb_thread *t, const struct oid *id,
+			const struct strbuf *enc, struct strbuf *err)
+{
+	struct strbuf old = STRBUF_INIT, e2 = STRBUF_INIT;
+	struct obj_loc loc;
+	int r = odb_lookup(t, id, OBJ_MANIFEST, &loc, err);
+	if (r == CAIRN_ENOTFOUND)
+		return odb_put(in->b, t, OBJ_MANIFEST, id, enc->buf, enc->len, 0, NULL, err);
+	if (r)
+		return r;
+	r = odb_read(t, id, OBJ_MANIFEST, &old, &e2);
+	if (!r && old.len == enc->len && !memcmp(old.buf, enc->buf, enc->len))
+		r = 0;
+	else
+		r = odb_put_over(in->b, t, OBJ_MANIFEST, id, enc->buf, enc->len, err);
+	strbuf_release(&old);
+	strbuf_release(&e2);
+	return r;
+}
+
+/*
  * Streams one file's bytes from rd through the chunker into the store,
  * hashing the whole (XXH3-128, SHA-256) as it goes; a file of several
  * chunks gets a manifest. `buf` is the caller's scratch buffer.
@@ -241,7 +268,7 @@ static int chunk_stream(struct ingest *in, struct odb_thread *t, int inline_put,
 		m.size = total;
 		m.sha = *sha;
 		manifest_encode(&m, &enc);
-		ret = odb_put(in->b, t, OBJ_MANIFEST, id, enc.buf, enc.len, 0, NULL, err);
+		ret = put_manifest(in, t, id, &enc, err);
 		strbuf_release(&enc);
 	}
 	manifest_release(&m);

@@ -23,6 +23,9 @@ struct odb_batch {
 	struct odb_stats stats;
 	int failed;              /* first error code, sticky */
 	int replace;             /* repair: store and index over existing entries */
+	/* manifests put by odb_put_over: indexed over the entry the store
+	 * has (read only when the meta pack is sealed, after every put) */
+	struct oidset over;
 	struct strbuf errmsg;
 };
 
@@ -684,6 +687,7 @@ int odb_batch_begin(struct odb *odb, struct odb_batch **out, struct strbuf *err)
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->sealed, NULL);
 	oidset_init(&b->seen);
+	oidset_init(&b->over);
 	strbuf_init(&b->errmsg, 0);
 	*out = b;
 	return 0;
@@ -695,6 +699,7 @@ struct seal_ctx {
 	const struct oid *pack_id;
 	uint64_t dups;
 	int replace;
+	const struct oidset *over; /* entries indexed over existing ones, or NULL */
 };
 
 static const char pack_next_key[] = "pack-next";
@@ -769,7 +774,7 @@ static int put_pack_row(struct idx *idx, MDB_txn *txn, uint32_t no, const struct
  */
 static int put_obj_rows(struct idx *idx, MDB_txn *txn, uint32_t no,
 			const struct pack_entry *entries, size_t n, unsigned flags,
-			uint64_t *dups, struct strbuf *err)
+			const struct oidset *over, uint64_t *dups, struct strbuf *err)
 {
 	uint8_t key[OID_RAWSZ + 1], val[OBJ_LOC_MAX];
 	MDB_val k, v;
@@ -783,7 +788,9 @@ static int put_obj_rows(struct idx *idx, MDB_txn *txn, uint32_t no,
 		k.mv_size = sizeof(key);
 		v.mv_data = val;
 		v.mv_size = obj_loc_encode(val, &loc);
-		rc = mdb_put(txn, idx->obj, &k, &v, flags);
+		rc = mdb_put(txn, idx->obj, &k, &v,
+			     over && e->type != OBJ_CHUNK && oidset_contains(over, &e->id, e->type)
+				     ? 0 : flags);
 		if (rc == MDB_KEYEXIST) {
 			(*dups)++; /* another process stored it first: ours is garbage */
 			continue;
@@ -811,7 +818,7 @@ static int seal_txn(MDB_txn *txn, void *data, struct strbuf *err)
 		return rc;
 	s->dups = 0;
 	rc = put_obj_rows(idx, txn, no, s->w->entries, s->w->n, s->replace ? 0 : MDB_NOOVERWRITE,
-			  &s->dups, err);
+			  s->over, &s->dups, err);
 	return rc;
 }
 
@@ -834,6 +841,7 @@ static int seal(struct odb_batch *b, struct pack_writer *w, struct strbuf *err)
 		s.pack_id = &pack_id;
 		s.dups = 0;
 		s.replace = b->replace;
+		s.over = &b->over; /* read for manifests only: chunk packs seal meanwhile */
 		r = idx_write(b->odb->idx, seal_txn, &s, err);
 	}
 	if (!r) {
@@ -900,6 +908,7 @@ int odb_adopt_pack(struct odb *odb, const char *tmp_pack, const struct oid *pid,
 		sc.pack_id = pid;
 		sc.dups = 0;
 		sc.replace = 0;
+		sc.over = NULL;
 		r = idx_write(odb->idx, seal_txn, &sc, err);
 	}
 	unlink(tmp_idx);
@@ -927,7 +936,7 @@ static int batch_fail(struct odb_batch *b, int r, struct strbuf *err)
  */
 static int put_common(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
 		      const void *raw, size_t len, int try_bg, int codec, const void *stored,
-		      size_t stored_len, int *was_new, struct strbuf *err)
+		      size_t stored_len, int over, int *was_new, struct strbuf *err)
 {
 	struct pack_entry e;
 	struct pack_writer *full = NULL, **wp;
@@ -944,12 +953,14 @@ static int put_common(struct odb_batch *b, struct odb_thread *t, int type, const
 	fresh = r ? 0 : oidset_insert(&b->seen, id, type);
 	if (!fresh && !r)
 		b->stats.objects_dup++;
+	if (fresh && over)
+		oidset_insert(&b->over, id, type);
 	pthread_mutex_unlock(&b->lock);
 	if (r)
 		return cerr(err, r, "%s", b->errmsg.buf);
 	if (!fresh)
 		return 0;
-	r = b->replace ? CAIRN_ENOTFOUND : odb_lookup(t, id, type, &loc, err);
+	r = b->replace || over ? CAIRN_ENOTFOUND : odb_lookup(t, id, type, &loc, err);
 	if (!r) {
 		pthread_mutex_lock(&b->lock);
 		b->stats.objects_dup++;
@@ -1019,14 +1030,23 @@ static int put_common(struct odb_batch *b, struct odb_thread *t, int type, const
 int odb_put(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
 	    const void *raw, size_t len, int try_bg, int *was_new, struct strbuf *err)
 {
-	return put_common(b, t, type, id, raw ? raw : "", len, try_bg, 0, NULL, 0, was_new, err);
+	return put_common(b, t, type, id, raw ? raw : "", len, try_bg, 0, NULL, 0, 0, was_new, err);
+}
+
+int odb_put_over(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
+		 const void *raw, size_t len, struct strbuf *err)
+{
+	if (type == OBJ_CHUNK)
+		return cerr(err, CAIRN_EINVAL, "odb_put_over: a chunk is its own proof");
+	return put_common(b, t, type, id, raw ? raw : "", len, 0, 0, NULL, 0, 1, NULL, err);
 }
 
 int odb_put_stored(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
 		   int codec, const void *stored, size_t stored_len, size_t raw_len, int *was_new,
 		   struct strbuf *err)
 {
-	return put_common(b, t, type, id, NULL, raw_len, 0, codec, stored, stored_len, was_new, err);
+	return put_common(b, t, type, id, NULL, raw_len, 0, codec, stored, stored_len, 0, was_new,
+			  err);
 }
 
 int odb_read_stored(struct odb_thread *t, const struct oid *id, int type, int portable,
@@ -1121,6 +1141,7 @@ static void batch_free(struct odb_batch *b)
 	drop_writer(b->cur);
 	drop_writer(b->meta);
 	oidset_release(&b->seen);
+	oidset_release(&b->over);
 	strbuf_release(&b->errmsg);
 	pthread_mutex_destroy(&b->lock);
 	pthread_cond_destroy(&b->sealed);
@@ -1328,7 +1349,7 @@ static int rewrite_txn(MDB_txn *txn, void *data, struct strbuf *err)
 		r = put_pack_row(idx, txn, no, &np->id, np->size, np->n, np->raw, err);
 		if (r)
 			return r;
-		r = put_obj_rows(idx, txn, no, np->e, np->n, 0, &dups, err);
+		r = put_obj_rows(idx, txn, no, np->e, np->n, 0, NULL, &dups, err);
 		if (r)
 			return r;
 	}
@@ -1472,7 +1493,8 @@ static int rebuild_txn(MDB_txn *txn, void *data, struct strbuf *err)
 	struct rebuild_ctx *c = data;
 	int r = put_pack_row(c->idx, txn, c->no, c->id, c->size, c->n, c->raw, err);
 	if (!r)
-		r = put_obj_rows(c->idx, txn, c->no, c->e, c->n, MDB_NOOVERWRITE, &c->dups, err);
+		r = put_obj_rows(c->idx, txn, c->no, c->e, c->n, MDB_NOOVERWRITE, NULL, &c->dups,
+				 err);
 	if (!r)
 		r = set_pack_next(c->idx, txn, c->no + 1, err);
 	return r;

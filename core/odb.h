@@ -149,6 +149,14 @@ int odb_batch_begin(struct odb *odb, struct odb_batch **out, struct strbuf *err)
 int odb_put(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
 	    const void *raw, size_t len, int try_bg, int *was_new, struct strbuf *err);
 /*
+ * Like odb_put, but stored even when the store indexes (type, id) already,
+ * and indexed over that entry when the batch commits: the caller has a
+ * copy it vouches for and the one indexed may be wrong (a manifest fetched
+ * from a remote that does not rebuild its file). Not for chunks.
+ */
+int odb_put_over(struct odb_batch *b, struct odb_thread *t, int type, const struct oid *id,
+		 const void *raw, size_t len, struct strbuf *err);
+/*
  * Like odb_put for an object already encoded (fetched from a remote): the
  * caller has verified that `stored` decodes with `codec` to raw_len bytes
  * matching id.

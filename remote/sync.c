@@ -3,6 +3,7 @@
  */
 #include "remote/sync.h"
 #include "core/content.h"
+#include "core/gc.h"
 #include "core/index.h"
 #include "core/object.h"
 #include "core/odb.h"
@@ -38,7 +39,7 @@ static int require_marker(struct remote *rem, struct strbuf *err)
 	return ret;
 }
 
-#define RLOC_SZ (OID_RAWSZ + 8 + 4 + 4 + 1)
+#define RLOC_SZ (OID_RAWSZ + 8 + 4 + 4 + 1 + 1)
 /* u64 size, u32 count, i64 first seen (unix seconds, for gc -r) */
 #define RPACK_SZ (8 + 4 + 8)
 
@@ -48,6 +49,9 @@ struct rloc {
 	uint64_t offset; /* of the entry header */
 	uint32_t stored_len, raw_len;
 	uint8_t codec;
+	/* a manifest: this copy is the same bytes as one this clone made or
+	 * verified against its file (remote-format.md, "Manifests") */
+	uint8_t verified;
 };
 
 struct want {
@@ -55,6 +59,7 @@ struct want {
 	uint8_t type;
 	struct rloc loc;
 	uint32_t local_pack; /* push: the local pack holding it */
+	uint8_t have_loc;    /* fetch: loc is chosen already */
 	const char *path;    /* a tracked path that needs it, for messages */
 };
 
@@ -103,6 +108,7 @@ static void rloc_encode(uint8_t *out, const struct rloc *l)
 	put_le32(out + 24, l->stored_len);
 	put_le32(out + 28, l->raw_len);
 	out[32] = l->codec;
+	out[33] = l->verified;
 }
 
 static int rloc_decode(const void *in, size_t n, struct rloc *l)
@@ -115,6 +121,7 @@ static int rloc_decode(const void *in, size_t n, struct rloc *l)
 	l->stored_len = get_le32(p + 24);
 	l->raw_len = get_le32(p + 28);
 	l->codec = p[32];
+	l->verified = p[33] == 1;
 	return 0;
 }
 
@@ -147,6 +154,139 @@ static int remote_has(struct odb_thread *t, const char *remote, const struct oid
 	idx_rd_end(&t->srd);
 	strbuf_release(&k);
 	return has;
+}
+
+/* Every copy of (id, type) the cache knows on `remote`. */
+static size_t remote_copies(struct odb_thread *t, const char *remote, const struct oid *id,
+			    int type, struct rloc **out)
+{
+	struct strbuf k = STRBUF_INIT;
+	MDB_txn *txn = idx_rd_begin(&t->srd, NULL);
+	MDB_cursor *cur;
+	MDB_val key, val;
+	size_t n = 0, alloc = 0;
+	*out = NULL;
+	if (!txn)
+		return 0;
+	rkey_obj(&k, remote, id, type, NULL);
+	if (!mdb_cursor_open(txn, t->odb->state->robj, &cur)) {
+		int rc;
+		key.mv_data = k.buf;
+		key.mv_size = k.len;
+		for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); !rc;
+		     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+			struct rloc l;
+			if (key.mv_size != k.len + OID_RAWSZ || memcmp(key.mv_data, k.buf, k.len))
+				break;
+			if (rloc_decode(val.mv_data, val.mv_size, &l))
+				continue;
+			ALLOC_GROW(*out, n + 1, alloc);
+			(*out)[n++] = l;
+		}
+		mdb_cursor_close(cur);
+	}
+	idx_rd_end(&t->srd);
+	strbuf_release(&k);
+	return n;
+}
+
+/* Manifest copies on the remote found to be ours: set their flags. */
+struct verified_ctx {
+	struct idx *idx;
+	const char *remote;
+	const struct oid *ids, *packs; /* n pairs (file id, remote pack) */
+	size_t n;
+};
+
+static int set_verified_txn(MDB_txn *txn, void *data, struct strbuf *err)
+{
+	struct verified_ctx *c = data;
+	struct strbuf k = STRBUF_INIT;
+	MDB_val key, val;
+	uint8_t v[RLOC_SZ];
+	struct rloc l;
+	size_t i;
+	int rc = 0;
+	for (i = 0; i < c->n && (!rc || rc == MDB_NOTFOUND); i++) {
+		rkey_obj(&k, c->remote, &c->ids[i], OBJ_MANIFEST, &c->packs[i]);
+		key.mv_data = k.buf;
+		key.mv_size = k.len;
+		rc = mdb_get(txn, c->idx->robj, &key, &val);
+		if (!rc && !rloc_decode(val.mv_data, val.mv_size, &l) && !l.verified) {
+			l.verified = 1;
+			rloc_encode(v, &l);
+			val.mv_data = v;
+			val.mv_size = RLOC_SZ;
+			rc = mdb_put(txn, c->idx->robj, &key, &val, 0);
+		}
+	}
+	strbuf_release(&k);
+	return rc && rc != MDB_NOTFOUND ? idx_err(err, rc, "remote cache") : 0;
+}
+
+/* One write transaction for n flags (a copy no longer cached is skipped). */
+static int set_verified_many(struct repo *r, const char *remote, const struct oid *ids,
+			     const struct oid *packs, size_t n, struct strbuf *err)
+{
+	struct verified_ctx c;
+	if (!n)
+		return 0;
+	c.idx = r->odb->state;
+	c.remote = remote;
+	c.ids = ids;
+	c.packs = packs;
+	c.n = n;
+	return idx_write(r->odb->state, set_verified_txn, &c, err);
+}
+
+static int set_verified(struct repo *r, const char *remote, const struct oid *id,
+			const struct oid *pack, struct strbuf *err)
+{
+	return set_verified_many(r, remote, id, pack, 1, err);
+}
+
+struct fetch {
+	struct repo *r;
+	struct remote *rem;
+	struct odb_thread t;
+	struct sync_stats *st;
+	const struct sync_opts *o;
+	struct oidset seen;
+};
+
+static int verify_object(struct fetch *f, struct odb_thread *t, const struct want *w,
+			 const uint8_t *bytes, size_t n, struct strbuf *raw, struct strbuf *err);
+
+/*
+ * Reads the copy of (id, type) at `loc` from the remote and verifies it as
+ * fetch does (entry header, decoding, hash or manifest checksum): its raw
+ * bytes into `raw`, its stored entry (header included) into `buf`.
+ */
+static int read_remote_copy(struct fetch *f, struct odb_thread *t, const struct oid *id,
+			    int type, const struct rloc *loc, const char *path,
+			    struct strbuf *buf, struct strbuf *raw, struct strbuf *err)
+{
+	char phex[OID_HEXSZ + 1];
+	char *rpath = xstrfmt("packs/%s.pack", oid_to_hex(&loc->pack, phex));
+	struct want w;
+	int ret;
+	memset(&w, 0, sizeof(w));
+	w.id = *id;
+	w.type = (uint8_t)type;
+	w.loc = *loc;
+	w.path = path ? path : "";
+	strbuf_reset(buf);
+	ret = f->rem->ops->read(f->rem, rpath, loc->offset,
+				PACK_ENTRY_HDR_SZ + (uint64_t)loc->stored_len, buf, err);
+	if (f->st)
+		__atomic_add_fetch(&f->st->requests, 1, __ATOMIC_RELAXED);
+	if (ret == CAIRN_ENOTFOUND)
+		ret = cerr(err, CAIRN_ECORRUPT, "remote '%s' lost a pack it lists (%s)", f->rem->name,
+			   rpath);
+	if (!ret)
+		ret = verify_object(f, t, &w, (const uint8_t *)buf->buf, buf->len, raw, err);
+	free(rpath);
+	return ret;
 }
 
 /* --- refresh --- */
@@ -208,6 +348,7 @@ struct add_pack_ctx {
 	uint64_t pack_size;
 	const struct pack_entry *e;
 	size_t n;
+	int ours; /* uploaded by this clone: its manifests are verified */
 };
 
 /* Record one remote pack and its objects in the cache. */
@@ -227,6 +368,7 @@ static int add_pack_txn(MDB_txn *txn, void *data, struct strbuf *err)
 		l.stored_len = c->e[i].stored_len;
 		l.raw_len = c->e[i].raw_len;
 		l.codec = c->e[i].codec;
+		l.verified = c->ours && c->e[i].type == OBJ_MANIFEST;
 		rloc_encode(v, &l);
 		rkey_obj(&k, c->remote, &c->e[i].id, c->e[i].type, &c->pack);
 		key.mv_data = k.buf;
@@ -419,6 +561,7 @@ static int learn_pack(struct repo *r, struct remote *rem, const char *hex, uint6
 		c.pack_size = psize;
 		c.e = e;
 		c.n = n;
+		c.ours = 0;
 		ret = idx_write(r->odb->state, add_pack_txn, &c, err);
 	}
 	free(e);
@@ -431,7 +574,7 @@ static int learn_pack(struct repo *r, struct remote *rem, const char *hex, uint6
  * The layout of the remote cache; a store written by a cairn with another
  * layout has its remote cache dropped and relearned from the remotes.
  */
-#define RCACHE_VERSION 3
+#define RCACHE_VERSION 4
 static const char rcache_key[] = IDX_RCACHE_VERSION_KEY;
 
 static int rcache_reset_txn(MDB_txn *txn, void *data, struct strbuf *err)
@@ -531,14 +674,122 @@ struct push {
 	struct odb_thread t;
 	struct oidset seen;
 	struct want_list data, meta; /* chunks; then manifests and trees, children first */
+	/* manifests in meta that the remote has copies of, none known to be
+	 * ours: compared after the walk (check_manifests), dropped from meta
+	 * when one is the same */
+	size_t *pending;
+	size_t npending, apending;
 	struct sync_stats *st;
 	const struct sync_opts *o;
 	char *dir; /* local staging directory for packs being built */
 };
 
+/* At most this many copies of one manifest on a remote are read to find
+ * one that is the same as ours; past them, ours is uploaded. */
+#define MANIFEST_COPIES_MAX 16
+
+/*
+ * A manifest of ours the remote has copies of, none flagged as ours: are
+ * any of them the same bytes? A manifest the remote has under the file's
+ * id proves nothing by itself: anyone can write one that lists other
+ * chunks. Read on the job's connection; a copy that cannot be read or
+ * does not verify is not ours (ours goes up beside it; fsck -r names the
+ * bad one).
+ */
+struct mcheck {
+	struct push *p;
+	struct remote **conns;
+	struct oid *same_pack; /* per pending manifest: the copy found equal */
+	int *same;
+};
+
+static int check_one_manifest(size_t k, struct par_thread *pt, void *data, struct strbuf *err)
+{
+	struct mcheck *mc = data;
+	struct push *p = mc->p;
+	const struct want *w = &p->meta.v[p->pending[k]];
+	struct strbuf buf = STRBUF_INIT, raw = STRBUF_INIT, rraw = STRBUF_INIT, e2 = STRBUF_INIT;
+	struct rloc *copies;
+	struct fetch f;
+	size_t nc, i;
+	int ret = 0;
+
+	if (!mc->conns[pt->no]) {
+		ret = remote_open_url(&mc->conns[pt->no], p->o->url, p->o->base, p->o->cfg,
+				      p->rem->name, err);
+		if (ret)
+			return ret;
+	}
+	memset(&f, 0, sizeof(f));
+	f.r = p->r;
+	f.rem = mc->conns[pt->no];
+	f.st = p->st;
+	ret = odb_read(&pt->odb, &w->id, OBJ_MANIFEST, &raw, err);
+	nc = ret ? 0 : remote_copies(&pt->odb, p->rem->name, &w->id, OBJ_MANIFEST, &copies);
+	for (i = 0; i < nc && i < MANIFEST_COPIES_MAX && !mc->same[k]; i++) {
+		if (read_remote_copy(&f, &pt->odb, &w->id, OBJ_MANIFEST, &copies[i], w->path, &buf,
+				     &rraw, &e2))
+			continue;
+		if (rraw.len == raw.len && !memcmp(rraw.buf, raw.buf, raw.len)) {
+			mc->same[k] = 1;
+			mc->same_pack[k] = copies[i].pack;
+		}
+	}
+	if (nc)
+		free(copies);
+	strbuf_release(&buf);
+	strbuf_release(&raw);
+	strbuf_release(&rraw);
+	strbuf_release(&e2);
+	return ret;
+}
+
+static int check_manifests(struct push *p, struct strbuf *err)
+{
+	struct mcheck mc;
+	struct oid *ids;
+	size_t i, j, nv = 0;
+	int threads = p->o->jobs > 0 ? p->o->jobs : 1, ret;
+
+	if (!p->npending)
+		return 0;
+	if ((size_t)threads > p->npending)
+		threads = (int)p->npending;
+	mc.p = p;
+	mc.conns = xcalloc((size_t)threads + 1, sizeof(*mc.conns));
+	mc.conns[0] = p->rem;
+	mc.same = xcalloc(p->npending, sizeof(*mc.same));
+	mc.same_pack = xcalloc(p->npending, sizeof(*mc.same_pack));
+	ids = xcalloc(p->npending, sizeof(*ids));
+	ret = par_for(threads, p->npending, p->r->odb, check_one_manifest, &mc, err);
+	for (i = 1; i < (size_t)threads; i++)
+		remote_close(mc.conns[i]);
+	for (i = 0; i < p->npending && !ret; i++) {
+		if (!mc.same[i])
+			continue;
+		ids[nv] = p->meta.v[p->pending[i]].id;
+		mc.same_pack[nv++] = mc.same_pack[i];
+		p->meta.v[p->pending[i]].type = 0; /* not wanted after all */
+		p->st->have++;
+	}
+	if (!ret)
+		ret = set_verified_many(p->r, p->rem->name, ids, mc.same_pack, nv, err);
+	/* drop what is not wanted, keeping the order (rule 3) */
+	for (i = j = 0; i < p->meta.n; i++)
+		if (p->meta.v[i].type)
+			p->meta.v[j++] = p->meta.v[i];
+	p->meta.n = j;
+	free(mc.conns);
+	free(mc.same);
+	free(mc.same_pack);
+	free(ids);
+	return ret;
+}
+
 static int push_need_file(struct push *p, const struct oid *id, uint64_t size, const char *path,
 			  struct strbuf *err)
 {
+	struct strbuf raw = STRBUF_INIT;
 	struct manifest m;
 	struct obj_loc loc;
 	size_t i;
@@ -546,30 +797,51 @@ static int push_need_file(struct push *p, const struct oid *id, uint64_t size, c
 
 	if (!size)
 		return 0;
-	if (remote_has(&p->t, p->rem->name, id, OBJ_MANIFEST, NULL) ||
-	    remote_has(&p->t, p->rem->name, id, OBJ_CHUNK, NULL)) {
+	/* a chunk under the file's id is the file: checked by its id on
+	 * every read, so the remote's word for it is enough */
+	if (remote_has(&p->t, p->rem->name, id, OBJ_CHUNK, NULL)) {
 		p->st->have++;
 		return 0;
 	}
-	if (odb_lookup(&p->t, id, OBJ_MANIFEST, &loc, err) == CAIRN_ENOTFOUND) {
-		r = odb_lookup(&p->t, id, OBJ_CHUNK, &loc, err);
-		if (r == CAIRN_ENOTFOUND) {
-			char hex[OID_HEXSZ + 1];
-			return cerr(err, CAIRN_ENOTFOUND,
-				    "cannot push '%s': file %s is in neither the local store nor the remote",
-				    path, oid_to_hex(id, hex));
-		}
-		if (r)
-			return r;
+	r = odb_lookup(&p->t, id, OBJ_CHUNK, &loc, err);
+	if (!r && loc.raw_len == size) {
 		if (oidset_insert(&p->seen, id, OBJ_CHUNK))
 			want_add(&p->data, id, OBJ_CHUNK, path);
 		return 0;
 	}
+	if (r && r != CAIRN_ENOTFOUND)
+		return r;
+	r = odb_lookup(&p->t, id, OBJ_MANIFEST, &loc, err);
+	if (r == CAIRN_ENOTFOUND) {
+		char hex[OID_HEXSZ + 1];
+		/* not here: nothing to send, and nothing to check the remote's
+		 * copy against */
+		if (remote_has(&p->t, p->rem->name, id, OBJ_MANIFEST, NULL)) {
+			p->st->have++;
+			return 0;
+		}
+		return cerr(err, CAIRN_ENOTFOUND,
+			    "cannot push '%s': file %s is in neither the local store nor the remote",
+			    path, oid_to_hex(id, hex));
+	}
+	if (r)
+		return r;
 	if (!oidset_insert(&p->seen, id, OBJ_MANIFEST))
 		return 0;
-	r = content_chunks(&p->t, id, size, &m, err);
-	if (r)
+	r = odb_read(&p->t, id, OBJ_MANIFEST, &raw, err);
+	if (!r)
+		r = manifest_decode(&m, raw.buf, raw.len, err);
+	if (!r && m.size != size) {
+		manifest_release(&m);
+		r = cerr(err, CAIRN_ECORRUPT, "manifest of file: size %llu, expected %llu",
+			 (unsigned long long)m.size, (unsigned long long)size);
+	}
+	if (r) {
+		strbuf_release(&raw);
 		return cerr_wrap(err, r, "cannot push '%s'", path);
+	}
+	/* every chunk is looked up, even below a manifest the remote has:
+	 * a remote may have lost a pack (remote-format.md, rule 3) */
 	for (i = 0; i < m.n; i++) {
 		if (oidset_contains(&p->seen, &m.chunks[i].id, OBJ_CHUNK))
 			continue;
@@ -581,7 +853,26 @@ static int push_need_file(struct push *p, const struct oid *id, uint64_t size, c
 		want_add(&p->data, &m.chunks[i].id, OBJ_CHUNK, path);
 	}
 	manifest_release(&m);
-	want_add(&p->meta, id, OBJ_MANIFEST, path);
+	strbuf_release(&raw);
+	/* ours counts as there only when the remote's copy is the same bytes:
+	 * one flagged so in the cache, or one check_manifests finds equal */
+	{
+		struct rloc *copies;
+		size_t nc = remote_copies(&p->t, p->rem->name, id, OBJ_MANIFEST, &copies), k;
+		int ours = 0;
+		for (k = 0; k < nc && !ours; k++)
+			ours = copies[k].verified;
+		free(copies);
+		if (ours) {
+			p->st->have++;
+			return 0;
+		}
+		want_add(&p->meta, id, OBJ_MANIFEST, path);
+		if (nc) {
+			ALLOC_GROW(p->pending, p->npending + 1, p->apending);
+			p->pending[p->npending++] = p->meta.n - 1;
+		}
+	}
 	return 0;
 }
 
@@ -590,15 +881,28 @@ struct push_walk {
 	const char *path; /* of the pointer: what wants are noted under */
 };
 
-/* Whether the tree is to be walked: not on the remote, not seen yet. */
-static int push_wants_tree(struct push *p, const struct oid *id)
+/*
+ * Whether the tree is to be walked (1), not (0), or an error. A tree the
+ * remote has is not taken as proof that all below it is there (a pack may
+ * have been lost since): what is below is looked up in the cache all the
+ * same, which costs no request, and what is missing is sent. Only a tree
+ * this store lacks is taken on trust.
+ */
+static int push_wants_tree(struct push *p, const struct oid *id, struct strbuf *err)
 {
-	/* a tree on the remote implies everything below it */
+	struct obj_loc loc;
+	int r;
+	if (!oidset_insert(&p->seen, id, OBJ_TREE))
+		return 0;
 	if (remote_has(&p->t, p->rem->name, id, OBJ_TREE, NULL)) {
 		p->st->have++;
-		return 0;
+		r = odb_lookup(&p->t, id, OBJ_TREE, &loc, err);
+		if (r == CAIRN_ENOTFOUND)
+			return 0;
+		if (r)
+			return r;
 	}
-	return oidset_insert(&p->seen, id, OBJ_TREE);
+	return 1;
 }
 
 static int push_walk_entry(struct tree_walk *w, const struct tree_entry *e, void *data,
@@ -607,7 +911,10 @@ static int push_walk_entry(struct tree_walk *w, const struct tree_entry *e, void
 	struct push_walk *pw = data;
 	if (e->mode != MODE_DIR)
 		return push_need_file(pw->p, &e->id, e->size, pw->path, err);
-	return push_wants_tree(pw->p, &e->id) ? 0 : TREE_WALK_SKIP;
+	int r = push_wants_tree(pw->p, &e->id, err);
+	if (r < 0)
+		return r;
+	return r ? 0 : TREE_WALK_SKIP;
 }
 
 static int push_walk_tree(struct tree_walk *w, const struct tree_entry *e, int r, void *data,
@@ -617,12 +924,13 @@ static int push_walk_tree(struct tree_walk *w, const struct tree_entry *e, int r
 	return r ? cerr_wrap(err, r, "cannot push '%s'", pw->path) : 0;
 }
 
-/* Trees after what they name: children first. */
+/* Trees after what they name: children first; none the remote has. */
 static int push_walk_leave(struct tree_walk *w, const struct tree_entry *e, void *data,
 			   struct strbuf *err)
 {
 	struct push_walk *pw = data;
-	want_add(&pw->p->meta, &e->id, OBJ_TREE, pw->path);
+	if (!remote_has(&pw->p->t, pw->p->rem->name, &e->id, OBJ_TREE, NULL))
+		want_add(&pw->p->meta, &e->id, OBJ_TREE, pw->path);
 	return 0;
 }
 
@@ -632,9 +940,10 @@ static int push_need_tree(struct push *p, const struct oid *id, const struct sha
 	static const struct tree_walk_ops ops = { push_walk_entry, push_walk_tree, push_walk_leave };
 	struct push_walk pw = { p, path };
 	struct tree_entry root;
+	int r = push_wants_tree(p, id, err);
 
-	if (!push_wants_tree(p, id))
-		return 0;
+	if (r <= 0)
+		return r;
 	memset(&root, 0, sizeof(root));
 	root.mode = MODE_DIR;
 	root.id = *id;
@@ -686,6 +995,7 @@ static int upload_pack(struct push *p, struct remote *conn, struct pack_writer *
 		c.pack_size = w->size;
 		c.e = w->entries;
 		c.n = w->n;
+		c.ours = 1;
 		ret = idx_write(p->r->odb->state, add_pack_txn, &c, err);
 		__atomic_add_fetch(&p->st->packs, 1, __ATOMIC_RELAXED);
 	}
@@ -973,6 +1283,8 @@ int sync_push(struct repo *r, struct remote *rem, const struct sync_target *tg, 
 		else
 			ret = push_need_file(&p, &ptr->id, ptr->size, tg[i].path, err);
 	}
+	if (!ret)
+		ret = check_manifests(&p, err);
 	if (!ret && (p.data.n || p.meta.n)) {
 		uint64_t total = 0;
 		for (i = 0; i < p.data.n; i++)
@@ -993,21 +1305,13 @@ out:
 	free(p.dir);
 	free(p.data.v);
 	free(p.meta.v);
+	free(p.pending);
 	oidset_release(&p.seen);
 	odb_thread_release(&p.t);
 	return ret;
 }
 
 /* --- fetch --- */
-
-struct fetch {
-	struct repo *r;
-	struct remote *rem;
-	struct odb_thread t;
-	struct sync_stats *st;
-	const struct sync_opts *o;
-	struct oidset seen;
-};
 
 static int want_by_pack(const void *a, const void *b)
 {
@@ -1295,7 +1599,8 @@ static int fetch_list(struct fetch *f, struct want_list *l, struct strbuf *err)
 	if (!l->n)
 		return 0;
 	for (i = 0; i < l->n; i++) {
-		if (!remote_has(&f->t, f->rem->name, &l->v[i].id, l->v[i].type, &l->v[i].loc)) {
+		if (!l->v[i].have_loc &&
+		    !remote_has(&f->t, f->rem->name, &l->v[i].id, l->v[i].type, &l->v[i].loc)) {
 			char hex[OID_HEXSZ + 1];
 			return cerr(err, CAIRN_ENOTFOUND,
 				    "remote '%s' does not have %s %s, needed by '%s' (was it pushed?)",
@@ -1354,8 +1659,154 @@ static int local_has(struct odb_thread *t, const struct oid *id, int type)
 struct file_ref {
 	struct oid id;
 	uint64_t size;
+	struct sha256 sha;
 	const char *path;
 };
+
+/* The chunks of a file that the local store lacks, into `missing`. */
+static int want_file_chunks(struct fetch *f, const struct file_ref *fr, struct want_list *missing,
+			    struct strbuf *err)
+{
+	struct manifest m;
+	size_t k;
+	int ret = 0;
+	if (local_has(&f->t, &fr->id, OBJ_MANIFEST)) {
+		ret = content_chunks(&f->t, &fr->id, fr->size, &m, err);
+		for (k = 0; k < m.n && !ret; k++) {
+			if (!oidset_insert(&f->seen, &m.chunks[k].id, OBJ_CHUNK))
+				continue;
+			if (local_has(&f->t, &m.chunks[k].id, OBJ_CHUNK))
+				f->st->have++;
+			else
+				want_add(missing, &m.chunks[k].id, OBJ_CHUNK, fr->path);
+		}
+		manifest_release(&m);
+	} else if (oidset_insert(&f->seen, &fr->id, OBJ_CHUNK)) {
+		if (local_has(&f->t, &fr->id, OBJ_CHUNK))
+			f->st->have++;
+		else
+			want_add(missing, &fr->id, OBJ_CHUNK, fr->path);
+	}
+	return ret;
+}
+
+/* The copy of a manifest to fetch: one known to be right, else the first. */
+static int pick_manifest(struct odb_thread *t, const char *remote, const struct oid *id,
+			 struct rloc *loc)
+{
+	struct rloc *copies;
+	size_t nc = remote_copies(t, remote, id, OBJ_MANIFEST, &copies), i;
+	for (i = 0; i < nc && !copies[i].verified; i++)
+		;
+	if (nc)
+		*loc = copies[i < nc ? i : 0];
+	free(copies);
+	return nc > 0;
+}
+
+/* A manifest fetched: the file it must rebuild, the copy it came from. */
+struct mfetched {
+	size_t file;
+	struct rloc loc;
+	int status;
+};
+
+struct mverify {
+	struct fetch *f;
+	const struct file_ref *files;
+	struct mfetched *v;
+};
+
+static int discard(const void *p, size_t n, void *data, struct strbuf *err)
+{
+	return 0;
+}
+
+/* Does the file rebuild from the manifest (and chunks) now stored? */
+static int verify_fetched(size_t k, struct par_thread *pt, void *data, struct strbuf *err)
+{
+	struct mverify *mv = data;
+	const struct file_ref *fr = &mv->files[mv->v[k].file];
+	struct strbuf e2 = STRBUF_INIT;
+	mv->v[k].status = content_foreach(&pt->odb, &fr->id, &fr->sha, fr->size, fr->path, discard,
+					  NULL, &e2);
+	strbuf_release(&e2);
+	return 0;
+}
+
+static int drop_manifest(struct repo *r, const struct oid *id, struct strbuf *err)
+{
+	struct odb_rewrite rw;
+	struct odb_key key;
+	memset(&rw, 0, sizeof(rw));
+	key.id = *id;
+	key.type = OBJ_MANIFEST;
+	rw.drop = &key;
+	rw.ndrop = 1;
+	return odb_rewrite(r->odb, &rw, err);
+}
+
+/*
+ * A manifest is not checked by its id (that is the file's): it is kept
+ * only once the file it lists rebuilds to the file's size, id and SHA-256.
+ * One that does not is dropped, and the remote's other copies of it, if
+ * any, are tried in turn (each with the chunks it lists); when none
+ * rebuilds the file, fetch fails naming it.
+ */
+static int retry_manifest(struct fetch *f, const struct file_ref *fr, struct mfetched *mf,
+			  struct strbuf *err)
+{
+	struct strbuf buf = STRBUF_INIT, raw = STRBUF_INIT, e2 = STRBUF_INIT;
+	struct want_list missing = { 0 };
+	struct rloc *copies;
+	size_t nc = remote_copies(&f->t, f->rem->name, &fr->id, OBJ_MANIFEST, &copies), i;
+	char hex[OID_HEXSZ + 1];
+	int ret = drop_manifest(f->r, &fr->id, err), ok = 0;
+
+	for (i = 0; i < nc && i < MANIFEST_COPIES_MAX && !ret && !ok; i++) {
+		struct odb_batch *b = NULL;
+		if (oid_eq(&copies[i].pack, &mf->loc.pack))
+			continue;
+		if (read_remote_copy(f, &f->t, &fr->id, OBJ_MANIFEST, &copies[i], fr->path, &buf, &raw,
+				     &e2))
+			continue;
+		ret = odb_batch_begin(f->r->odb, &b, err);
+		if (!ret)
+			ret = odb_put_stored(b, &f->t, OBJ_MANIFEST, &fr->id, copies[i].codec,
+					     buf.buf + PACK_ENTRY_HDR_SZ, copies[i].stored_len,
+					     copies[i].raw_len, NULL, err);
+		if (b) {
+			int r2 = odb_batch_commit(b, NULL, ret ? &e2 : err);
+			if (!ret)
+				ret = r2;
+		}
+		missing.n = 0;
+		oidset_release(&f->seen);
+		oidset_init(&f->seen);
+		/* a copy of another size, or whose chunks the remote lacks, is as
+		 * bad as a wrong one */
+		if (!ret && !want_file_chunks(f, fr, &missing, &e2) && !fetch_list(f, &missing, &e2) &&
+		    !content_foreach(&f->t, &fr->id, &fr->sha, fr->size, fr->path, discard, NULL,
+				     &e2)) {
+			ok = 1;
+			ret = set_verified(f->r, f->rem->name, &fr->id, &copies[i].pack, err);
+		} else if (!ret) {
+			ret = drop_manifest(f->r, &fr->id, err);
+		}
+	}
+	if (!ret && !ok)
+		ret = cerr(err, CAIRN_ECORRUPT,
+			   "remote '%s': no manifest of file %s on the remote rebuilds it (needed by "
+			   "'%s'): planted or damaged ('cairn fsck -r %s --read-data' names it); "
+			   "nothing was kept of it",
+			   f->rem->name, oid_to_hex(&fr->id, hex), fr->path, f->rem->name);
+	free(copies);
+	free(missing.v);
+	strbuf_release(&buf);
+	strbuf_release(&raw);
+	strbuf_release(&e2);
+	return ret;
+}
 
 int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg, size_t n,
 	       const struct sync_opts *o, struct sync_stats *st, struct strbuf *err)
@@ -1363,8 +1814,10 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 	struct fetch f;
 	struct want_list level = { 0 }, next = { 0 }, missing = { 0 };
 	struct file_ref *files = NULL;
+	struct mfetched *mf = NULL;
+	struct oidset fresh; /* the manifests fetched by this run */
 	char **paths = NULL; /* "dir/sub" of the trees below the targets */
-	size_t nfiles = 0, afiles = 0, npaths = 0, apaths = 0, i, k;
+	size_t nfiles = 0, afiles = 0, npaths = 0, apaths = 0, nmf = 0, amf = 0, i, k;
 	int ret, was_incomplete;
 
 	memset(&f, 0, sizeof(f));
@@ -1374,6 +1827,7 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 	f.o = o;
 	odb_thread_init(&f.t, r->odb);
 	oidset_init(&f.seen);
+	oidset_init(&fresh);
 	ret = require_marker(rem, err);
 	if (ret)
 		goto out;
@@ -1392,6 +1846,7 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 			ALLOC_GROW(files, nfiles + 1, afiles);
 			files[nfiles].id = tg[i].ptr.id;
 			files[nfiles].size = tg[i].ptr.size;
+			files[nfiles].sha = tg[i].ptr.sha;
 			files[nfiles].path = tg[i].path;
 			nfiles++;
 		}
@@ -1438,7 +1893,11 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 						ALLOC_GROW(files, nfiles + 1, afiles);
 						files[nfiles].id = e->id;
 						files[nfiles].size = e->size;
-						files[nfiles].path = level.v[i].path;
+						files[nfiles].sha = e->sha;
+						/* named by its own path, like the trees */
+						ALLOC_GROW(paths, npaths + 1, apaths);
+						paths[npaths] = xstrfmt("%s/%s", level.v[i].path, e->name);
+						files[nfiles].path = paths[npaths++];
 						nfiles++;
 					}
 				}
@@ -1459,16 +1918,25 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 		free(shas);
 		free(nshas);
 	}
-	/* manifests of the files that have one */
+	/* manifests of the files that have one (and are not one chunk there) */
 	missing.n = 0;
 	for (i = 0; i < nfiles && !ret; i++) {
 		if (!files[i].size || local_has(&f.t, &files[i].id, OBJ_MANIFEST) ||
-		    local_has(&f.t, &files[i].id, OBJ_CHUNK))
+		    local_has(&f.t, &files[i].id, OBJ_CHUNK) ||
+		    remote_has(&f.t, rem->name, &files[i].id, OBJ_CHUNK, NULL))
 			continue;
 		if (!oidset_insert(&f.seen, &files[i].id, OBJ_MANIFEST))
 			continue;
-		if (remote_has(&f.t, rem->name, &files[i].id, OBJ_MANIFEST, NULL))
-			want_add(&missing, &files[i].id, OBJ_MANIFEST, files[i].path);
+		ALLOC_GROW(mf, nmf + 1, amf);
+		memset(&mf[nmf], 0, sizeof(mf[nmf]));
+		mf[nmf].file = i;
+		if (!pick_manifest(&f.t, rem->name, &files[i].id, &mf[nmf].loc))
+			continue;
+		want_add(&missing, &files[i].id, OBJ_MANIFEST, files[i].path);
+		missing.v[missing.n - 1].loc = mf[nmf].loc;
+		missing.v[missing.n - 1].have_loc = 1;
+		oidset_insert(&fresh, &files[i].id, OBJ_MANIFEST);
+		nmf++;
 	}
 	if (!ret)
 		ret = fetch_list(&f, &missing, err);
@@ -1477,31 +1945,57 @@ int sync_fetch(struct repo *r, struct remote *rem, const struct sync_target *tg,
 	oidset_release(&f.seen);
 	oidset_init(&f.seen);
 	for (i = 0; i < nfiles && !ret; i++) {
-		struct manifest m;
+		size_t before = missing.n;
 		if (!files[i].size)
 			continue;
-		if (local_has(&f.t, &files[i].id, OBJ_MANIFEST)) {
-			ret = content_chunks(&f.t, &files[i].id, files[i].size, &m, err);
-			for (k = 0; k < m.n && !ret; k++) {
-				if (!oidset_insert(&f.seen, &m.chunks[k].id, OBJ_CHUNK))
-					continue;
-				if (local_has(&f.t, &m.chunks[k].id, OBJ_CHUNK))
-					st->have++;
-				else
-					want_add(&missing, &m.chunks[k].id, OBJ_CHUNK, files[i].path);
-			}
-			manifest_release(&m);
-		} else if (oidset_insert(&f.seen, &files[i].id, OBJ_CHUNK)) {
-			if (local_has(&f.t, &files[i].id, OBJ_CHUNK))
-				st->have++;
-			else
-				want_add(&missing, &files[i].id, OBJ_CHUNK, files[i].path);
+		ret = want_file_chunks(&f, &files[i], &missing, err);
+		/* a manifest just fetched that does not fit its file (another
+		 * size) fails its check below, where other copies are tried */
+		if (ret == CAIRN_ECORRUPT && oidset_contains(&fresh, &files[i].id, OBJ_MANIFEST)) {
+			strbuf_reset(err);
+			ret = 0;
+		}
+		/* a manifest stored earlier without its chunks (by gc -r's or
+		 * fsck -r's walk, an interrupted fetch, an older cairn) was not
+		 * verified: its file is checked below as well, once */
+		if (!ret && missing.n > before &&
+		    !oidset_contains(&fresh, &files[i].id, OBJ_MANIFEST) &&
+		    local_has(&f.t, &files[i].id, OBJ_MANIFEST) &&
+		    oidset_insert(&fresh, &files[i].id, OBJ_MANIFEST)) {
+			ALLOC_GROW(mf, nmf + 1, amf);
+			memset(&mf[nmf], 0, sizeof(mf[nmf])); /* no copy: all are tried */
+			mf[nmf++].file = i;
 		}
 	}
 	if (!ret) {
 		progress_set_totals(o->progress, missing.n, 0);
 		ret = fetch_list(&f, &missing, err);
 	}
+	/* then the manifests fetched must rebuild their files */
+	if (!ret && nmf) {
+		struct mverify mv;
+		mv.f = &f;
+		mv.files = files;
+		mv.v = mf;
+		ret = par_for(r->threads, nmf, r->odb, verify_fetched, &mv, err);
+	}
+	/* the copies that rebuilt their files are flagged in one transaction */
+	if (!ret && nmf) {
+		struct oid *ids = xcalloc(nmf, sizeof(*ids)), *packs = xcalloc(nmf, sizeof(*packs));
+		size_t nv = 0;
+		for (i = 0; i < nmf; i++) {
+			if (mf[i].status)
+				continue;
+			ids[nv] = files[mf[i].file].id;
+			packs[nv++] = mf[i].loc.pack;
+		}
+		ret = set_verified_many(r, rem->name, ids, packs, nv, err);
+		free(ids);
+		free(packs);
+	}
+	for (i = 0; i < nmf && !ret; i++)
+		if (mf[i].status)
+			ret = retry_manifest(&f, &files[mf[i].file], &mf[i], err);
 	if (!ret && !was_incomplete)
 		odb_clear_incomplete(r->odb);
 out:
@@ -1509,6 +2003,8 @@ out:
 	free(next.v);
 	free(missing.v);
 	free(files);
+	free(mf);
+	oidset_release(&fresh);
 	for (i = 0; i < npaths; i++)
 		free(paths[i]);
 	free(paths);
@@ -1626,40 +2122,6 @@ int sync_remove_pack(struct repo *r, struct remote *rem, const struct oid *pack,
 		free(path);
 	}
 	return ret;
-}
-
-/* Every copy of (id, type) the cache knows on `remote`. */
-static size_t remote_copies(struct odb_thread *t, const char *remote, const struct oid *id,
-			    int type, struct rloc **out)
-{
-	struct strbuf k = STRBUF_INIT;
-	MDB_txn *txn = idx_rd_begin(&t->srd, NULL);
-	MDB_cursor *cur;
-	MDB_val key, val;
-	size_t n = 0, alloc = 0;
-	*out = NULL;
-	if (!txn)
-		return 0;
-	rkey_obj(&k, remote, id, type, NULL);
-	if (!mdb_cursor_open(txn, t->odb->state->robj, &cur)) {
-		int rc;
-		key.mv_data = k.buf;
-		key.mv_size = k.len;
-		for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); !rc;
-		     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-			struct rloc l;
-			if (key.mv_size != k.len + OID_RAWSZ || memcmp(key.mv_data, k.buf, k.len))
-				break;
-			if (rloc_decode(val.mv_data, val.mv_size, &l))
-				continue;
-			ALLOC_GROW(*out, n + 1, alloc);
-			(*out)[n++] = l;
-		}
-		mdb_cursor_close(cur);
-	}
-	idx_rd_end(&t->srd);
-	strbuf_release(&k);
-	return n;
 }
 
 int sync_fetch_objects(struct repo *r, struct remote *rem, struct sync_object *v, size_t n,
@@ -1780,13 +2242,85 @@ static void report(void (*cb)(const struct sync_problem *, void *), void *data,
 	cb(&p, data);
 }
 
+/*
+ * fsck -r --read-data: does a remote manifest (its bytes in `mraw`) rebuild
+ * its file? It does when it is the same bytes as the local one (made by
+ * add, or verified by fetch); otherwise its chunks, from the local store
+ * or the remote, must hash to the file's id and to the SHA-256 and size
+ * the manifest records. 0, CAIRN_ECORRUPT with a message when it does not,
+ * or another error when it cannot be told (a chunk nowhere to be read:
+ * the walk of the refs reports what is missing).
+ */
+static int manifest_rebuilds(struct repo *r, struct remote *rem, struct odb_thread *t,
+			     const struct oid *id, const struct strbuf *mraw, struct strbuf *err)
+{
+	struct strbuf local = STRBUF_INIT, buf = STRBUF_INIT, craw = STRBUF_INIT, e2 = STRBUF_INIT;
+	struct manifest m;
+	struct oid_ctx oc;
+	struct sha256_ctx sc;
+	struct oid got;
+	struct sha256 gsha;
+	struct fetch f;
+	uint64_t total = 0;
+	size_t i, j;
+	int ret = 0;
+
+	if (!odb_read(t, id, OBJ_MANIFEST, &local, &e2) && local.len == mraw->len &&
+	    !memcmp(local.buf, mraw->buf, mraw->len)) {
+		strbuf_release(&local);
+		strbuf_release(&e2);
+		return 0;
+	}
+	strbuf_release(&local);
+	if (manifest_decode(&m, mraw->buf, mraw->len, err))
+		return CAIRN_ECORRUPT;
+	memset(&f, 0, sizeof(f));
+	f.r = r;
+	f.rem = rem;
+	oid_ctx_init(&oc);
+	sha256_init(&sc);
+	for (i = 0; i < m.n && !ret; i++) {
+		const struct manifest_chunk *c = &m.chunks[i];
+		int got_it = !odb_read(t, &c->id, OBJ_CHUNK, &craw, &e2);
+		if (!got_it) {
+			struct rloc *copies;
+			size_t nc = remote_copies(t, rem->name, &c->id, OBJ_CHUNK, &copies);
+			for (j = 0; j < nc && !got_it; j++)
+				got_it = !read_remote_copy(&f, t, &c->id, OBJ_CHUNK, &copies[j], "", &buf,
+							   &craw, &e2);
+			free(copies);
+		}
+		if (!got_it)
+			ret = CAIRN_ENOTFOUND;
+		else if (craw.len != c->len)
+			ret = cerr(err, CAIRN_ECORRUPT, "its chunk %zu has %zu bytes, it says %u", i,
+				   craw.len, c->len);
+		if (ret)
+			break;
+		oid_ctx_update(&oc, craw.buf, craw.len);
+		sha256_update(&sc, craw.buf, craw.len);
+		total += craw.len;
+	}
+	oid_ctx_final(&oc, &got);
+	sha256_final(&sc, &gsha);
+	if (!ret && (total != m.size || !oid_eq(&got, id) || !sha256_eq(&gsha, &m.sha)))
+		ret = cerr(err, CAIRN_ECORRUPT,
+			   "its chunks do not rebuild the file (planted or damaged; 'cairn push' "
+			   "from a clone that has the file sends a right one)");
+	manifest_release(&m);
+	strbuf_release(&buf);
+	strbuf_release(&craw);
+	strbuf_release(&e2);
+	return ret;
+}
+
 /* Downloads one remote pack into a temp file and checks all of it. */
 static int check_remote_pack(struct repo *r, struct remote *rem, const struct rcheck *c,
 			     void (*cb)(const struct sync_problem *, void *), void *data,
 			     struct sync_check_stats *st, struct strbuf *err)
 {
 	struct strbuf buf = STRBUF_INIT, raw = STRBUF_INIT, msg = STRBUF_INIT, oerr = STRBUF_INIT;
-	char hex[OID_HEXSZ + 1];
+	char hex[OID_HEXSZ + 1], ohex[OID_HEXSZ + 1];
 	char *tmp = xstrfmt("%s/fsck-%ld-", r->odb->tmpdir, (long)getpid());
 	char *path;
 	struct tempfile tf = TEMPFILE_INIT;
@@ -1848,6 +2382,14 @@ static int check_remote_pack(struct repo *r, struct remote *rem, const struct rc
 			struct manifest m;
 			r2 = manifest_decode(&m, raw.buf, raw.len, &oerr);
 			manifest_release(&m);
+			if (!r2 && manifest_rebuilds(r, rem, &t, &e->id, &raw, &oerr) == CAIRN_ECORRUPT) {
+				strbuf_reset(&msg);
+				strbuf_addf(&msg, "remote '%s': manifest %s in pack %s: %s", rem->name,
+					    oid_to_hex(&e->id, ohex), hex, oerr.buf);
+				report(cb, data, "bad-manifest", &c->id, &e->id, e->type, msg.buf);
+				st->objects++;
+				continue;
+			}
 		}
 		st->objects++;
 		if (r2) {
@@ -1994,5 +2536,82 @@ out:
 	strbuf_release(&msg);
 	strbuf_release(&idx);
 	strbuf_release(&e2);
+	return ret;
+}
+
+int sync_mark_remote(struct repo *r, struct remote *rem, const struct gc_roots *roots,
+		     struct gc_mark *m, uint64_t *fetched, struct strbuf *err)
+{
+	struct odb_thread t;
+	int ret = 0, round;
+
+	*fetched = 0;
+	for (round = 0; round < 1000; round++) {
+		struct sync_object *v;
+		size_t i, n = 0, stored = 0;
+		odb_thread_init(&t, r->odb);
+		ret = gc_mark(&t, roots, NULL, m, err);
+		odb_thread_release(&t);
+		if (ret || !m->nabsent)
+			return ret;
+		v = xcalloc(m->nabsent, sizeof(*v));
+		for (i = 0; i < m->nabsent; i++) {
+			v[n].id = m->absent[i].id;
+			v[n].type = m->absent[i].type;
+			n++;
+		}
+		ret = sync_fetch_objects(r, rem, v, n, 0, &stored, err);
+		free(v);
+		if (ret || !stored)
+			return ret;
+		*fetched += stored;
+		gc_mark_release(m);
+	}
+	return 0;
+}
+
+/* Does the remote (per the cache) have what (id, type) of the walk stands for? */
+static int remote_has_needed(struct odb_thread *t, const char *remote, const struct oid *id,
+			     int type)
+{
+	/* (id, manifest) stands for a file: a manifest or one chunk */
+	if (remote_has(t, remote, id, type, NULL))
+		return 1;
+	return type == OBJ_MANIFEST && remote_has(t, remote, id, OBJ_CHUNK, NULL);
+}
+
+int sync_check_needed(struct repo *r, struct remote *rem, const struct gc_roots *roots,
+		      void (*cb)(const struct sync_problem *p, void *data), void *data,
+		      uint64_t *needed, struct strbuf *err)
+{
+	struct strbuf msg = STRBUF_INIT;
+	struct odb_thread t;
+	struct gc_mark m;
+	uint64_t fetched = 0;
+	size_t i;
+	int ret;
+
+	*needed = 0;
+	ret = sync_mark_remote(r, rem, roots, &m, &fetched, err);
+	odb_thread_init(&t, r->odb);
+	for (i = 0; !ret && i < m.reached.cap; i++) {
+		const struct oidset_slot *sl = &m.reached.slots[i];
+		char hex[OID_HEXSZ + 1];
+		if (!sl->type)
+			continue;
+		(*needed)++;
+		if (remote_has_needed(&t, rem->name, &sl->id, sl->type))
+			continue;
+		strbuf_reset(&msg);
+		strbuf_addf(&msg,
+			    "remote '%s' lacks %s %s, which the pointers of the branches, tags or work "
+			    "tree need ('cairn push' from a clone that has it sends it again)",
+			    rem->name, sl->type == OBJ_MANIFEST ? "file" : obj_type_name(sl->type),
+			    oid_to_hex(&sl->id, hex));
+		report(cb, data, "missing-object", NULL, &sl->id, sl->type, msg.buf);
+	}
+	odb_thread_release(&t);
+	gc_mark_release(&m);
+	strbuf_release(&msg);
 	return ret;
 }

@@ -8,17 +8,21 @@
  * LMDB (rpack, robj), refreshed incrementally: only index files not seen
  * before are downloaded; packs that vanished are forgotten.
  *
- * Push walks the objects the given pointers need, skipping any subtree
- * the remote already has, and uploads packs made of only the missing
- * objects, copied in their stored form after being verified: chunk packs
- * first, then the pack of manifests and trees, each pack before its index.
- * So a remote never names (through an index) a pack that is not whole,
- * nor holds a tree whose files it lacks.
+ * Push walks the objects the given pointers need, all the way down (a
+ * tree on the remote is not taken as proof of what is below it: every
+ * object is looked up in the cache), and uploads packs made of only the
+ * missing objects, copied in their stored form after being verified:
+ * chunk packs first, then the pack of manifests and trees, each pack
+ * before its index. So a remote never names (through an index) a pack
+ * that is not whole, nor gets a tree before its files. A remote manifest
+ * counts as there only when it is the same bytes as the local one.
  *
  * Fetch walks the same graph from the top, one level at a time, asking
  * the remote only for what the local store lacks: a whole pack when most
  * of it is needed, ranges otherwise. Every object received is verified
- * (decoded, hashed against its id) before it is stored.
+ * (decoded, hashed against its id) before it is stored, and a manifest
+ * is kept only once its file, rebuilt from the store, hashes to the
+ * file's id and SHA-256 (remote-format.md, "Manifests are verified").
  */
 #include "core/oidset.h"
 #include "core/pointer.h"
@@ -96,8 +100,9 @@ int sync_fetch_objects(struct repo *r, struct remote *rem, struct sync_object *v
 
 struct sync_problem {
 	const char *kind;       /* "bad-pack-index", "missing-pack", "pack-size",
-				 * "corrupt-pack", "corrupt-object" */
-	const struct oid *pack; /* the pack concerned */
+				 * "corrupt-pack", "corrupt-object", "bad-manifest",
+				 * "missing-object" */
+	const struct oid *pack; /* the pack concerned, or NULL */
 	const struct oid *id;   /* the object, or NULL */
 	int type;               /* its type, or 0 */
 	const char *msg;
@@ -112,12 +117,34 @@ struct sync_check_stats {
  * packs of a sample (all of them with read_data; otherwise 5% of them, at
  * least one, chosen at random) are downloaded and checked whole: the
  * pack's bytes against its name and every object it lists (decoded and
- * hashed). Each problem is passed to cb. The cache of the remote is
+ * hashed; a manifest must rebuild its file, see manifest_rebuilds). Each
+ * problem is passed to cb. The cache of the remote is
  * refreshed on the way. Returns an error only when the remote cannot be
  * checked at all (no marker, listing fails).
  */
 int sync_check_remote(struct repo *r, struct remote *rem, int read_data,
 		      void (*cb)(const struct sync_problem *p, void *data), void *data,
 		      struct sync_check_stats *st, struct strbuf *err);
+
+struct gc_roots;
+struct gc_mark;
+/*
+ * The mark of gc (core/gc.h) for a remote: trees and manifests that the
+ * local store lacks are fetched from `rem` (what they name is otherwise
+ * unknown) and the walk is done again, until nothing more can be learned.
+ * *fetched counts the objects fetched. m is initialised whatever the
+ * return; release it with gc_mark_release().
+ */
+int sync_mark_remote(struct repo *r, struct remote *rem, const struct gc_roots *roots,
+		     struct gc_mark *m, uint64_t *fetched, struct strbuf *err);
+/*
+ * fsck -r: every tree, file and chunk that `roots` reach (sync_mark_remote)
+ * must be in some pack the remote's indexes list (per the cache: refresh
+ * first); each one that is not goes to cb as "missing-object". *needed
+ * counts those looked up.
+ */
+int sync_check_needed(struct repo *r, struct remote *rem, const struct gc_roots *roots,
+		      void (*cb)(const struct sync_problem *p, void *data), void *data,
+		      uint64_t *needed, struct strbuf *err);
 
 #endif
