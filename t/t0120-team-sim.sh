@@ -1,0 +1,92 @@
+#!/bin/sh
+
+test_description='team simulator: three clones, one remote, random operations, a model
+
+Three clones of one bare git origin share one cairn remote and run seeded
+random sequences of operations (edits and add of small and ~1 MiB files,
+commit, branch, switch, merge, git push/pull/fetch with and without
+--prune, forced pushes, tags, branch deletion, cairn push/pull/fetch/
+checkout, local gc, and kill -9 in the middle of any cairn command)
+against a model of the bytes every pointer version must give and of what
+the remote and each store must hold (t/sim/team-sim.py says the rules;
+so does Documentation/technical/reliability.md). After each sequence a
+fresh clone pulls every branch and tag of the origin and some older
+commits byte for byte, fsck -r of the remote and fsck of every clone are
+clean, and each clone can still push all of its history.
+
+CAIRN_TEST_SIM_RUNS sequences per remote (default 24), on the remotes of
+CAIRN_TEST_SIM_REMOTES (dir, ssh, s3; default dir), seeds from
+CAIRN_TEST_SIM_BASE (default 1; "random" for a random one). CAIRN_TEST_SIM_OPS
+chooses the operations (default: those that hit no known bug; "all", or
+default,gc-remote,gc-remote-stale,ptr-copy). CAIRN_TEST_SIM_SEED=N runs that
+one sequence (replay a failure; the failure output says how).'
+
+. "$(dirname "$0")/lib.sh"
+. "$TEST_DIRECTORY/lib-cairn.sh"
+
+if ! test_have_prereq PYTHON3
+then
+	skip_all='python3 (>= 3.9) not found'
+	test_done
+fi
+
+RUNS=${CAIRN_TEST_SIM_RUNS:-24}
+REMOTES=$(echo "${CAIRN_TEST_SIM_REMOTES:-dir}" | tr , " ")
+BASE=${CAIRN_TEST_SIM_BASE:-1}
+if test "$BASE" = random
+then
+	BASE=$(od -An -N3 -tu4 /dev/urandom | tr -d " ")
+fi
+if test -n "$CAIRN_TEST_SIM_SEED"
+then
+	BASE=$CAIRN_TEST_SIM_SEED RUNS=1
+fi
+SIM="$TEST_DIRECTORY/sim/team-sim.py"
+
+for kind in $REMOTES
+do
+	case $kind in
+	dir) ;;
+	ssh) . "$TEST_DIRECTORY/lib-sshd.sh" && start_sshd ;;
+	s3) . "$TEST_DIRECTORY/lib-s3.sh" && start_s3 ;;
+	*) BUG "CAIRN_TEST_SIM_REMOTES: unknown remote kind '$kind'" ;;
+	esac
+done
+
+test_expect_success 'the simulator knows its operations; bad ones are refused' '
+	python3 "$SIM" --help >out &&
+	test_grep "team-sim" out &&
+	test_must_fail python3 "$SIM" --seed 1 --ops default,frob 2>err &&
+	test_grep "unknown operation" err
+'
+
+: >sim.stats
+for kind in $REMOTES
+do
+	for i in $(test_seq 1 $RUNS)
+	do
+		seed=$((BASE + i - 1))
+		test_expect_success "$kind remote: sequence with seed $seed" '
+			python3 "$SIM" --seed $seed --remote $kind --dir "$TRASH_DIRECTORY/sim" \
+				--stats "$TRASH_DIRECTORY/sim.stats"
+		'
+	done
+done
+
+test_expect_success 'figures' '
+	python3 - "$TRASH_DIRECTORY/sim.stats" >>"$TRASH_DIRECTORY/figures" <<-\EOF
+	import json, sys
+	runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+	kinds = {}
+	for r in runs:
+	    kinds[r["remote"]] = kinds.get(r["remote"], 0) + 1
+	tot = lambda k: sum(r[k] for r in runs)
+	print("team-sim: %d sequences (%s), %d operations, %d cairn commands killed "
+	      "of %d tried, %d pointer versions verified byte for byte, %d failures"
+	      % (len(runs), ", ".join("%s %d" % kv for kv in sorted(kinds.items())),
+	         tot("ops"), tot("killed"), tot("kills"), tot("verified"),
+	         sum(1 for r in runs if not r["ok"])))
+	EOF
+'
+
+test_done
