@@ -60,6 +60,39 @@ test_expect_success 'the simulator knows its operations; bad ones are refused' '
 	test_grep "unknown operation" err
 '
 
+# Found by the simulator (seed 302 with CAIRN_TEST_SIM_OPS=all, reduced
+# by --minimize to one gc -r in a clone that had pulled nothing): gc -r
+# stores the trees and manifests it fetches to learn what they name, and
+# fsck then reported every chunk below them as missing (exit 1).
+test_expect_success 'gc -r in a clone that never pulled leaves fsck clean' '
+	git init -q --bare fo.git &&
+	git clone -q fo.git fa 2>/dev/null &&
+	(
+		cd fa &&
+		cairn init --chunk-size 4K:16K:64K >/dev/null &&
+		cairn remote add --local -d origin "$TRASH_DIRECTORY/fr" &&
+		mkdir data &&
+		make_random data/big 200000 1 &&
+		echo small >data/s.csv &&
+		cairn add -q data &&
+		git add -A && git commit -qm v1 &&
+		git push -q origin HEAD:main && cairn push -q
+	) &&
+	git clone -q fo.git fb &&
+	(
+		cd fb &&
+		cairn remote add --local -d origin "$TRASH_DIRECTORY/fr" &&
+		cairn gc -r origin --grace 0 >../out &&
+		test_grep "fetched [1-9][0-9]* trees and manifests" ../out &&
+		cairn fsck >../out &&
+		test_grep "incomplete" ../out &&
+		cairn pull -q &&
+		cairn fsck >../out &&
+		test_grep ! "incomplete" ../out &&
+		cairn fsck -r origin --read-data -q
+	)
+'
+
 : >sim.stats
 for kind in $REMOTES
 do
