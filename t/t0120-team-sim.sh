@@ -14,7 +14,7 @@ fresh clone pulls every branch and tag of the origin and some older
 commits byte for byte, fsck -r of the remote and fsck of every clone are
 clean, and each clone can still push all of its history.
 
-CAIRN_TEST_SIM_RUNS sequences per remote (default 24), on the remotes of
+CAIRN_TEST_SIM_RUNS sequences per remote (default 30), on the remotes of
 CAIRN_TEST_SIM_REMOTES (dir, ssh, s3; default dir), seeds from
 CAIRN_TEST_SIM_BASE (default 1; "random" for a random one). CAIRN_TEST_SIM_OPS
 chooses the operations (default: those that hit no known bug; "all", or
@@ -30,7 +30,7 @@ then
 	test_done
 fi
 
-RUNS=${CAIRN_TEST_SIM_RUNS:-24}
+RUNS=${CAIRN_TEST_SIM_RUNS:-30}
 REMOTES=$(echo "${CAIRN_TEST_SIM_REMOTES:-dir}" | tr , " ")
 BASE=${CAIRN_TEST_SIM_BASE:-1}
 if test "$BASE" = random

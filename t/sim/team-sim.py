@@ -4,7 +4,7 @@
 Three clones (A, B, C) of one bare git origin share one cairn remote (a
 directory, an SSH URL or an S3 bucket). A seeded random sequence of
 operations runs in them, one at a time: edits of the tracked data and
-`cairn add`, git commit, branch, switch, merge, push (also forced), pull,
+`cairn add`, "publish" (add, commit, git push, cairn push), git commit, branch, switch, merge, push (also forced), pull,
 fetch (with and without --prune), tag, branch deletion (local and on the
 origin), cairn push (also --all-commits), pull, fetch, checkout, gc, gc -r
 with a grace of 0 or 1 second, and kill -9 in the middle of any cairn
@@ -110,6 +110,7 @@ import time
 OP_WEIGHTS = {
     "edit": 3,          # change a dataset in the work tree, no add
     "add": 10,          # change a dataset, then cairn add it
+    "publish": 4,       # add, commit, git push, cairn push: all of it
     "commit": 7,
     "branch": 2,        # git checkout -b NEW
     "switch": 3,        # git checkout BRANCH (local or from the origin)
@@ -140,7 +141,7 @@ KNOWN_BUG_OPS = {
     "ptr-copy": "issue 18 item 2 (a pointer blob under another name is no root)",
 }
 DEFAULT_OPS = [o for o in OP_WEIGHTS if o not in KNOWN_BUG_OPS] + ["kill"]
-KILLABLE = ("add", "cpush", "cpull", "cfetch", "ccheckout", "gc",
+KILLABLE = ("add", "publish", "cpush", "cpull", "cfetch", "ccheckout", "gc",
             "gc-remote", "gc-remote-stale")
 
 DATASETS = (("data", "dir"), ("raw", "dir"), ("model.bin", "file"),
@@ -181,6 +182,7 @@ class Clone:
 
 
 class Sim:
+    runs = 0
     def __init__(self, args, seed, root):
         self.args = args
         self.seed = seed
@@ -432,6 +434,9 @@ class Sim:
 
     def small_bytes(self, r):
         n = r.randint(1, 40)
+        if not self.args.small:
+            # no single-chunk file at all (to tell other bugs from item 1)
+            n = r.randint(4000, 6000)
         return "".join("%d,%d,%s\n" % (i, r.randint(0, 10**6), r.choice("xyz"))
                        for i in range(n)).encode()
 
@@ -521,7 +526,7 @@ class Sim:
         o = self.rng.choices(ops, weights=[OP_WEIGHTS[x] for x in ops])[0]
         op = {"op": o, "clone": c.name, "seed": self.rng.randrange(1 << 30)}
         r = self.rng
-        if o in ("edit", "add"):
+        if o in ("edit", "add", "publish"):
             op["ds"] = r.choice(DATASETS)[0]
         elif o in ("branch", "switch", "merge", "gpull", "delbranch"):
             op["branch"] = r.choice(BRANCHES)
@@ -579,6 +584,32 @@ class Sim:
             raise Fail("%s in %s failed, but the model says every pointer's data "
                        "is available (rules 2, 3):\n%s" % (what, c.name, text))
 
+    def do_add(self, c, op, kill):
+        ds, kind = self.do_edit(c, op)
+        before = self.pointer_blob(c, ds)
+        content = freeze(c.wt[ds])
+        st, text = self.cairn(c, ["add", "-q", ds], kill=kill)
+        after = self.pointer_blob(c, ds)
+        if st not in (None, 0):
+            raise Fail("cairn add failed in %s:\n%s" % (c.name, text))
+        if st == 0 or after != before:
+            if after in self.ptr and self.ptr[after] != content:
+                raise Fail("pointer blob %s of %s names two versions (rule 1):\n%s"
+                           % (after, ds, self.diff(dict(self.ptr[after]), dict(content))))
+            self.ptr[after] = content
+            c.local.add(after)
+
+    def do_cpush(self, c, all_commits, kill):
+        wtb = self.wt_blobs(c)
+        args = ["push", "-q"] + (["--all-commits"] if all_commits else [])
+        hist = self.history_blobs(c.path, ["--all"]) if all_commits else set()
+        st, text = self.cairn(c, args, kill=kill)
+        if st == 0:
+            self.pushed.update(wtb.values())
+            self.pushed.update(hist)
+        self.require_ok(c, st, text, "cairn push", set(wtb.values()) | hist,
+                        self.pushed | c.local)
+
     def execute(self, op):
         c = self.clones[op["clone"]]
         o = op["op"]
@@ -590,19 +621,16 @@ class Sim:
         if o == "edit":
             self.do_edit(c, op)
         elif o == "add":
-            ds, kind = self.do_edit(c, op)
-            before = self.pointer_blob(c, ds)
-            content = freeze(c.wt[ds])
-            st, text = self.cairn(c, ["add", "-q", ds], kill=kill)
-            after = self.pointer_blob(c, ds)
-            if st not in (None, 0):
-                raise Fail("cairn add failed in %s:\n%s" % (c.name, text))
-            if st == 0 or after != before:
-                if after in self.ptr and self.ptr[after] != content:
-                    raise Fail("pointer blob %s of %s names two versions (rule 1):\n%s"
-                               % (after, ds, self.diff(dict(self.ptr[after]), dict(content))))
-                self.ptr[after] = content
-                c.local.add(after)
+            self.do_add(c, op, kill)
+        elif o == "publish":
+            # what the README says to do; the kill, if any, hits the push
+            self.do_add(c, op, None)
+            self.git(c, ["add", "-A"], ok=True)
+            self.git(c, ["commit", "-q", "-m", "publish %d" % len(self.ops_done)])
+            br = self.current_branch(c)
+            if br:
+                self.git(c, ["push", "-q", "origin", br])
+            self.do_cpush(c, False, kill)
         elif o == "commit":
             self.git(c, ["add", "-A"], ok=True)
             self.git(c, ["commit", "-q", "-m", "op %d" % len(self.ops_done)])
@@ -639,15 +667,7 @@ class Sim:
                 if op["flag"]:
                     self.git(c, ["push", "-q", "origin", "--delete", br])
         elif o == "cpush":
-            wtb = self.wt_blobs(c)
-            args = ["push", "-q"] + (["--all-commits"] if op["flag"] else [])
-            hist = self.history_blobs(c.path, ["--all"]) if op["flag"] else set()
-            st, text = self.cairn(c, args, kill=kill)
-            if st == 0:
-                self.pushed.update(wtb.values())
-                self.pushed.update(hist)
-            self.require_ok(c, st, text, "cairn push", set(wtb.values()) | hist,
-                            self.pushed | c.local)
+            self.do_cpush(c, op["flag"], kill)
         elif o in ("cpull", "cfetch"):
             wtb = self.wt_blobs(c)
             force = o == "cpull" and op.get("flag")
@@ -697,13 +717,13 @@ class Sim:
     def remote_url(self):
         if self.remote_kind == "dir":
             return os.path.join(self.root, "remote")
+        # a new place each run: a replay must not find an earlier run's data
+        Sim.runs += 1
+        tag = "%s-%d-%d" % (os.path.basename(self.root), os.getpid(), Sim.runs)
         if self.remote_kind == "ssh":
-            return "testhost:%s/sim-%s-%d" % (os.environ["SSH_ROOT"],
-                                             os.path.basename(self.root), self.seed)
+            return "testhost:%s/sim/%s" % (os.environ["SSH_ROOT"], tag)
         if self.remote_kind == "s3":
-            return "s3://%s/sim/%s-%d-%d" % (os.environ["S3_BUCKET"],
-                                            os.path.basename(self.root), self.seed,
-                                            os.getpid())
+            return "s3://%s/sim/%s" % (os.environ["S3_BUCKET"], tag)
         raise Fail("unknown remote kind %r" % self.remote_kind)
 
     def add_remote(self, path):
@@ -776,9 +796,17 @@ class Sim:
         if required:
             st, text = self.cairn(fake, ["pull", "-q"] + required)
             if st != 0:
-                raise Fail("%s (%s): a fresh clone cannot pull %s, which the model "
-                           "says was pushed (rule 2):\n%s"
-                           % (ref, commit[:12], " ".join(required), text))
+                # which of them: each alone, for the report
+                lost = []
+                for ds in required:
+                    st1, text1 = self.cairn(fake, ["pull", "-q", ds])
+                    if st1 != 0:
+                        lost.append("%s (pointer blob %s, pushed by cairn push):\n%s"
+                                    % (ds, want[ds][:12], text1.rstrip()))
+                raise Fail("%s (%s): a fresh clone cannot pull what the model says "
+                           "was pushed (rule 2): %s\n%s"
+                           % (ref, commit[:12], " ".join(required),
+                              "\n".join(lost) or text))
         for ds in others:
             st, _ = self.cairn(fake, ["pull", "-q", ds])
             if st != 0:
@@ -934,10 +962,12 @@ def report(args, seed, sim, msg, replay_file=None):
         e.write(line + "\n")
     e.write("--- replay ---\n")
     e.write("  CAIRN_TEST_SIM_SEED=%d CAIRN_TEST_SIM_REMOTES=%s CAIRN_TEST_SIM_OPS=%s "
-            "CAIRN_TEST_SIM_STEPS=%d sh t/t0120-team-sim.sh -v -i\n"
-            % (seed, args.remote, args.ops_spec, args.steps))
+            "CAIRN_TEST_SIM_STEPS=%d%s sh t/t0120-team-sim.sh -v -i\n"
+            % (seed, args.remote, args.ops_spec, args.steps,
+               "" if args.small else " CAIRN_TEST_SIM_SMALL=0"))
     e.write("  or: t/sim/team-sim.py --seed %d --remote %s --ops %s --steps %d "
-            "--dir /tmp/sim --keep\n" % (seed, args.remote, args.ops_spec, args.steps))
+            "--small %d --dir /tmp/sim --keep\n"
+            % (seed, args.remote, args.ops_spec, args.steps, args.small))
     e.write("  the exact operations: %s (--replay it; --minimize to shorten)\n"
             % (replay_file or os.path.join(sim.root, "ops.json")))
 
@@ -969,6 +999,8 @@ def main():
     ap.add_argument("--kill-max", type=float,
                     default=float(os.environ.get("CAIRN_TEST_SIM_KILL_MAX", 0.04)),
                     help="kill after a delay of 0 to this many seconds")
+    ap.add_argument("--small", type=int, default=int(os.environ.get("CAIRN_TEST_SIM_SMALL", 1)),
+                    help="0: every file has several chunks (no single-chunk file)")
     ap.add_argument("--history", type=int, default=int(os.environ.get("CAIRN_TEST_SIM_HISTORY", 3)))
     ap.add_argument("--check-every", type=int,
                     default=int(os.environ.get("CAIRN_TEST_SIM_CHECK_EVERY", 0)))
