@@ -93,6 +93,45 @@ test_expect_success 'gc -r in a clone that never pulled leaves fsck clean' '
 	)
 '
 
+# The shortest sequences the simulator found for bugs of issue 18 that
+# are not fixed yet (--minimize, then tidied). Each replays exactly, with
+# no kill. When the fix is merged the test passes ("known breakage
+# vanished"): make it test_expect_success and turn the operation on in
+# the default set (take it out of KNOWN_BUG_OPS in t/sim/team-sim.py).
+
+# replay_known NAME: replay the operations of stdin (saved as NAME.json)
+replay_known () {
+	cat >"$1.json" &&
+	python3 "$SIM" --replay "$1.json" --dir "$TRASH_DIRECTORY/known"
+}
+
+test_expect_failure 'issue 18 item 1: gc -r keeps a small file that main needs' '
+	replay_known item1 <<-\EOF
+	{"seed": 1, "remote": "dir", "small": 1, "ops": [
+	 {"op": "gc-remote", "clone": "B", "seed": 1, "grace": 0},
+	 {"op": "cpull", "clone": "B", "seed": 2, "flag": true}]}
+	EOF
+'
+
+test_expect_failure 'issue 18 item 2: gc keeps a version also committed under another name' '
+	replay_known item2 <<-\EOF
+	{"seed": 1, "remote": "dir", "small": 1, "ops": [
+	 {"op": "ptr-copy", "clone": "A", "seed": 3, "ds": "labels.csv"},
+	 {"op": "add", "clone": "A", "seed": 4, "ds": "labels.csv"},
+	 {"op": "commit", "clone": "A", "seed": 5},
+	 {"op": "gc", "clone": "A", "seed": 6}]}
+	EOF
+'
+
+test_expect_failure 'issue 18 item 3: gc -r from a clone that did not fetch keeps a new branch' '
+	replay_known item3 <<-\EOF
+	{"seed": 1, "remote": "dir", "small": 0, "ops": [
+	 {"op": "branch", "clone": "B", "seed": 1, "branch": "b1"},
+	 {"op": "publish", "clone": "B", "seed": 2, "ds": "model.bin"},
+	 {"op": "gc-remote-stale", "clone": "A", "seed": 3, "grace": 0}]}
+	EOF
+'
+
 : >sim.stats
 for kind in $REMOTES
 do

@@ -79,11 +79,12 @@ Checks:
     pointers may fail to pull but never give a wrong byte; the same for a
     sample of older commits of those refs (--history); `cairn fsck -r
     --read-data` of the remote and `cairn fsck` of every clone report no
-    problem; in every clone, `cairn checkout --rev` of a sample of commits
-    restores from the local store alone, byte for byte, every pointer in
-    LOCAL; and in every clone whose history names only blobs in LOCAL or
-    PUSHED, `cairn push --all-commits` succeeds (nothing it committed was
-    lost from its store).
+    problem; in every clone, `cairn checkout --rev` of commits of its
+    history restores from the local store alone, byte for byte, every
+    version in LOCAL (up to 12 checkouts); and in every clone whose
+    history names only blobs in LOCAL or PUSHED, `cairn push
+    --all-commits` succeeds (nothing it committed was lost from its
+    store).
 
 Kill timing depends on the machine: a replay runs the same operations
 with the same delays, but a command may finish before its kill on one run
@@ -126,8 +127,8 @@ OP_WEIGHTS = {
     "cfetch": 2,        # cairn fetch
     "ccheckout": 2,     # cairn checkout [-f]
     "gc": 2,            # cairn gc
-    "gc-remote": 2,     # git fetch --prune, cairn gc -r --grace 0|1
-    "gc-remote-stale": 1,  # cairn gc -r --grace 0|1 without git fetch
+    "gc-remote": 3,     # git fetch --prune, cairn gc -r --grace 0|1
+    "gc-remote-stale": 3,  # cairn gc -r --grace 0|1 without git fetch
     "ptr-copy": 2,      # commit a copy of a pointer under a non-.cairn name
 }
 # Not operations: switches that change how the others run.
@@ -824,17 +825,18 @@ class Sim:
         return len(required)
 
     def check_local_history(self, c):
-        """Older versions whose data must be in c's store restore from it."""
+        """Every version in c's history whose data must be in its store
+        (rule 3) restores from it alone: one checkout --rev per commit
+        that brings a version not seen yet, at most 12."""
         _, out = self.git(c, ["rev-list", "--all"])
-        commits = out.split()
-        r = random.Random(self.seed * 31 + ord(c.name))
-        r.shuffle(commits)
+        seen = set()
         done = 0
-        for commit in commits:
-            if done >= max(1, self.args.history):
+        for commit in out.split():
+            if done >= 12:
                 break
             blobs = self.commit_blobs(c.path, commit)
-            local = sorted(ds for ds, b in blobs.items() if b in c.local)
+            local = sorted(ds for ds, b in blobs.items()
+                           if b in c.local and b not in seen)
             if not local:
                 continue
             done += 1
@@ -850,7 +852,8 @@ class Sim:
                     raise Fail("cairn checkout --rev %s in %s: %s differs from the "
                                "model:\n%s" % (commit[:12], c.name, ds, self.diff(want, got)))
                 c.wt[ds] = want
-        self.stats["verified"] += done
+                seen.add(blobs[ds])
+                self.stats["verified"] += 1
 
     def check(self, final):
         self.note("check%s:" % (" (final)" if final else ""))
@@ -943,7 +946,8 @@ def one(args, seed, ops=None, quiet=False):
         import traceback
         msg = "simulator error: " + traceback.format_exc()
     with open(os.path.join(root, "ops.json"), "w") as f:
-        json.dump({"seed": seed, "remote": args.remote, "ops": sim.ops_done}, f, indent=1)
+        json.dump({"seed": seed, "remote": args.remote, "small": args.small,
+                   "ops": sim.ops_done}, f, indent=1)
     if msg is None and not args.keep:
         shutil.rmtree(root)
     return msg is None, sim, msg
@@ -1026,6 +1030,7 @@ def main():
         ops = saved["ops"]
         args.seed = saved["seed"]
         args.remote = saved.get("remote", args.remote)
+        args.small = saved.get("small", args.small)
     failures = 0
     tap = args.count > 1
     if tap:
@@ -1058,8 +1063,8 @@ def main():
                 small = minimize(args, seed, sim.ops_done, msg)
                 replay_file = os.path.join(args.dir, "minimal-%d.json" % seed)
                 with open(replay_file, "w") as f:
-                    json.dump({"seed": seed, "remote": args.remote, "ops": small}, f,
-                              indent=1)
+                    json.dump({"seed": seed, "remote": args.remote, "small": args.small,
+                               "ops": small}, f, indent=1)
                 ok2, sim2, msg2 = one(args, seed, small)
                 if not ok2:
                     sim, msg = sim2, msg2
