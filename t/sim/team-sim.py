@@ -101,6 +101,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -976,14 +977,25 @@ def report(args, seed, sim, msg, replay_file=None):
             % (replay_file or os.path.join(sim.root, "ops.json")))
 
 
+def failure_kind(msg):
+    """What failed, without the ids that change from run to run (commit
+    ids depend on the time) and without the ref it was seen on."""
+    line = msg.split("\n")[0]
+    line = re.sub(r"^[^ ]+( [0-9a-f]+)? \([0-9a-f]+\): ", "", line)
+    m = re.search(r"\(rules? [0-9, ]+\)", line)
+    if m:
+        line = line[:m.end()]
+    return re.sub(r"[0-9a-f]{7,}", "X", line)
+
+
 def minimize(args, seed, ops, first_msg):
     """Drop operations one at a time while the sequence still fails the same way."""
-    kind = first_msg.split(":")[0]
+    kind = failure_kind(first_msg)
     i = len(ops) - 1
     while i >= 0:
         trial = ops[:i] + ops[i + 1:]
         ok, _, msg = one(args, seed, trial)
-        if not ok and msg.split(":")[0] == kind:
+        if not ok and failure_kind(msg) == kind:
             ops = trial
             sys.stderr.write("minimize: dropped operation %d, %d left\n" % (i + 1, len(ops)))
         i -= 1
