@@ -206,7 +206,8 @@ test-sanitize:
 	cd build/sanitize && prove $(PROVE_OPTS) $(UNIT_BINS) t/t[0-9]*.sh
 
 # make stress: the reliability suites at their full counts (up to an hour
-# on 2 cores; Documentation/technical/reliability.md). Not part of make test.
+# on 2 cores, and some 40 minutes of team simulator sequences;
+# Documentation/technical/reliability.md). Not part of make test.
 STRESS_TESTS = t/t0008-concurrency.sh t/t0011-crash.sh t/t0022-remote-failures.sh \
 	t/t0042-gc.sh t/t0091-power-loss.sh t/t0092-io-errors.sh t/t0093-bitrot.sh \
 	t/t0096-concurrent-remotes.sh t/t0120-team-sim.sh
