@@ -198,7 +198,6 @@ class Sim:
         self.stats = {"ops": 0, "kills": 0, "killed": 0, "cmds": 0, "verified": 0}
         self.tree_cache = {}
         self.clones = {}
-        self.name_counter = 0
         self.remote_kind = args.remote
         self.origin = os.path.join(root, "origin.git")
 
@@ -477,7 +476,6 @@ class Sim:
             what = r.choice(("new-small", "new-small", "mod-small", "mod-small",
                              "mod-big", "mod-big", "del", "new-big", "copy-big"))
             if what == "new-small" or (what == "mod-small" and not smalls):
-                self.name_counter += 1
                 name = r.choice(("", "", "sub/")) + "f%d-%d.csv" % (
                     r.randint(0, 99), r.randint(0, 9))
                 content[name] = self.put(self.small_bytes(r))
@@ -658,7 +656,6 @@ class Sim:
         elif o == "gfetch":
             self.git(c, ["fetch", "-q"] + (["--prune"] if op["flag"] else []) + ["origin"])
         elif o == "tag":
-            self.name_counter += 1
             t = "t%d-%s" % (op["seed"] % 1000, c.name)
             if self.git(c, ["tag", t])[0] == 0:
                 self.git(c, ["push", "-q", "origin", t])
@@ -931,7 +928,7 @@ def parse_ops(spec):
     return list(dict.fromkeys(ops))
 
 
-def one(args, seed, ops=None, quiet=False):
+def one(args, seed, ops=None):
     """Run one sequence; return (ok, sim, message)."""
     root = os.path.join(args.dir, "seq-%d" % seed)
     if os.path.exists(root):
