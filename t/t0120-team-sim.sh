@@ -60,8 +60,8 @@ test_expect_success 'the simulator knows its operations; bad ones are refused' '
 	test_grep "unknown operation" err
 '
 
-# Found by the simulator (seed 302 with CAIRN_TEST_SIM_OPS=all, reduced
-# by --minimize to one gc -r in a clone that had pulled nothing): gc -r
+# Found by the simulator (a run with CAIRN_TEST_SIM_OPS=all, reduced by
+# --minimize to one gc -r in a clone that had pulled nothing): gc -r
 # stores the trees and manifests it fetches to learn what they name, and
 # fsck then reported every chunk below them as missing (exit 1).
 test_expect_success 'gc -r in a clone that never pulled leaves fsck clean' '
@@ -93,20 +93,38 @@ test_expect_success 'gc -r in a clone that never pulled leaves fsck clean' '
 	)
 '
 
+# replay NAME: replay the operations of stdin (saved as NAME.json)
+replay () {
+	cat >"$1.json" &&
+	python3 "$SIM" --replay "$1.json" --dir "$TRASH_DIRECTORY/known"
+}
+
+# Two clones change different files of one directory on main; the merge
+# driver merges the pointers, and the model checks the merged version
+# (pulled by a fresh clone, restored from B's store) file by file.
+test_expect_success 'a merge by cairn merge-driver gives the three-way merge' '
+	replay merge <<-\EOF >out &&
+	{"seed": 9, "remote": "dir", "small": 1, "ops": [
+	 {"op": "publish", "clone": "A", "seed": 11, "ds": "data"},
+	 {"op": "cpull", "clone": "B", "seed": 1, "flag": true},
+	 {"op": "add", "clone": "B", "seed": 12, "ds": "data"},
+	 {"op": "commit", "clone": "B", "seed": 3},
+	 {"op": "publish", "clone": "A", "seed": 13, "ds": "data"},
+	 {"op": "gpull", "clone": "B", "seed": 4, "branch": "main"},
+	 {"op": "cpush", "clone": "B", "seed": 5},
+	 {"op": "gpush", "clone": "B", "seed": 6}]}
+	EOF
+	test_grep "1 merged by the driver" out
+'
+
 # The shortest sequences the simulator found for bugs of issue 18 that
 # are not fixed yet (--minimize, then tidied). Each replays exactly, with
 # no kill. When the fix is merged the test passes ("known breakage
 # vanished"): make it test_expect_success and turn the operation on in
 # the default set (take it out of KNOWN_BUG_OPS in t/sim/team-sim.py).
 
-# replay_known NAME: replay the operations of stdin (saved as NAME.json)
-replay_known () {
-	cat >"$1.json" &&
-	python3 "$SIM" --replay "$1.json" --dir "$TRASH_DIRECTORY/known"
-}
-
 test_expect_failure 'issue 18 item 1: gc -r keeps a small file that main needs' '
-	replay_known item1 <<-\EOF
+	replay item1 <<-\EOF
 	{"seed": 1, "remote": "dir", "small": 1, "ops": [
 	 {"op": "gc-remote", "clone": "B", "seed": 1, "grace": 0},
 	 {"op": "cpull", "clone": "B", "seed": 2, "flag": true}]}
@@ -114,7 +132,7 @@ test_expect_failure 'issue 18 item 1: gc -r keeps a small file that main needs' 
 '
 
 test_expect_failure 'issue 18 item 2: gc keeps a version also committed under another name' '
-	replay_known item2 <<-\EOF
+	replay item2 <<-\EOF
 	{"seed": 1, "remote": "dir", "small": 1, "ops": [
 	 {"op": "ptr-copy", "clone": "A", "seed": 3, "ds": "labels.csv"},
 	 {"op": "add", "clone": "A", "seed": 4, "ds": "labels.csv"},
@@ -124,7 +142,7 @@ test_expect_failure 'issue 18 item 2: gc keeps a version also committed under an
 '
 
 test_expect_failure 'issue 18 item 3: gc -r from a clone that did not fetch keeps a new branch' '
-	replay_known item3 <<-\EOF
+	replay item3 <<-\EOF
 	{"seed": 1, "remote": "dir", "small": 0, "ops": [
 	 {"op": "branch", "clone": "B", "seed": 1, "branch": "b1"},
 	 {"op": "publish", "clone": "B", "seed": 2, "ds": "model.bin"},

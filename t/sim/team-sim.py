@@ -30,8 +30,15 @@ file. When `cairn add D` completes, or is killed after it wrote a new
 pointer, the blob of D.cairn now names the bytes the work tree held when
 add started: the model records blob -> {path: sha256}. A blob is never
 allowed to name two different contents. Merges resolve a conflicting
-pointer by taking one side (chosen by the seed), so every pointer blob on
-every ref is one that an add made. Any other blob is a model error.
+pointer by taking one side (chosen by the seed). With --merge driver (the
+default; CAIRN_TEST_SIM_MERGE=side turns it off) the clones merge pointer
+files with cairn merge-driver, set up as cairn install does (without the
+hooks), after fetching the trees of both sides and of the merge base: a
+pointer blob the driver wrote names the three-way merge of the versions
+(per file: the side that changed it, or both when they agree); the model
+fails when the driver merges what it sees as a conflict. Every other
+pointer blob on every ref is one that an add made; any other blob is a
+model error. A merged blob is in LOCAL when both sides were.
 
 Rule 2 (what the remote must hold). The set PUSHED holds the blobs whose
 data the remote must have:
@@ -195,7 +202,8 @@ class Sim:
         self.pushed = set()     # rule 2
         self.log = []           # what ran: operations, commands, exit codes
         self.ops_done = []      # the operations, as replayable dicts
-        self.stats = {"ops": 0, "kills": 0, "killed": 0, "cmds": 0, "verified": 0}
+        self.stats = {"ops": 0, "kills": 0, "killed": 0, "cmds": 0, "verified": 0,
+                      "merged": 0}
         self.tree_cache = {}
         self.clones = {}
         self.remote_kind = args.remote
@@ -531,6 +539,19 @@ class Sim:
         elif o in ("branch", "switch", "merge", "gpull", "delbranch"):
             op["branch"] = r.choice(BRANCHES)
             op["flag"] = r.random() < 0.5
+            if o in ("switch", "merge", "delbranch"):
+                # mostly a branch that exists here or on the origin
+                _, out = self.git(c, ["for-each-ref", "--format=%(refname)",
+                                      "refs/heads", "refs/remotes/origin"])
+                have = []
+                for ref in sorted(out.split()):
+                    for pre, flag in (("refs/heads/", False), ("refs/remotes/origin/", True)):
+                        if ref.startswith(pre) and ref[len(pre):] in BRANCHES:
+                            have.append((ref[len(pre):], flag))
+                if have and r.random() < 0.8:
+                    op["branch"], flag = r.choice(have)
+                    if o == "merge":
+                        op["flag"] = flag
         elif o in ("gfetch", "cpush", "cpull", "ccheckout", "tag"):
             op["flag"] = r.random() < 0.5
         elif o in ("gc-remote", "gc-remote-stale"):
@@ -562,12 +583,56 @@ class Sim:
         if st != 0:
             self.git(c, ["merge", "--abort"])
 
+    def rev(self, c, name):
+        st, out = self.git(c, ["rev-parse", "-q", "--verify", name + "^{commit}"])
+        return out.strip() if st == 0 else None
+
     def merge(self, c, target, side):
+        ours, theirs = self.rev(c, "HEAD"), self.rev(c, target)
+        if self.args.merge == "driver" and ours and theirs:
+            # the driver needs the trees of all three versions: fetch
+            # them first, as its error message says
+            _, out = self.git(c, ["merge-base", ours, theirs])
+            for x in out.split()[:1] + [theirs]:
+                if self.cairn(c, ["fetch", "-q", "--rev", x])[0] == 0:
+                    c.local.update(self.commit_blobs(c.path, x).values())
         st, _ = self.git(c, ["merge", "-q", "--no-edit", target])
         if st != 0:
             self.resolve_merge(c, side)
         for ds, b in self.wt_blobs(c).items():
+            if b not in self.ptr and self.args.merge == "driver" and ours and theirs:
+                self.driver_merged(c, ds, b, ours, theirs)
             self.expect_of(b)   # every pointer is a known version (rule 1)
+
+    def driver_merged(self, c, ds, blob, ours, theirs):
+        """A pointer that cairn merge-driver wrote: what the model says the
+        three-way merge of the dataset is (rule 1, merges)."""
+        _, out = self.git(c, ["merge-base", ours, theirs])
+        if not out.split():
+            return
+        sides = [self.commit_blobs(c.path, x).get(ds) for x in (out.split()[0], ours, theirs)]
+        if any(x is None or x not in self.ptr for x in sides):
+            return
+        b, o, t = (dict(self.ptr[x]) for x in sides)
+        merged = {}
+        for rel in set(b) | set(o) | set(t):
+            bb, oo, tt = b.get(rel), o.get(rel), t.get(rel)
+            if oo == tt or tt == bb:
+                v = oo
+            elif oo == bb:
+                v = tt
+            else:
+                raise Fail("cairn merge-driver merged %s in %s, but %s%s changed "
+                           "differently on both sides (the model sees a conflict)"
+                           % (ds, c.name, ds, rel and "/" + rel))
+            if v is not None:
+                merged[rel] = v
+        self.ptr[blob] = freeze(merged)
+        self.stats["merged"] += 1
+        self.note("    (merge driver: %s is the three-way merge, pointer blob %s)"
+                  % (ds, blob[:12]))
+        if sides[1] in c.local and sides[2] in c.local:
+            c.local.add(blob)
 
     def after_cairn_wt(self, c, st, what):
         if st == 0:
@@ -639,7 +704,7 @@ class Sim:
         elif o == "switch":
             self.git(c, ["checkout", "-q", op["branch"]])
         elif o == "merge":
-            target = op["branch"] if not op["flag"] else "origin/" + op["branch"]
+            target = op["branch"] if not op.get("flag") else "origin/" + op["branch"]
             self.merge(c, target, side)
         elif o in ("gpush", "gpush-force"):
             br = self.current_branch(c)
@@ -654,7 +719,7 @@ class Sim:
                                             "origin/" + br])[0] == 0:
                     self.merge(c, "origin/" + br, side)
         elif o == "gfetch":
-            self.git(c, ["fetch", "-q"] + (["--prune"] if op["flag"] else []) + ["origin"])
+            self.git(c, ["fetch", "-q"] + (["--prune"] if op.get("flag") else []) + ["origin"])
         elif o == "tag":
             t = "t%d-%s" % (op["seed"] % 1000, c.name)
             if self.git(c, ["tag", t])[0] == 0:
@@ -663,10 +728,10 @@ class Sim:
             br = op["branch"]
             if br != "main" and br != self.current_branch(c):
                 self.git(c, ["branch", "-q", "-D", br])
-                if op["flag"]:
+                if op.get("flag"):
                     self.git(c, ["push", "-q", "origin", "--delete", br])
         elif o == "cpush":
-            self.do_cpush(c, op["flag"], kill)
+            self.do_cpush(c, op.get("flag"), kill)
         elif o in ("cpull", "cfetch"):
             wtb = self.wt_blobs(c)
             force = o == "cpull" and op.get("flag")
@@ -681,9 +746,9 @@ class Sim:
                 self.after_cairn_wt(c, st, "cairn " + " ".join(args))
         elif o == "ccheckout":
             wtb = self.wt_blobs(c)
-            args = ["checkout", "-q"] + (["-f"] if op["flag"] else [])
+            args = ["checkout", "-q"] + (["-f"] if op.get("flag") else [])
             st, text = self.cairn(c, args, kill=kill)
-            if op["flag"]:
+            if op.get("flag"):
                 self.require_ok(c, st, text, "cairn checkout -f", wtb.values(), c.local)
             self.after_cairn_wt(c, st, "cairn " + " ".join(args))
         elif o == "gc":
@@ -734,10 +799,16 @@ class Sim:
                 self.run(["cairn", "config", "--local", "remote.origin." + k, v],
                          path, ok=True, quiet=True)
 
+    def merge_driver(self, path):
+        if self.args.merge == "driver":
+            self.run(["git", "config", "merge.cairn.driver",
+                      "cairn merge-driver %O %A %B %P"], path, ok=True, quiet=True)
+
     def new_clone(self, name):
         path = os.path.join(self.root, name)
         self.run(["git", "clone", "-q", self.origin, path], self.root, ok=True, quiet=True)
         self.add_remote(path)
+        self.merge_driver(path)
         return path
 
     def setup(self):
@@ -752,12 +823,20 @@ class Sim:
                  quiet=True)
         self.run(["cairn", "config", "pack.size", "256k"], a.path, ok=True, quiet=True)
         self.add_remote(a.path)
+        if self.args.merge == "driver":
+            # what cairn install sets up, without its hooks (they would run
+            # cairn commands the model does not see)
+            with open(os.path.join(a.path, ".gitattributes"), "w") as f:
+                f.write("*.cairn merge=cairn\n")
+            self.merge_driver(a.path)
         r = random.Random(self.seed ^ 0x5eed)
         for ds, kind in DATASETS:
             if kind == "dir":
-                content = {"a.csv": self.put(self.small_bytes(r)),
-                           "sub/b.csv": self.put(self.small_bytes(r)),
-                           "big0.bin": self.put(r.randbytes(BIG))}
+                # enough files that two branches often change different
+                # ones, which the merge driver merges
+                content = {"%s%s.csv" % (d, n): self.put(self.small_bytes(r))
+                           for d in ("", "sub/") for n in "abcd"}
+                content["big0.bin"] = self.put(r.randbytes(BIG))
             elif ds == "model.bin":
                 content = {"": self.put(r.randbytes(BIG))}
             else:
@@ -1014,6 +1093,9 @@ def main():
                     help="kill after a delay of 0 to this many seconds")
     ap.add_argument("--small", type=int, default=int(os.environ.get("CAIRN_TEST_SIM_SMALL", 1)),
                     help="0: every file has several chunks (no single-chunk file)")
+    ap.add_argument("--merge", choices=("driver", "side"),
+                    default=os.environ.get("CAIRN_TEST_SIM_MERGE", "driver"),
+                    help="pointer files merged by cairn merge-driver, or one side taken")
     ap.add_argument("--history", type=int, default=int(os.environ.get("CAIRN_TEST_SIM_HISTORY", 3)))
     ap.add_argument("--check-every", type=int,
                     default=int(os.environ.get("CAIRN_TEST_SIM_CHECK_EVERY", 0)))
@@ -1050,17 +1132,18 @@ def main():
         ok, sim, msg = one(args, seed, ops)
         if tap:
             print("%sok %d - seed %d, %s remote (%d ops, %d killed, %d versions "
-                  "verified, %.1f s)"
+                  "verified, %d merged by the driver, %.1f s)"
                   % ("" if ok else "not ", i + 1, seed, args.remote,
                      sim.stats["ops"], sim.stats["killed"], sim.stats["verified"],
-                     time.time() - t0))
+                     sim.stats["merged"], time.time() - t0))
             sys.stdout.flush()
         else:
             print("team-sim: seed %d, %s remote: %s (%d ops, %d cairn kills tried, "
-                  "%d killed, %d commands, %d versions verified, %.1f s)"
+                  "%d killed, %d commands, %d versions verified, %d merged by the "
+                  "driver, %.1f s)"
                   % (seed, args.remote, "ok" if ok else "FAILED", sim.stats["ops"],
                      sim.stats["kills"], sim.stats["killed"], sim.stats["cmds"],
-                     sim.stats["verified"], time.time() - t0))
+                     sim.stats["verified"], sim.stats["merged"], time.time() - t0))
         if args.stats:
             with open(args.stats, "a") as f:
                 f.write(json.dumps(dict(sim.stats, ok=ok, seed=seed,
