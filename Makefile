@@ -206,13 +206,15 @@ test-sanitize:
 	cd build/sanitize && prove $(PROVE_OPTS) $(UNIT_BINS) t/t[0-9]*.sh
 
 # make stress: the reliability suites at their full counts (up to an hour
-# on 2 cores; Documentation/technical/reliability.md). Not part of make test.
+# on 2 cores, and some 40 minutes of team simulator sequences;
+# Documentation/technical/reliability.md). Not part of make test.
 STRESS_TESTS = t/t0008-concurrency.sh t/t0011-crash.sh t/t0022-remote-failures.sh \
 	t/t0042-gc.sh t/t0091-power-loss.sh t/t0092-io-errors.sh t/t0093-bitrot.sh \
-	t/t0096-concurrent-remotes.sh
+	t/t0096-concurrent-remotes.sh t/t0120-team-sim.sh
 stress: deps-check test-deps
 	@$(MAKE) --no-print-directory build-tests
 	CAIRN_TEST_CRASH_ITER=50 CAIRN_TEST_CONC_RUNS=100 CAIRN_TEST_S3_CONC_RUNS=50 CAIRN_TEST_BITROT=1000 \
+		CAIRN_TEST_SIM_RUNS=334 CAIRN_TEST_SIM_REMOTES=dir,ssh,s3 CAIRN_TEST_SIM_BASE=random \
 		prove -v $(STRESS_TESTS) >t/stress.log 2>&1; st=$$?; \
 		grep -E "^(not ok|# [a-z][a-z0-9 -]*: )|^Result" t/stress.log; \
 		echo "full log: t/stress.log"; exit $$st
