@@ -273,51 +273,6 @@ out:
 	return ret;
 }
 
-<<<<<<< HEAD
-=======
-/*
- * The mark for a remote: trees and manifests that the local store lacks
- * are fetched from the remote (what they name is otherwise unknown), and
- * the walk done again, until nothing more can be learned.
- */
-static int mark_with_remote(struct repo *r, struct remote *rem, const struct gc_roots *roots,
-			    struct gc_mark *m, uint64_t *fetched, struct strbuf *err)
-{
-	struct odb_thread t;
-	int ret, round;
-
-	*fetched = 0;
-	for (round = 0; round < 1000; round++) {
-		struct sync_object *v;
-		size_t i, n = 0, stored = 0;
-		odb_thread_init(&t, r->odb);
-		ret = gc_mark(&t, roots, NULL, m, err);
-		odb_thread_release(&t);
-		if (ret || !m->nabsent)
-			return ret;
-		/* trees and manifests without the files below them: the store
-		 * holds these versions in part, as after an interrupted fetch,
-		 * and fsck must count them incomplete, not damaged */
-		ret = odb_set_incomplete(r->odb, err);
-		if (ret)
-			return ret;
-		v = xcalloc(m->nabsent, sizeof(*v));
-		for (i = 0; i < m->nabsent; i++) {
-			v[n].id = m->absent[i].id;
-			v[n].type = m->absent[i].type;
-			n++;
-		}
-		ret = sync_fetch_objects(r, rem, v, n, 0, &stored, err);
-		free(v);
-		if (ret || !stored)
-			return ret;
-		*fetched += stored;
-		gc_mark_release(m);
-	}
-	return 0;
-}
-
->>>>>>> i18-sim
 static int gc_remote(struct repo *r, const struct gc_args *a)
 {
 	struct strbuf err = STRBUF_INIT, s1 = STRBUF_INIT;

@@ -2554,6 +2554,12 @@ int sync_mark_remote(struct repo *r, struct remote *rem, const struct gc_roots *
 		odb_thread_release(&t);
 		if (ret || !m->nabsent)
 			return ret;
+		/* trees and manifests without the files below them: the store
+		 * holds these versions in part, as after an interrupted fetch,
+		 * and fsck must count them incomplete, not damaged */
+		ret = odb_set_incomplete(r->odb, err);
+		if (ret)
+			return ret;
 		v = xcalloc(m->nabsent, sizeof(*v));
 		for (i = 0; i < m->nabsent; i++) {
 			v[n].id = m->absent[i].id;
