@@ -432,9 +432,10 @@ static int fsck_remote(struct repo *r, const struct fsck_args *a)
 		ret = error("%s", err.buf);
 		goto out;
 	}
-	/* then what every branch, tag and work tree pointer needs must be there */
+	/* then what every branch and tag needs must be there (what the work
+	 * tree holds and no commit does is not pushed yet: not the remote's) */
 	if (odb_lock(r->odb, ODB_LOCK_SHARED, -1, &err) ||
-	    gc_roots_collect(r, GC_SCOPE_ALL, NULL, &roots, &err) ||
+	    gc_roots_collect(r, GC_SCOPE_HISTORY, NULL, &roots, &err) ||
 	    sync_check_needed(r, tr.rem, &roots, remote_problem, &rp, &needed, &err)) {
 		ret = error("%s", err.buf);
 		goto out;

@@ -246,10 +246,10 @@ int gc_roots_collect(struct repo *r, int scope, const char *rev, struct gc_roots
 	memset(out, 0, sizeof(*out));
 	oidset_init(&seen);
 	/* the work tree first: a problem is named by its path there if it can be */
-	ret = roots_worktree(r, out, &seen, err);
-	if (!ret)
+	ret = scope == GC_SCOPE_HISTORY ? 0 : roots_worktree(r, out, &seen, err);
+	if (!ret && scope != GC_SCOPE_HISTORY)
 		ret = roots_index(r, out, &seen, &done, &ndone, err);
-	if (!ret && scope == GC_SCOPE_ALL)
+	if (!ret && (scope == GC_SCOPE_ALL || scope == GC_SCOPE_HISTORY))
 		ret = roots_history(r, out, &seen, done, ndone, err);
 	else if (!ret && scope == GC_SCOPE_REV)
 		ret = roots_rev(r, out, &seen, rev, done, ndone, err);

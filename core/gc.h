@@ -30,6 +30,7 @@ enum gc_scope {
 	GC_SCOPE_ALL = 0,   /* all branches and tags, the index, the work tree */
 	GC_SCOPE_WORKSPACE, /* the index and the work tree only */
 	GC_SCOPE_REV,       /* one commit, the index and the work tree */
+	GC_SCOPE_HISTORY,   /* all branches and tags only: what a remote must hold */
 };
 
 enum gc_origin {
