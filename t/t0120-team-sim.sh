@@ -131,7 +131,7 @@ test_expect_failure 'issue 18 item 1: gc -r keeps a small file that main needs' 
 	EOF
 '
 
-test_expect_failure 'issue 18 item 2: gc keeps a version also committed under another name' '
+test_expect_success 'issue 18 item 2: gc keeps a version also committed under another name' '
 	replay item2 <<-\EOF
 	{"seed": 1, "remote": "dir", "small": 1, "ops": [
 	 {"op": "ptr-copy", "clone": "A", "seed": 3, "ds": "labels.csv"},

@@ -266,6 +266,19 @@ class Sim:
             # a minute: remove it, as the error message says to
             os.remove(lock)
             self.note("    (removed the .gitignore.lock the killed command left)")
+        if status is None:
+            # NEEDSWORK (issue 18): a killed add leaves its pointer's temp
+            # file (PATH.cairn.tmp-RANDOM) in the work tree; `git add -A`
+            # commits it, and gc and push --all-commits, which take roots
+            # by content, then see a pointer the model knows nothing of.
+            # cairn should clean these up itself; until then the team
+            # removes them, as one would after a crash.
+            for top, dirs, files in os.walk(c.path):
+                dirs[:] = [d for d in dirs if d not in (".git", ".cairn")]
+                for f in files:
+                    if re.search(r"\.cairn\.tmp-[0-9a-f]+$", f):
+                        os.remove(os.path.join(top, f))
+                        self.note("    (removed %s, left by the killed command)" % f)
         if status is not None and (status >= 128 or status < 0 or status == 3):
             raise Fail("cairn %s crashed or died: exit %d\n%s"
                        % (" ".join(args), status, text))
@@ -950,7 +963,14 @@ class Sim:
             n += 1
         fake = Clone("fsck -r", os.path.join(self.root, "A"))
         st, text = self.cairn(fake, ["fsck", "-q", "-r", "origin", "--read-data"])
-        if st != 0 or text.strip():
+        # fsck -r also reports what the refs of clone A name and nobody
+        # pushed (missing-object): the model allows that (rule 2: only
+        # PUSHED must pull, and it did, byte for byte, above); any other
+        # problem (a bad pack, index or manifest) is a failure.
+        other = [l for l in text.splitlines() if l.strip() and
+                 not l.startswith("missing-object: ") and
+                 not re.match(r"error: \d+ problems? on remote ", l)]
+        if other or (st != 0 and "missing-object: " not in text):
             raise Fail("cairn fsck -r origin --read-data reports problems:\n" + text)
         for c in self.clones.values():
             st, text = self.cairn(c, ["fsck", "-q"])
