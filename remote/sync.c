@@ -2610,8 +2610,8 @@ int sync_check_needed(struct repo *r, struct remote *rem, const struct gc_roots 
 			continue;
 		strbuf_reset(&msg);
 		strbuf_addf(&msg,
-			    "remote '%s' lacks %s %s, which the pointers of the branches, tags or work "
-			    "tree need ('cairn push' from a clone that has it sends it again)",
+			    "remote '%s' lacks %s %s, which the pointers of the branches and tags "
+			    "need ('cairn push' from a clone that has it sends it again)",
 			    rem->name, sl->type == OBJ_MANIFEST ? "file" : obj_type_name(sl->type),
 			    oid_to_hex(&sl->id, hex));
 		report(cb, data, "missing-object", NULL, &sl->id, sl->type, msg.buf);
