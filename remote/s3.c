@@ -1034,12 +1034,12 @@ static int s3_prepare(struct remote *r, const char *dir, struct strbuf *err)
 }
 
 static int s3_list(struct remote *r, const char *dir,
-		   int (*cb)(const char *name, uint64_t size, void *data), void *data,
+		   int (*cb)(const char *name, uint64_t size, int64_t mtime, void *data), void *data,
 		   struct strbuf *err)
 {
 	struct s3_remote *s = (struct s3_remote *)r;
 	struct strbuf body = STRBUF_INIT, token = STRBUF_INIT, query = STRBUF_INIT;
-	struct strbuf k = STRBUF_INIT, sz = STRBUF_INIT, trunc = STRBUF_INIT;
+	struct strbuf k = STRBUF_INIT, sz = STRBUF_INIT, trunc = STRBUF_INIT, lm = STRBUF_INIT;
 	char *prefix = *dir ? xstrfmt("%s%s/", s->prefix, dir) : xstrdup(s->prefix);
 	size_t pl = strlen(prefix);
 	int ret = 0, seen = 0;
@@ -1076,7 +1076,8 @@ static int s3_list(struct remote *r, const char *dir,
 		if (ret)
 			break;
 		while (!ret && s3_xml_next_raw(body.buf, body.len, &pos, "Contents", &in, &il)) {
-			size_t p2 = 0, p3 = 0;
+			size_t p2 = 0, p3 = 0, p4 = 0;
+			int64_t mtime = REMOTE_MTIME_UNKNOWN;
 			if (!s3_xml_next(in, il, &p2, "Key", &k) || !s3_xml_next(in, il, &p3, "Size", &sz) ||
 			    k.len < pl || strncmp(k.buf, prefix, pl)) {
 				ret = cerr(err, CAIRN_EFORMAT, "remote '%s': a bad listing of s3://%s/%s",
@@ -1086,7 +1087,11 @@ static int s3_list(struct remote *r, const char *dir,
 			seen = 1;
 			if (k.len == pl || strchr(k.buf + pl, '/'))
 				continue; /* the directory's own key */
-			ret = cb(k.buf + pl, strtoull(sz.buf, NULL, 10), data);
+			/* when it was stored: the time of the upload */
+			if (s3_xml_next(in, il, &p4, "LastModified", &lm) &&
+			    s3_parse_time(lm.buf, &mtime))
+				mtime = REMOTE_MTIME_UNKNOWN;
+			ret = cb(k.buf + pl, strtoull(sz.buf, NULL, 10), mtime, data);
 		}
 		pos = 0;
 		if (s3_xml_next_raw(body.buf, body.len, &pos, "CommonPrefixes", &in, &il))
@@ -1113,6 +1118,7 @@ static int s3_list(struct remote *r, const char *dir,
 	strbuf_release(&k);
 	strbuf_release(&sz);
 	strbuf_release(&trunc);
+	strbuf_release(&lm);
 	return ret;
 }
 
@@ -1360,7 +1366,8 @@ const struct remote_ops remote_s3_ops = {
 	.open = s3_open,
 	.close = s3_close,
 	.prepare = s3_prepare,
-	.list = s3_list,
+	.list = remote_list_plain,
+	.list_times = s3_list,
 	.stat = s3_stat,
 	.read = s3_read,
 	.write = s3_write,

@@ -34,6 +34,13 @@ int s3_xml_next(const char *xml, size_t n, size_t *pos, const char *tag, struct 
 /* The same within the element at xml[0..n): the raw (not decoded) inner text. */
 int s3_xml_next_raw(const char *xml, size_t n, size_t *pos, const char *tag,
 		    const char **inner, size_t *inner_len);
+/*
+ * An ISO 8601 time as S3 writes LastModified, "2026-12-05T08:47:53.000Z"
+ * (fraction optional, UTC only), into Unix seconds. 0, or -1 when s is
+ * not that.
+ */
+int s3_parse_time(const char *s, int64_t *out);
+
 /* Appends s with & < > " ' escaped. */
 void s3_xml_escape(struct strbuf *out, const char *s);
 

@@ -91,6 +91,15 @@ int main(void)
 	strbuf_reset(&sb);
 	s3_xml_escape(&sb, "\"a\"&<b>");
 	ok(!strcmp(sb.buf, "&quot;a&quot;&amp;&lt;b&gt;"), "xml escape (%s)", sb.buf);
+	{
+		int64_t t = 0;
+		ok(!s3_parse_time("2026-12-05T08:47:53.000Z", &t) && t == 1796460473 &&
+		   !s3_parse_time("1970-01-01T00:00:01Z", &t) && t == 1,
+		   "LastModified times (%lld)", (long long)t);
+		ok(s3_parse_time("2026-12-05T08:47:53+01:00", &t) &&
+		   s3_parse_time("2026-12-05T-8:47:53Z", &t) && s3_parse_time("", &t) &&
+		   s3_parse_time("2026-12-05T08:47:53.Z", &t), "anything else is refused");
+	}
 
 	fd = mkstemp(path);
 	f = fd < 0 ? NULL : fdopen(fd, "w");
