@@ -36,6 +36,11 @@ static int require_marker(struct remote *rem, struct strbuf *err)
 	return ret;
 }
 
+int sync_require_marker(struct remote *rem, struct strbuf *err)
+{
+	return require_marker(rem, err);
+}
+
 #define RLOC_SZ (OID_RAWSZ + 8 + 4 + 4 + 1)
 /* u64 size, u32 count, i64 first seen (unix seconds, for gc -r) */
 #define RPACK_SZ (8 + 4 + 8)
@@ -479,6 +484,11 @@ out:
 
 /* --- push --- */
 
+int sync_mark_cmp(const void *a, const void *b)
+{
+	return oid_cmp(&((const struct sync_mark *)a)->pack, &((const struct sync_mark *)b)->pack);
+}
+
 struct push {
 	struct repo *r;
 	struct remote *rem;
@@ -488,24 +498,54 @@ struct push {
 	struct sync_stats *st;
 	const struct sync_opts *o;
 	char *dir; /* local staging directory for packs being built */
+	/* packs a gc -r marked for removal (gc/HEX.mark): one that this push
+	 * relies on is taken back (its mark removed) before anything is sent */
+	struct sync_mark *marked;
+	size_t nmarked;
+	uint8_t *taken;
 };
+
+static int take_back(struct push *p, const struct oid *pack, struct strbuf *err)
+{
+	struct sync_mark probe, *m;
+	int r;
+	if (!p->nmarked)
+		return 0;
+	probe.pack = *pack;
+	m = bsearch(&probe, p->marked, p->nmarked, sizeof(*m), sync_mark_cmp);
+	if (!m || p->taken[m - p->marked])
+		return 0;
+	r = sync_unmark_pack(p->rem, pack, err);
+	if (r)
+		return cerr_wrap(err, r, "cannot take back a pack that gc -r marked for removal");
+	p->taken[m - p->marked] = 1;
+	p->st->taken_back++;
+	return 0;
+}
 
 static int push_need_file(struct push *p, const struct oid *id, uint64_t size, const char *path,
 			  struct strbuf *err)
 {
 	struct manifest m;
 	struct obj_loc loc;
+	struct rloc rl;
 	size_t i;
-	int r;
+	int r, there;
 
 	if (!size)
 		return 0;
-	if (remote_has(&p->t, p->rem->name, id, OBJ_MANIFEST, NULL) ||
-	    remote_has(&p->t, p->rem->name, id, OBJ_CHUNK, NULL)) {
+	there = remote_has(&p->t, p->rem->name, id, OBJ_MANIFEST, &rl) ||
+		remote_has(&p->t, p->rem->name, id, OBJ_CHUNK, &rl);
+	if (there) {
 		p->st->have++;
-		return 0;
+		/* with packs marked by gc -r, what is below is taken back too */
+		r = take_back(p, &rl.pack, err);
+		if (r || !p->nmarked)
+			return r;
 	}
 	if (odb_lookup(&p->t, id, OBJ_MANIFEST, &loc, err) == CAIRN_ENOTFOUND) {
+		if (there)
+			return 0; /* one chunk, or a manifest only the remote has */
 		r = odb_lookup(&p->t, id, OBJ_CHUNK, &loc, err);
 		if (r == CAIRN_ENOTFOUND) {
 			char hex[OID_HEXSZ + 1];
@@ -528,32 +568,45 @@ static int push_need_file(struct push *p, const struct oid *id, uint64_t size, c
 		if (oidset_contains(&p->seen, &m.chunks[i].id, OBJ_CHUNK))
 			continue;
 		oidset_insert(&p->seen, &m.chunks[i].id, OBJ_CHUNK);
-		if (remote_has(&p->t, p->rem->name, &m.chunks[i].id, OBJ_CHUNK, NULL)) {
+		if (remote_has(&p->t, p->rem->name, &m.chunks[i].id, OBJ_CHUNK, &rl)) {
 			p->st->have++;
+			r = take_back(p, &rl.pack, err);
+			if (r)
+				break;
 			continue;
 		}
 		want_add(&p->data, &m.chunks[i].id, OBJ_CHUNK, path);
 	}
 	manifest_release(&m);
-	want_add(&p->meta, id, OBJ_MANIFEST, path);
-	return 0;
+	if (!r && !there)
+		want_add(&p->meta, id, OBJ_MANIFEST, path);
+	return r;
 }
 
 static int push_need_tree(struct push *p, const struct oid *id, const struct sha256 *sha,
 			  const char *path, struct strbuf *err)
 {
 	struct tree tr;
+	struct rloc rl;
 	size_t i;
-	int r;
+	int r, there;
 
-	/* a tree on the remote implies everything below it */
-	if (remote_has(&p->t, p->rem->name, id, OBJ_TREE, NULL)) {
+	/* a tree on the remote implies everything below it, but with packs
+	 * marked by gc -r, whose packs below must be taken back too */
+	there = remote_has(&p->t, p->rem->name, id, OBJ_TREE, &rl);
+	if (there) {
 		p->st->have++;
-		return 0;
+		r = take_back(p, &rl.pack, err);
+		if (r || !p->nmarked)
+			return r;
 	}
 	if (!oidset_insert(&p->seen, id, OBJ_TREE))
 		return 0;
 	r = content_read_tree(&p->t, id, sha, &tr, path, err);
+	if (r && there) {
+		strbuf_reset(err);
+		return 0; /* not here: the remote's copy is all there is */
+	}
 	if (r)
 		return cerr_wrap(err, r, "cannot push '%s'", path);
 	for (i = 0; i < tr.n && !r; i++) {
@@ -564,7 +617,7 @@ static int push_need_tree(struct push *p, const struct oid *id, const struct sha
 			r = push_need_file(p, &e->id, e->size, path, err);
 	}
 	tree_release(&tr);
-	if (!r)
+	if (!r && !there)
 		want_add(&p->meta, id, OBJ_TREE, path);
 	return r;
 }
@@ -894,6 +947,9 @@ int sync_push(struct repo *r, struct remote *rem, const struct sync_target *tg, 
 		goto out;
 	}
 	ret = sync_refresh(r, rem, st, err);
+	if (!ret)
+		ret = sync_marks(rem, &p.marked, &p.nmarked, err);
+	p.taken = xcalloc(p.nmarked + 1, 1);
 	for (i = 0; i < n && !ret; i++) {
 		const struct pointer *ptr = &tg[i].ptr;
 		if (ptr->is_dir)
@@ -919,6 +975,8 @@ int sync_push(struct repo *r, struct remote *rem, const struct sync_target *tg, 
 out:
 	rmdir(p.dir);
 	free(p.dir);
+	free(p.marked);
+	free(p.taken);
 	free(p.data.v);
 	free(p.meta.v);
 	oidset_release(&p.seen);
@@ -1548,6 +1606,216 @@ int sync_remove_pack(struct repo *r, struct remote *rem, const struct oid *pack,
 		free(path);
 	}
 	return ret;
+}
+
+#define GC_RDIR "gc"
+#define MARK_SUFFIX ".mark"
+
+/* Writes `text` to the remote file `path` (through a local temp file). */
+static int write_small(struct repo *r, struct remote *rem, const char *path, const char *text,
+		       struct strbuf *err)
+{
+	char *tmp = xstrfmt("%s/gc-%ld-XXXXXX", r->odb->tmpdir, (long)getpid());
+	int fd = mkstemp(tmp), ret;
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0)
+		ret = cerr_errno(err, "cannot write '%s'", tmp);
+	else
+		ret = rem->ops->write(rem, path, fd, strlen(text), err);
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return ret;
+}
+
+struct find_time {
+	const char *name;
+	int64_t time;
+	int found;
+};
+
+static int find_time_cb(const char *name, uint64_t size, int64_t mtime, void *data)
+{
+	struct find_time *f = data;
+	if (!strcmp(name, f->name)) {
+		f->time = mtime;
+		f->found = 1;
+	}
+	return 0;
+}
+
+int sync_remote_clock(struct repo *r, struct remote *rem, int64_t *now, struct strbuf *err)
+{
+	struct find_time f;
+	char *name, *path, *text;
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid() * 2654435761u;
+	int ret;
+
+	*now = REMOTE_MTIME_UNKNOWN;
+	if (!rem->ops->list_times)
+		return 0;
+	name = xstrfmt("clock-%ld-%08x", (long)getpid(), (unsigned)rand_r(&seed));
+	path = xstrfmt(GC_RDIR "/%s", name);
+	text = xstrfmt("cairn gc -r: the remote's time, read back from this file's\n");
+	ret = rem->ops->prepare(rem, GC_RDIR, err);
+	if (!ret)
+		ret = write_small(r, rem, path, text, err);
+	if (!ret) {
+		int rr;
+		memset(&f, 0, sizeof(f));
+		f.name = name;
+		f.time = REMOTE_MTIME_UNKNOWN;
+		ret = rem->ops->list_times(rem, GC_RDIR, find_time_cb, &f, err);
+		if (!ret && !f.found)
+			ret = cerr(err, CAIRN_ENOTFOUND, "remote '%s': %s is not listed after its upload",
+				   rem->name, path);
+		if (!ret)
+			*now = f.time;
+		struct strbuf e2 = STRBUF_INIT;
+		rr = rem->ops->remove(rem, path, &e2);
+		if (!ret && rr && rr != CAIRN_ENOTFOUND)
+			ret = cerr(err, rr, "%s", e2.buf);
+		strbuf_release(&e2);
+	}
+	free(name);
+	free(path);
+	free(text);
+	return ret;
+}
+
+struct times_ctx {
+	struct sync_rpack *v;
+	size_t n;
+	uint8_t *seen; /* per pack: 1 .pack, 2 .idx */
+};
+
+static int pack_time_cb(const char *name, uint64_t size, int64_t mtime, void *data)
+{
+	struct times_ctx *c = data;
+	struct sync_rpack probe, *p;
+	size_t l = strlen(name);
+	int bit;
+	if (l == OID_HEXSZ + 5 && !strcmp(name + OID_HEXSZ, ".pack"))
+		bit = 1;
+	else if (l == OID_HEXSZ + 4 && !strcmp(name + OID_HEXSZ, ".idx"))
+		bit = 2;
+	else
+		return 0;
+	if (oid_from_hex(&probe.id, name, OID_HEXSZ))
+		return 0;
+	p = bsearch(&probe, c->v, c->n, sizeof(*c->v), rpack_cmp);
+	if (!p)
+		return 0;
+	c->seen[p - c->v] |= (uint8_t)bit;
+	if (mtime == REMOTE_MTIME_UNKNOWN || p->uploaded == REMOTE_MTIME_UNKNOWN)
+		p->uploaded = REMOTE_MTIME_UNKNOWN;
+	else if (mtime > p->uploaded)
+		p->uploaded = mtime;
+	return 0;
+}
+
+int sync_pack_times(struct remote *rem, struct sync_rpack *v, size_t n, struct strbuf *err)
+{
+	struct times_ctx c;
+	size_t i;
+	int ret = 0;
+	for (i = 0; i < n; i++)
+		v[i].uploaded = INT64_MIN + 1; /* below every time: raised by the listing */
+	c.v = v;
+	c.n = n;
+	c.seen = xcalloc(n + 1, 1);
+	if (rem->ops->list_times)
+		ret = rem->ops->list_times(rem, "packs", pack_time_cb, &c, err);
+	for (i = 0; i < n; i++)
+		if (!rem->ops->list_times || c.seen[i] != 3)
+			v[i].uploaded = REMOTE_MTIME_UNKNOWN; /* not both listed: no time */
+	free(c.seen);
+	return ret == CAIRN_ENOTFOUND ? 0 : ret;
+}
+
+struct marks_ctx {
+	struct sync_mark *v;
+	size_t n, alloc;
+};
+
+static int mark_cb(const char *name, uint64_t size, int64_t mtime, void *data)
+{
+	struct marks_ctx *c = data;
+	struct oid id;
+	if (strlen(name) != OID_HEXSZ + strlen(MARK_SUFFIX) ||
+	    strcmp(name + OID_HEXSZ, MARK_SUFFIX) || oid_from_hex(&id, name, OID_HEXSZ))
+		return 0;
+	ALLOC_GROW(c->v, c->n + 1, c->alloc);
+	c->v[c->n].pack = id;
+	c->v[c->n].time = mtime;
+	c->n++;
+	return 0;
+}
+
+static int mark_cb_plain(const char *name, uint64_t size, void *data)
+{
+	return mark_cb(name, size, REMOTE_MTIME_UNKNOWN, data);
+}
+
+int sync_marks(struct remote *rem, struct sync_mark **out, size_t *n, struct strbuf *err)
+{
+	struct marks_ctx c = { NULL, 0, 0 };
+	int ret = rem->ops->list_times ? rem->ops->list_times(rem, GC_RDIR, mark_cb, &c, err)
+				       : rem->ops->list(rem, GC_RDIR, mark_cb_plain, &c, err);
+	if (ret == CAIRN_ENOTFOUND)
+		ret = 0; /* no gc -r ever ran */
+	if (ret) {
+		free(c.v);
+		c.v = NULL;
+		c.n = 0;
+	}
+	if (c.n)
+		sort_array(c.v, c.n, sizeof(*c.v), sync_mark_cmp);
+	*out = c.v;
+	*n = c.n;
+	return ret;
+}
+
+static char *mark_path(const struct oid *pack)
+{
+	char hex[OID_HEXSZ + 1];
+	return xstrfmt(GC_RDIR "/%s" MARK_SUFFIX, oid_to_hex(pack, hex));
+}
+
+int sync_mark_pack(struct repo *r, struct remote *rem, const struct oid *pack,
+		   struct strbuf *err)
+{
+	char hex[OID_HEXSZ + 1];
+	char *path = mark_path(pack);
+	char *text = xstrfmt("cairn gc mark 1\npack %s\n", oid_to_hex(pack, hex));
+	int ret = rem->ops->prepare(rem, GC_RDIR, err);
+	if (!ret)
+		ret = write_small(r, rem, path, text, err);
+	if (ret == CAIRN_EEXIST)
+		ret = 0; /* marked already: the first mark's time counts */
+	free(path);
+	free(text);
+	return ret;
+}
+
+int sync_unmark_pack(struct remote *rem, const struct oid *pack, struct strbuf *err)
+{
+	char *path = mark_path(pack);
+	int ret = rem->ops->remove(rem, path, err);
+	free(path);
+	return ret == CAIRN_ENOTFOUND ? 0 : ret;
+}
+
+int sync_pack_marked(struct remote *rem, const struct oid *pack, struct strbuf *err)
+{
+	char *path = mark_path(pack);
+	uint64_t size;
+	int ret = rem->ops->stat(rem, path, &size, err);
+	free(path);
+	if (ret == CAIRN_ENOTFOUND)
+		return 0;
+	return ret ? ret : 1;
 }
 
 /* Every copy of (id, type) the cache knows on `remote`. */

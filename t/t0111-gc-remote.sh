@@ -7,7 +7,8 @@ keeps its data; gc -r decides from the git remote'"'"'s own refs, never
 deletes a pack uploaded after its snapshot of them, deletes in two
 phases (a push that needs a marked pack takes it back), refuses when the
 git remote cannot be reached, and records what it deleted in an audit
-entry that is on the remote when it ends.'
+entry that is on the remote when it ends. t0112 and t0113 run the same
+scenarios (lib-gc-remote-tests.sh) over SSH and on S3.'
 
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIRECTORY/lib-cairn.sh"
@@ -29,22 +30,18 @@ gcr_remote_ls () {
 	ls "$TRASH_DIRECTORY/remote$1/$2" 2>/dev/null
 }
 
-test_expect_success 'setup' '
-	gcr_setup 1
-'
+. "$TEST_DIRECTORY/lib-gc-remote-tests.sh"
 
-test_expect_success 'a branch known from git only: its one-chunk file survives gc -r' '
-	gcr_exp_small 1 &&
+test_expect_success 'a path without cairn data: refused, nothing written there' '
+	mkdir empty-remote &&
 	(
 		cd a1 &&
-		git fetch -q --prune &&
-		cairn gc -r origin --grace 1 &&
-		sleep 2 &&
-		cairn gc -r origin --grace 1 &&
-		sleep 2 &&
-		cairn gc -r origin --grace 1
+		cairn remote add elsewhere "$TRASH_DIRECTORY/empty-remote" &&
+		test_must_fail cairn gc -r elsewhere --grace 0 2>err &&
+		test_grep "holds no cairn data" err &&
+		cairn remote remove elsewhere
 	) &&
-	gcr_fresh_pull 1 exp
+	test -z "$(ls -A empty-remote)"
 '
 
 test_done
