@@ -523,6 +523,34 @@ static int take_back(struct push *p, const struct oid *pack, struct strbuf *err)
 	return 0;
 }
 
+/*
+ * The packs this push took back must still be there at its end: a gc -r
+ * that checked a mark just before the push removed it deletes the pack.
+ */
+static int check_taken_back(struct push *p, struct strbuf *err)
+{
+	size_t i;
+	for (i = 0; i < p->nmarked; i++) {
+		char hex[OID_HEXSZ + 1];
+		char *path;
+		uint64_t size;
+		int r;
+		if (!p->taken[i])
+			continue;
+		path = xstrfmt("packs/%s.idx", oid_to_hex(&p->marked[i].pack, hex));
+		r = p->rem->ops->stat(p->rem, path, &size, err);
+		free(path);
+		if (r == CAIRN_ENOTFOUND)
+			return cerr(err, CAIRN_ETRANSIENT,
+				    "remote '%s': pack %s, which this push relies on, was removed by a "
+				    "gc -r meanwhile; push again",
+				    p->rem->name, hex);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static int push_need_file(struct push *p, const struct oid *id, uint64_t size, const char *path,
 			  struct strbuf *err)
 {
@@ -972,6 +1000,8 @@ int sync_push(struct repo *r, struct remote *rem, const struct sync_target *tg, 
 		if (!ret)
 			ret = push_meta(&p, &p.meta, err);
 	}
+	if (!ret)
+		ret = check_taken_back(&p, err);
 out:
 	rmdir(p.dir);
 	free(p.dir);
