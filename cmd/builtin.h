@@ -42,6 +42,14 @@ int audit_always(int argc, const char **argv);
 void audit_path(const char *path, const char *old_id, const char *new_id);
 void audit_bytes(uint64_t stored, uint64_t sent, uint64_t received);
 void audit_remote(const char *name, const char *url);
+/* Bytes the command removed from a remote (gc -r). */
+void audit_deleted(uint64_t bytes);
+/*
+ * Appends the entry of the command running now at once, with the outcome
+ * it has so far, instead of when the command returns (gc -r pushes it
+ * right after). 0, or 1 after printing an error.
+ */
+int audit_flush(void);
 
 const struct cmd_struct *find_cmd(const char *name);
 extern const struct cmd_struct commands[];

@@ -231,6 +231,9 @@ void transfer_report(const struct transfer *tr, const char *verb, const struct s
 	printf("%s %llu objects (%s in %llu requests) %s '%s' (%s); %llu already there\n", verb,
 	       (unsigned long long)st->objects, b.buf, (unsigned long long)st->requests,
 	       !strcmp(verb, "pushed") ? "to" : "from", tr->name, u.buf, (unsigned long long)st->have);
+	if (st->taken_back)
+		printf("took back %llu packs that gc -r had marked for removal\n",
+		       (unsigned long long)st->taken_back);
 	strbuf_release(&b);
 	strbuf_release(&u);
 }

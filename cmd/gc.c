@@ -7,18 +7,20 @@
 #include "cmd/common.h"
 #include "core/gc.h"
 #include "core/git.h"
+#include "remote/audit-sync.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define GC_LOCK_WAIT_MS 2000
 #define GC_REMOTE_GRACE_DEFAULT 86400
 
 struct gc_args {
 	int dry_run, json, quiet, wait, scope, allow_shallow;
-	const char *rev, *remote;
+	const char *rev, *remote, *git_remote;
 	int64_t grace;
 	int have_grace;
 };
@@ -51,6 +53,10 @@ static int parse(struct gc_args *a, int argc, const char **argv)
 			scopes++;
 		} else if ((!strcmp(s, "-r") || !strcmp(s, "--remote")) && i + 1 < argc) {
 			a->remote = argv[++i];
+		} else if (!strcmp(s, "--git-remote") && i + 1 < argc) {
+			a->git_remote = argv[++i];
+			if (!*a->git_remote)
+				return usage_error("gc", "--git-remote wants a git remote");
 		} else if (!strcmp(s, "--grace") && i + 1 < argc) {
 			char *end;
 			long long v = strtoll(argv[++i], &end, 10);
@@ -69,6 +75,8 @@ static int parse(struct gc_args *a, int argc, const char **argv)
 				   "--workspace and --rev are for the local store");
 	if (a->have_grace && !a->remote)
 		return usage_error("gc", "--grace applies to a remote (-r)");
+	if (a->git_remote && !a->remote)
+		return usage_error("gc", "--git-remote applies to a remote (-r)");
 	return 0;
 }
 
@@ -273,20 +281,120 @@ out:
 	return ret;
 }
 
+/* The git remote whose refs decide: --git-remote, remote.NAME.git-remote,
+ * the git remote called like the cairn remote, or origin. */
+static const char *pick_git_remote(struct repo *r, const struct gc_args *a, const char *name)
+{
+	struct strbuf key = STRBUF_INIT;
+	const char *v;
+	if (a->git_remote)
+		return a->git_remote;
+	strbuf_addf(&key, "remote.%s.git-remote", name);
+	v = config_get(r->cfg, key.buf);
+	strbuf_release(&key);
+	if (v && *v)
+		return v;
+	return git_has_remote(r->top, name) ? name : "origin";
+}
+
+struct rgc_counts {
+	uint64_t live, young, marked, pending, unmarked, deleted, freed;
+};
+
+/*
+ * What gc -r does with each pack (gc-fsck.md, "gc -r"): a pack anything
+ * reaches stays (its mark, if any, goes); one uploaded after this run
+ * read the remote's clock, or whose time is unknown, stays; an
+ * unreferenced one is marked; one marked longer ago than the grace
+ * period, still unreferenced and still marked, is deleted.
+ */
+static int rgc_decide(struct repo *r, struct remote *rem, const struct gc_args *a,
+		      struct sync_rpack *packs, size_t np, const struct sync_mark *marks,
+		      size_t nmarks, int64_t now, int64_t grace, struct rgc_counts *c,
+		      struct strbuf *err)
+{
+	size_t i;
+	int ret = 0;
+	for (i = 0; i < np && !ret; i++) {
+		struct sync_rpack *p = &packs[i];
+		struct sync_mark probe;
+		const struct sync_mark *m;
+		char hex[OID_HEXSZ + 1];
+		probe.pack = p->id;
+		m = bsearch(&probe, marks, nmarks, sizeof(*marks), sync_mark_cmp);
+		oid_to_hex(&p->id, hex);
+		if (p->live) {
+			c->live++;
+			if (m) {
+				c->unmarked++;
+				if (!a->dry_run)
+					ret = sync_unmark_pack(rem, &p->id, err);
+			}
+			continue;
+		}
+		if (now == REMOTE_MTIME_UNKNOWN || p->uploaded == REMOTE_MTIME_UNKNOWN ||
+		    p->uploaded >= now) {
+			c->young++;
+			continue;
+		}
+		if (!m) {
+			c->marked++;
+			if (!a->dry_run)
+				ret = sync_mark_pack(r, rem, &p->id, err);
+			continue;
+		}
+		if (m->time == REMOTE_MTIME_UNKNOWN || now - m->time < grace) {
+			c->pending++;
+			continue;
+		}
+		if (!a->dry_run) {
+			/* a push that took the pack back removed its mark */
+			int still = sync_pack_marked(rem, &p->id, err);
+			if (still < 0) {
+				ret = still;
+				break;
+			}
+			if (!still) {
+				c->unmarked++;
+				continue;
+			}
+			ret = sync_remove_pack(r, rem, &p->id, err);
+			if (!ret)
+				ret = sync_unmark_pack(rem, &p->id, err);
+			if (ret) {
+				ret = cerr_wrap(err, ret, "cannot remove pack %s", hex);
+				break;
+			}
+			{
+				char *path = xstrfmt("packs/%s.pack", hex);
+				audit_path(path, hex, "");
+				free(path);
+			}
+		}
+		c->deleted++;
+		c->freed += p->size;
+	}
+	return ret;
+}
+
 static int gc_remote(struct repo *r, const struct gc_args *a)
 {
-	struct strbuf err = STRBUF_INIT, s1 = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, s1 = STRBUF_INIT, ns = STRBUF_INIT;
 	struct transfer tr;
 	struct gc_roots roots;
 	struct gc_mark m;
 	struct sync_rpack *packs = NULL;
-	size_t np = 0, i;
-	uint64_t fetched = 0, deleted = 0, freed = 0, live = 0, young = 0;
+	struct sync_mark *marks = NULL;
+	struct rgc_counts c;
+	size_t np = 0, nmarks = 0;
+	uint64_t fetched = 0;
 	int64_t grace = a->grace, now = (int64_t)time(NULL);
-	int ret = 0, have_mark = 0;
+	int ret = 0, have_mark = 0, have_refs = 0;
+	const char *gitrem = NULL;
 
 	memset(&tr, 0, sizeof(tr));
 	memset(&roots, 0, sizeof(roots));
+	memset(&c, 0, sizeof(c));
 	tr.remote = a->remote;
 	if (!a->have_grace &&
 	    config_get_int(r->cfg, "gc.remoteGrace", GC_REMOTE_GRACE_DEFAULT, &grace, &err)) {
@@ -297,7 +405,28 @@ static int gc_remote(struct repo *r, const struct gc_args *a)
 		ret = error("config gc.remoteGrace = %lld is negative", (long long)grace);
 		goto out;
 	}
-	if (transfer_open(&tr, r, &err) || sync_refresh(r, tr.rem, NULL, &err)) {
+	/* nothing is written to a place that holds no cairn data */
+	if (transfer_open(&tr, r, &err) || sync_require_marker(tr.rem, &err)) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	/* 1. the remote's clock, before the refs are read: a pack uploaded
+	 * after it may be named by refs this run does not see */
+	if (!a->dry_run && sync_remote_clock(r, tr.rem, &now, &err)) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	/* 2. the refs of the git remote, as it holds them now */
+	gitrem = pick_git_remote(r, a, tr.name);
+	strbuf_addf(&ns, "refs/cairn/gc/%ld/", (long)getpid());
+	have_refs = 1;
+	if (git_fetch_refs_into(r->top, gitrem, ns.buf, &err)) {
+		ret = error("%s; gc -r decides from them and stops (give the git remote with "
+			    "--git-remote or remote.%s.git-remote)", err.buf, tr.name);
+		goto out;
+	}
+	/* 3. what the remote holds, and what the refs reach */
+	if (sync_refresh(r, tr.rem, NULL, &err)) {
 		ret = error("%s", err.buf);
 		goto out;
 	}
@@ -310,65 +439,76 @@ static int gc_remote(struct repo *r, const struct gc_args *a)
 		ret = error("%s; gc stops (run 'cairn fsck')", err.buf);
 		goto out;
 	}
-	if (sync_remote_packs(r, tr.name, &m.reached, &packs, &np, &err)) {
+	if (sync_remote_packs(r, tr.name, &m.reached, &packs, &np, &err) ||
+	    sync_pack_times(tr.rem, packs, np, &err) ||
+	    sync_marks(tr.rem, &marks, &nmarks, &err)) {
 		ret = error("%s", err.buf);
 		goto out;
 	}
-	for (i = 0; i < np && !ret; i++) {
-		char hex[OID_HEXSZ + 1];
-		if (packs[i].live) {
-			live++;
-			continue;
-		}
-		if (now - packs[i].first_seen < grace) {
-			young++;
-			continue;
-		}
-		if (!a->dry_run && sync_remove_pack(r, tr.rem, &packs[i].id, &err)) {
-			ret = error("cannot remove pack %s from '%s': %s", oid_to_hex(&packs[i].id, hex),
-				    tr.name, err.buf);
-			break;
-		}
-		deleted++;
-		freed += packs[i].size;
-	}
+	/* 4. mark, take back, delete */
+	if (rgc_decide(r, tr.rem, a, packs, np, marks, nmarks, now, grace, &c, &err))
+		ret = error("remote '%s': %s", tr.name, err.buf);
 	/* one listing tells the cache what is gone */
-	if (deleted && !a->dry_run && sync_refresh(r, tr.rem, NULL, &err) && !ret)
+	if (c.deleted && !a->dry_run && sync_refresh(r, tr.rem, NULL, &err) && !ret)
 		ret = error("%s", err.buf);
+	audit_deleted(a->dry_run ? 0 : c.freed);
 	if (a->json) {
-		printf("{\"remote\":");
-		{
-			struct strbuf js = STRBUF_INIT;
-			strbuf_add_json_str(&js, tr.name, strlen(tr.name));
-			fputs(js.buf, stdout);
-			strbuf_release(&js);
-		}
-		printf(",\"dry_run\":%s,\"commits\":%llu,\"pointer_versions\":%zu,"
+		struct strbuf js = STRBUF_INIT;
+		strbuf_add_json_str(&js, tr.name, strlen(tr.name));
+		printf("{\"remote\":%s,\"git_remote\":", js.buf);
+		strbuf_reset(&js);
+		strbuf_add_json_str(&js, gitrem, strlen(gitrem));
+		printf("%s,\"dry_run\":%s,\"commits\":%llu,\"pointer_versions\":%zu,"
 		       "\"fetched_objects\":%llu,\"packs\":%zu,\"packs_deleted\":%llu,"
-		       "\"packs_live\":%llu,\"packs_young\":%llu,\"grace\":%lld,\"bytes_freed\":%llu}\n",
-		       a->dry_run ? "true" : "false", (unsigned long long)roots.commits, roots.n,
-		       (unsigned long long)fetched, np, (unsigned long long)deleted,
-		       (unsigned long long)live, (unsigned long long)young, (long long)grace,
-		       (unsigned long long)freed);
+		       "\"packs_live\":%llu,\"packs_young\":%llu,\"packs_marked\":%llu,"
+		       "\"packs_pending\":%llu,\"packs_unmarked\":%llu,\"grace\":%lld,"
+		       "\"bytes_freed\":%llu}\n",
+		       js.buf, a->dry_run ? "true" : "false", (unsigned long long)roots.commits,
+		       roots.n, (unsigned long long)fetched, np, (unsigned long long)c.deleted,
+		       (unsigned long long)c.live, (unsigned long long)c.young,
+		       (unsigned long long)c.marked, (unsigned long long)c.pending,
+		       (unsigned long long)c.unmarked, (long long)grace, (unsigned long long)c.freed);
+		strbuf_release(&js);
 	} else if (!a->quiet) {
+		const char *would = a->dry_run ? "would be " : "";
 		print_roots(a, &roots, &m);
 		if (fetched)
 			printf("fetched %llu trees and manifests to learn what they name\n",
 			       (unsigned long long)fetched);
-		human(&s1, freed);
-		printf("remote '%s': %zu packs; %llu %sdeleted (%s), %llu kept with reachable objects, "
-		       "%llu kept as younger than the grace period (%lld s)\n",
-		       tr.name, np, (unsigned long long)deleted, a->dry_run ? "would be " : "", s1.buf,
-		       (unsigned long long)live, (unsigned long long)young, (long long)grace);
+		human(&s1, c.freed);
+		printf("remote '%s' (refs of git remote '%s'): %zu packs; %llu %sdeleted (%s), "
+		       "%llu kept with reachable objects, %llu kept as uploaded after the refs "
+		       "were read\n",
+		       tr.name, gitrem, np, (unsigned long long)c.deleted, would, s1.buf,
+		       (unsigned long long)c.live, (unsigned long long)c.young);
+		printf("marks: %llu packs %smarked for removal, %llu marked less than the grace "
+		       "period (%lld s) ago, %llu %sunmarked\n",
+		       (unsigned long long)c.marked, would, (unsigned long long)c.pending,
+		       (long long)grace, (unsigned long long)c.unmarked, would);
+		if (now == REMOTE_MTIME_UNKNOWN)
+			printf("remote '%s' gives no times of upload: nothing is marked or deleted\n",
+			       tr.name);
+	}
+	/* 5. the audit entry, on the remote at once */
+	if (!a->dry_run) {
+		uint64_t sent = 0;
+		if (audit_flush() && !ret)
+			ret = 1;
+		else if (audit_sync_push(r, tr.rem, &sent, &err))
+			ret = error("cannot push the audit trail: %s", err.buf);
 	}
 out:
+	if (have_refs && git_delete_refs(r->top, ns.buf, &err) && !ret)
+		ret = error("%s", err.buf);
 	free(packs);
+	free(marks);
 	if (have_mark)
 		gc_mark_release(&m);
 	gc_roots_release(&roots);
 	transfer_release(&tr);
 	strbuf_release(&err);
 	strbuf_release(&s1);
+	strbuf_release(&ns);
 	return ret;
 }
 

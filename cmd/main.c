@@ -83,7 +83,7 @@ const struct cmd_struct commands[] = {
 	{ "pull", cmd_pull, NEED_REPO, "cairn pull [-r REMOTE] [-j N] [-q] [-f] [--rev REV] [PATH...]",
 	  "fetch, then checkout", audit_always },
 	{ "gc", cmd_gc, NEED_REPO,
-	  "cairn gc [-n|--dry-run] [-q] [--json] [--wait] [--allow-shallow] [--workspace | --rev REV]\ncairn gc -r REMOTE [-n|--dry-run] [-q] [--json] [--grace SECONDS] [--allow-shallow]",
+	  "cairn gc [-n|--dry-run] [-q] [--json] [--wait] [--allow-shallow] [--workspace | --rev REV]\ncairn gc -r REMOTE [-n|--dry-run] [-q] [--json] [--grace SECONDS] [--git-remote GIT] [--allow-shallow]",
 	  "remove what no branch, tag or pointer file needs from the store", audit_unless_dry_run },
 	{ "fsck", cmd_fsck, NEED_REPO,
 	  "cairn fsck [--json] [-q] [--rebuild-index]\ncairn fsck --repair [-r REMOTE] [--json] [-q]\ncairn fsck -r REMOTE [--read-data] [--json] [-q]",
@@ -148,6 +148,19 @@ void audit_remote(const char *name, const char *url)
 {
 	if (cur_audit_live)
 		audit_entry_set_remote(&cur_audit, name, url);
+}
+
+void audit_deleted(uint64_t bytes)
+{
+	if (cur_audit_live)
+		audit_entry_add_deleted(&cur_audit, bytes);
+}
+
+static int audit_end(int status);
+
+int audit_flush(void)
+{
+	return audit_end(0);
 }
 
 static void audit_begin(const struct cmd_struct *c, struct repo *r, int argc, const char **argv)

@@ -229,6 +229,11 @@ void audit_entry_add_bytes(struct audit_entry *e, uint64_t stored, uint64_t sent
 	e->received += received;
 }
 
+void audit_entry_add_deleted(struct audit_entry *e, uint64_t deleted)
+{
+	e->deleted += deleted;
+}
+
 void audit_entry_set_remote(struct audit_entry *e, const char *name, const char *url)
 {
 	struct strbuf u = STRBUF_INIT;
@@ -330,6 +335,8 @@ void audit_entry_encode(const struct audit_entry *e, struct strbuf *out)
 	add_u64(out, "stored", e->stored);
 	add_u64(out, "sent", e->sent);
 	add_u64(out, "received", e->received);
+	if (e->deleted)
+		add_u64(out, "deleted", e->deleted);
 	add_str(out, "remote", e->remote);
 	add_str(out, "url", e->url);
 	add_str(out, "outcome", e->outcome);
@@ -509,6 +516,13 @@ static int parse_json(struct audit_entry *e, const char *json, size_t len)
 	e->sent = read_u64(&r);
 	expect(&r, ",\"received\":");
 	e->received = read_u64(&r);
+	/* optional: only gc -r entries that removed packs have it */
+	if ((size_t)(r.end - r.p) > 11 && !memcmp(r.p, ",\"deleted\":", 11)) {
+		expect(&r, ",\"deleted\":");
+		e->deleted = read_u64(&r);
+		if (!e->deleted)
+			r.bad = 1;
+	}
 	STR("remote", remote);
 	STR("url", url);
 	STR("outcome", outcome);

@@ -56,6 +56,8 @@ struct audit_entry {
 	struct audit_path *paths;
 	size_t npaths, apaths;
 	uint64_t stored, sent, received;    /* bytes */
+	uint64_t deleted;                   /* bytes of packs removed from a remote (gc -r);
+					     * in the JSON only when not 0 */
 	char *remote, *url;                 /* name and URL without credentials, or "" */
 	char *outcome;                      /* "ok" or "error" */
 	char *error;                        /* the first error message, redacted, or "" */
@@ -75,6 +77,7 @@ void audit_entry_add_path(struct audit_entry *e, const char *path, const char *o
 			  const char *new_id);
 void audit_entry_add_bytes(struct audit_entry *e, uint64_t stored, uint64_t sent,
 			   uint64_t received);
+void audit_entry_add_deleted(struct audit_entry *e, uint64_t deleted);
 /* The URL is shown without credentials (a password is replaced by "***"). */
 void audit_entry_set_remote(struct audit_entry *e, const char *name, const char *url);
 /* outcome "ok" (msg NULL) or "error" with its message (the first one kept). */

@@ -345,8 +345,13 @@ static int walk_file(struct walk *w, const struct tree_entry *e, int top, struct
 			return r;
 	}
 	r = content_chunks(w->t, &e->id, e->size, &man, err);
-	if (r)
+	if (r) {
+		/* unread, it may be a file of one chunk, whose id is the
+		 * file's: that chunk is reached too (gc -r keeps its pack) */
+		if (oidset_insert(&m->reached, &e->id, OBJ_CHUNK))
+			m->chunks++;
 		return trouble(w, r, &e->id, OBJ_MANIFEST, top, err);
+	}
 	for (i = 0; i < man.n; i++)
 		if (oidset_insert(&m->reached, &man.chunks[i].id, OBJ_CHUNK))
 			m->chunks++;

@@ -598,3 +598,53 @@ int git_ignored_path(const char *top, const char *const *paths, size_t n, struct
 	}
 	return cerr(err, CAIRN_EIO, "git check-ignore does not say which path it ignores");
 }
+
+
+int git_fetch_refs_into(const char *top, const char *remote, const char *ns, struct strbuf *err)
+{
+	char *spec = xstrfmt("+refs/*:%s*", ns);
+	const char *argv[] = { "git", "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+			       "--no-recurse-submodules", "--prune", "--", remote, spec, NULL };
+	struct strbuf out = STRBUF_INIT;
+	int ret = run_capture(argv, top, 1 << 20, &out, err);
+	if (ret) {
+		strbuf_reset(err);
+		ret = cerr(err, CAIRN_EIO, "cannot read the refs of git remote '%s' (git fetch failed)",
+			   remote);
+	}
+	strbuf_release(&out);
+	free(spec);
+	return ret;
+}
+
+int git_delete_refs(const char *top, const char *ns, struct strbuf *err)
+{
+	const char *argv[] = { "git", "for-each-ref", "--format=%(refname)", ns, NULL };
+	struct strbuf out = STRBUF_INIT, dummy = STRBUF_INIT;
+	size_t pos = 0;
+	int ret = run_capture(argv, top, (size_t)1 << 30, &out, err);
+	while (!ret && pos < out.len) {
+		char *nl = memchr(out.buf + pos, '\n', out.len - pos);
+		const char *del[] = { "git", "update-ref", "-d", out.buf + pos, NULL };
+		if (!nl)
+			break;
+		*nl = '\0';
+		ret = run_capture(del, top, 4096, &dummy, err);
+		pos = (size_t)(nl - out.buf) + 1;
+	}
+	strbuf_release(&out);
+	strbuf_release(&dummy);
+	return ret;
+}
+
+int git_has_remote(const char *top, const char *name)
+{
+	char *key = xstrfmt("remote.%s.url", name);
+	const char *argv[] = { "git", "config", "--get", key, NULL };
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int has = !run_capture(argv, top, 1 << 16, &out, &err);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	free(key);
+	return has;
+}

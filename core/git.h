@@ -92,6 +92,18 @@ int git_tracked_below(const char *top, const char *rel, size_t *count, struct st
 		      struct strbuf *err);
 
 /* `git rev-parse --verify REV^{commit}` into out (40 hex); CAIRN_ENOTFOUND. */
+/*
+ * Fetches every ref of the git remote `remote` (a remote's name, a URL or
+ * a path) into refs under `ns` ("refs/cairn/gc/123/": refs/heads/main
+ * becomes refs/cairn/gc/123/heads/main), with their commits: the refs
+ * as the remote holds them now. CAIRN_EIO when git cannot reach it.
+ */
+int git_fetch_refs_into(const char *top, const char *remote, const char *ns, struct strbuf *err);
+/* Deletes every ref under `ns`. */
+int git_delete_refs(const char *top, const char *ns, struct strbuf *err);
+/* 1 if git knows a remote named `name`, else 0. */
+int git_has_remote(const char *top, const char *name);
+
 int git_resolve_commit(const char *top, const char *rev, struct strbuf *out, struct strbuf *err);
 
 #endif

@@ -65,7 +65,7 @@ static int dir_prepare(struct remote *r, const char *dir, struct strbuf *err)
 }
 
 static int dir_list(struct remote *r, const char *dir,
-		    int (*cb)(const char *name, uint64_t size, void *data), void *data,
+		    int (*cb)(const char *name, uint64_t size, int64_t mtime, void *data), void *data,
 		    struct strbuf *err)
 {
 	struct dir_remote *d = (struct dir_remote *)r;
@@ -90,7 +90,7 @@ static int dir_list(struct remote *r, const char *dir,
 				   REMOTE_LIST_MAX);
 			break;
 		}
-		ret = cb(de->d_name, (uint64_t)st.st_size, data);
+		ret = cb(de->d_name, (uint64_t)st.st_size, (int64_t)st.st_mtime, data);
 	}
 	closedir(dh);
 	free(p);
@@ -208,7 +208,8 @@ const struct remote_ops remote_dir_ops = {
 	.open = dir_open,
 	.close = dir_close,
 	.prepare = dir_prepare,
-	.list = dir_list,
+	.list = remote_list_plain,
+	.list_times = dir_list,
 	.stat = dir_stat,
 	.read = dir_read,
 	.write = dir_write,

@@ -245,3 +245,22 @@ void remote_close(struct remote *r)
 	if (r)
 		r->ops->close(r);
 }
+
+struct list_plain {
+	int (*cb)(const char *name, uint64_t size, void *data);
+	void *data;
+};
+
+static int list_plain_cb(const char *name, uint64_t size, int64_t mtime, void *data)
+{
+	struct list_plain *lp = data;
+	return lp->cb(name, size, lp->data);
+}
+
+int remote_list_plain(struct remote *r, const char *dir,
+		      int (*cb)(const char *name, uint64_t size, void *data), void *data,
+		      struct strbuf *err)
+{
+	struct list_plain lp = { cb, data };
+	return r->ops->list_times(r, dir, list_plain_cb, &lp, err);
+}

@@ -43,6 +43,7 @@ void remote_url_release(struct remote_url *u);
 void remote_url_display(const struct remote_url *u, struct strbuf *out);
 
 #define REMOTE_ALL UINT64_MAX
+#define REMOTE_MTIME_UNKNOWN INT64_MIN
 
 /*
  * A listing of a remote's directory holds at most this many entries; a
@@ -70,6 +71,14 @@ struct remote_ops {
 	int (*list)(struct remote *r, const char *dir,
 		    int (*cb)(const char *name, uint64_t size, void *data), void *data,
 		    struct strbuf *err);
+	/* list, with each object's time of last modification on the
+	 * remote's own clock (Unix seconds), or REMOTE_MTIME_UNKNOWN: the
+	 * time of upload, which gc -r compares with the time of a file it
+	 * wrote itself, never with the local clock. A backend sets .list
+	 * to remote_list_plain() and implements this. */
+	int (*list_times)(struct remote *r, const char *dir,
+			  int (*cb)(const char *name, uint64_t size, int64_t mtime, void *data),
+			  void *data, struct strbuf *err);
 	int (*stat)(struct remote *r, const char *path, uint64_t *size, struct strbuf *err);
 	/* Appends bytes [off, off + len) of path to out (len REMOTE_ALL: to
 	 * the end). Fewer bytes than asked means the object is shorter; never
@@ -107,6 +116,10 @@ int remote_default_jobs(const char *url);
 int remote_open_url(struct remote **out, const char *url, const char *base,
 		    const struct config *cfg, const char *name, struct strbuf *err);
 void remote_close(struct remote *r);
+/* ops->list through ops->list_times, for the backends. */
+int remote_list_plain(struct remote *r, const char *dir,
+		      int (*cb)(const char *name, uint64_t size, void *data), void *data,
+		      struct strbuf *err);
 
 extern const struct remote_ops remote_dir_ops;
 extern const struct remote_ops remote_ssh_ops;

@@ -2,12 +2,14 @@
  * SigV4 encoding, XML and AWS INI files for the S3 backend (remote/s3.h).
  */
 #include "remote/s3.h"
+#include "remote/remote.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static int unreserved(unsigned char c)
 {
@@ -194,10 +196,10 @@ static int parse_size(const struct strbuf *s, uint64_t *out)
 }
 
 int s3_list_page(const char *xml, size_t n, const char *prefix,
-		 int (*cb)(const char *name, uint64_t size, void *data), void *data,
+		 int (*cb)(const char *name, uint64_t size, int64_t mtime, void *data), void *data,
 		 struct s3_page *pg)
 {
-	struct strbuf k = STRBUF_INIT, sz = STRBUF_INIT, trunc = STRBUF_INIT;
+	struct strbuf k = STRBUF_INIT, sz = STRBUF_INIT, trunc = STRBUF_INIT, lm = STRBUF_INIT;
 	size_t pl = strlen(prefix), pos = 0, il;
 	const char *in;
 	int ret = 0;
@@ -207,8 +209,9 @@ int s3_list_page(const char *xml, size_t n, const char *prefix,
 	strbuf_reset(&pg->token);
 	strbuf_reset(&pg->why);
 	while (!ret && s3_xml_next_raw(xml, n, &pos, "Contents", &in, &il)) {
-		size_t p2 = 0, p3 = 0;
+		size_t p2 = 0, p3 = 0, p4 = 0;
 		uint64_t size;
+		int64_t mtime = REMOTE_MTIME_UNKNOWN;
 		pg->keys++;
 		if (!s3_xml_next(in, il, &p2, "Key", &k) || !s3_xml_next(in, il, &p3, "Size", &sz)) {
 			ret = page_bad(pg, "an entry without a Key or a Size");
@@ -225,7 +228,10 @@ int s3_list_page(const char *xml, size_t n, const char *prefix,
 		pg->seen = 1;
 		if (k.len == pl || strchr(k.buf + pl, '/'))
 			continue; /* the directory's own key */
-		ret = cb(k.buf + pl, size, data);
+		/* when it was stored: the time of the upload (none if unreadable) */
+		if (s3_xml_next(in, il, &p4, "LastModified", &lm) && s3_parse_time(lm.buf, &mtime))
+			mtime = REMOTE_MTIME_UNKNOWN;
+		ret = cb(k.buf + pl, size, mtime, data);
 	}
 	pos = 0;
 	while (!ret && s3_xml_next_raw(xml, n, &pos, "CommonPrefixes", &in, &il)) {
@@ -246,6 +252,7 @@ int s3_list_page(const char *xml, size_t n, const char *prefix,
 	strbuf_release(&k);
 	strbuf_release(&sz);
 	strbuf_release(&trunc);
+	strbuf_release(&lm);
 	return ret;
 }
 
@@ -404,5 +411,35 @@ int s3_resolve_parse(const char *value, char ***entries, size_t *n, size_t *allo
 		(*entries)[(*n)++] = xstrndup(p, len);
 		p += len;
 	}
+	return 0;
+}
+
+int s3_parse_time(const char *s, int64_t *out)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, n = 0;
+	const char *p;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n != 19)
+		return -1;
+	p = s + n;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (strcmp(p, "Z") || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || sec < 0 || sec > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = (int64_t)timegm(&tm);
 	return 0;
 }

@@ -1110,7 +1110,7 @@ static int s3_prepare(struct remote *r, const char *dir, struct strbuf *err)
  * more than REMOTE_LIST_MAX keys in all.
  */
 static int s3_list(struct remote *r, const char *dir,
-		   int (*cb)(const char *name, uint64_t size, void *data), void *data,
+		   int (*cb)(const char *name, uint64_t size, int64_t mtime, void *data), void *data,
 		   struct strbuf *err)
 {
 	struct s3_remote *s = (struct s3_remote *)r;
@@ -1438,7 +1438,8 @@ const struct remote_ops remote_s3_ops = {
 	.open = s3_open,
 	.close = s3_close,
 	.prepare = s3_prepare,
-	.list = s3_list,
+	.list = remote_list_plain,
+	.list_times = s3_list,
 	.stat = s3_stat,
 	.read = s3_read,
 	.write = s3_write,

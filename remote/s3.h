@@ -51,9 +51,10 @@ void s3_page_init(struct s3_page *pg);
 void s3_page_release(struct s3_page *pg);
 /*
  * Reads the page xml[0..n) of a listing of `prefix` ("" or ending in
- * '/'): calls cb(name, size, data) for each key directly under prefix
- * (name without the prefix; the prefix's own key and deeper keys are not
- * files of the directory), stopping at the first non-zero return of cb,
+ * '/'): calls cb(name, size, mtime, data) for each key directly under
+ * prefix (name without the prefix; the prefix's own key and deeper keys
+ * are not files of the directory), mtime its LastModified
+ * (REMOTE_MTIME_UNKNOWN if absent or not an S3 time), stopping at the first non-zero return of cb,
  * which is returned. CAIRN_EFORMAT with pg->why set for a page that is
  * not a listing of prefix: a Contents without a Key or a Size, a key
  * outside the prefix, a Size that is not a decimal number, a truncated
@@ -61,9 +62,16 @@ void s3_page_release(struct s3_page *pg);
  * Everything else of the page is ignored.
  */
 int s3_list_page(const char *xml, size_t n, const char *prefix,
-		 int (*cb)(const char *name, uint64_t size, void *data), void *data,
+		 int (*cb)(const char *name, uint64_t size, int64_t mtime, void *data), void *data,
 		 struct s3_page *pg);
 #define S3_TOKEN_MAX (8u << 10)
+
+/*
+ * An ISO 8601 time as S3 writes LastModified, "2026-12-05T08:47:53.000Z"
+ * (fraction optional, UTC only), into Unix seconds. 0, or -1 when s is
+ * not that.
+ */
+int s3_parse_time(const char *s, int64_t *out);
 
 /* Appends s with & < > " ' escaped. */
 void s3_xml_escape(struct strbuf *out, const char *s);

@@ -601,7 +601,7 @@ static int ssh_prepare(struct remote *base, const char *dir, struct strbuf *err)
 }
 
 static int ssh_list(struct remote *base, const char *dir,
-		    int (*cb)(const char *name, uint64_t size, void *data), void *data,
+		    int (*cb)(const char *name, uint64_t size, int64_t mtime, void *data), void *data,
 		    struct strbuf *err)
 {
 	struct ssh_remote *r = (struct ssh_remote *)base;
@@ -635,6 +635,8 @@ static int ssh_list(struct remote *base, const char *dir,
 			break;
 		}
 		ret = cb(name, (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? (uint64_t)a.filesize : UINT64_MAX,
+			 (a.flags & LIBSSH2_SFTP_ATTR_ACMODTIME) ? (int64_t)a.mtime
+								 : REMOTE_MTIME_UNKNOWN,
 			 data);
 		if (ret)
 			break;
@@ -761,7 +763,8 @@ const struct remote_ops remote_ssh_ops = {
 	.open = ssh_open,
 	.close = ssh_close,
 	.prepare = ssh_prepare,
-	.list = ssh_list,
+	.list = remote_list_plain,
+	.list_times = ssh_list,
 	.stat = ssh_stat,
 	.read = ssh_read,
 	.write = ssh_write,

@@ -39,6 +39,11 @@ static int require_marker(struct remote *rem, struct strbuf *err)
 	return ret;
 }
 
+int sync_require_marker(struct remote *rem, struct strbuf *err)
+{
+	return require_marker(rem, err);
+}
+
 #define RLOC_SZ (OID_RAWSZ + 8 + 4 + 4 + 1 + 1)
 /* u64 size, u32 count, i64 first seen (unix seconds, for gc -r) */
 #define RPACK_SZ (8 + 4 + 8)
@@ -668,6 +673,11 @@ out:
 
 /* --- push --- */
 
+int sync_mark_cmp(const void *a, const void *b)
+{
+	return oid_cmp(&((const struct sync_mark *)a)->pack, &((const struct sync_mark *)b)->pack);
+}
+
 struct push {
 	struct repo *r;
 	struct remote *rem;
@@ -682,7 +692,58 @@ struct push {
 	struct sync_stats *st;
 	const struct sync_opts *o;
 	char *dir; /* local staging directory for packs being built */
+	/* packs a gc -r marked for removal (gc/HEX.mark): one that this push
+	 * relies on is taken back (its mark removed) before anything is sent */
+	struct sync_mark *marked;
+	size_t nmarked;
+	uint8_t *taken;
 };
+
+static int take_back(struct push *p, const struct oid *pack, struct strbuf *err)
+{
+	struct sync_mark probe, *m;
+	int r;
+	if (!p->nmarked)
+		return 0;
+	probe.pack = *pack;
+	m = bsearch(&probe, p->marked, p->nmarked, sizeof(*m), sync_mark_cmp);
+	if (!m || p->taken[m - p->marked])
+		return 0;
+	r = sync_unmark_pack(p->rem, pack, err);
+	if (r)
+		return cerr_wrap(err, r, "cannot take back a pack that gc -r marked for removal");
+	p->taken[m - p->marked] = 1;
+	p->st->taken_back++;
+	return 0;
+}
+
+/*
+ * The packs this push took back must still be there at its end: a gc -r
+ * that checked a mark just before the push removed it deletes the pack.
+ */
+static int check_taken_back(struct push *p, struct strbuf *err)
+{
+	size_t i;
+	for (i = 0; i < p->nmarked; i++) {
+		char hex[OID_HEXSZ + 1];
+		char *path;
+		uint64_t size;
+		int r;
+		if (!p->taken[i])
+			continue;
+		path = xstrfmt("packs/%s.idx", oid_to_hex(&p->marked[i].pack, hex));
+		r = p->rem->ops->stat(p->rem, path, &size, err);
+		free(path);
+		if (r == CAIRN_ENOTFOUND)
+			return cerr(err, CAIRN_ETRANSIENT,
+				    "remote '%s': pack %s, which this push relies on, was removed by a "
+				    "gc -r meanwhile; push again",
+				    p->rem->name, hex);
+		if (r)
+			return r;
+	}
+	return 0;
+}
 
 /* At most this many copies of one manifest on a remote are read to find
  * one that is the same as ours; past them, ours is uploaded. */
@@ -771,6 +832,7 @@ static int check_manifests(struct push *p, struct strbuf *err)
 		mc.same_pack[nv++] = mc.same_pack[i];
 		p->meta.v[p->pending[i]].type = 0; /* not wanted after all */
 		p->st->have++;
+		ret = take_back(p, &mc.same_pack[nv - 1], err);
 	}
 	if (!ret)
 		ret = set_verified_many(p->r, p->rem->name, ids, mc.same_pack, nv, err);
@@ -792,6 +854,7 @@ static int push_need_file(struct push *p, const struct oid *id, uint64_t size, c
 	struct strbuf raw = STRBUF_INIT;
 	struct manifest m;
 	struct obj_loc loc;
+	struct rloc rl;
 	size_t i;
 	int r;
 
@@ -799,9 +862,9 @@ static int push_need_file(struct push *p, const struct oid *id, uint64_t size, c
 		return 0;
 	/* a chunk under the file's id is the file: checked by its id on
 	 * every read, so the remote's word for it is enough */
-	if (remote_has(&p->t, p->rem->name, id, OBJ_CHUNK, NULL)) {
+	if (remote_has(&p->t, p->rem->name, id, OBJ_CHUNK, &rl)) {
 		p->st->have++;
-		return 0;
+		return take_back(p, &rl.pack, err);
 	}
 	r = odb_lookup(&p->t, id, OBJ_CHUNK, &loc, err);
 	if (!r && loc.raw_len == size) {
@@ -816,9 +879,9 @@ static int push_need_file(struct push *p, const struct oid *id, uint64_t size, c
 		char hex[OID_HEXSZ + 1];
 		/* not here: nothing to send, and nothing to check the remote's
 		 * copy against */
-		if (remote_has(&p->t, p->rem->name, id, OBJ_MANIFEST, NULL)) {
+		if (remote_has(&p->t, p->rem->name, id, OBJ_MANIFEST, &rl)) {
 			p->st->have++;
-			return 0;
+			return take_back(p, &rl.pack, err);
 		}
 		return cerr(err, CAIRN_ENOTFOUND,
 			    "cannot push '%s': file %s is in neither the local store nor the remote",
@@ -846,14 +909,19 @@ static int push_need_file(struct push *p, const struct oid *id, uint64_t size, c
 		if (oidset_contains(&p->seen, &m.chunks[i].id, OBJ_CHUNK))
 			continue;
 		oidset_insert(&p->seen, &m.chunks[i].id, OBJ_CHUNK);
-		if (remote_has(&p->t, p->rem->name, &m.chunks[i].id, OBJ_CHUNK, NULL)) {
+		if (remote_has(&p->t, p->rem->name, &m.chunks[i].id, OBJ_CHUNK, &rl)) {
 			p->st->have++;
+			r = take_back(p, &rl.pack, err);
+			if (r)
+				break;
 			continue;
 		}
 		want_add(&p->data, &m.chunks[i].id, OBJ_CHUNK, path);
 	}
 	manifest_release(&m);
 	strbuf_release(&raw);
+	if (r)
+		return r;
 	/* ours counts as there only when the remote's copy is the same bytes:
 	 * one flagged so in the cache, or one check_manifests finds equal */
 	{
@@ -861,11 +929,14 @@ static int push_need_file(struct push *p, const struct oid *id, uint64_t size, c
 		size_t nc = remote_copies(&p->t, p->rem->name, id, OBJ_MANIFEST, &copies), k;
 		int ours = 0;
 		for (k = 0; k < nc && !ours; k++)
-			ours = copies[k].verified;
+			if (copies[k].verified) {
+				ours = 1;
+				rl = copies[k];
+			}
 		free(copies);
 		if (ours) {
 			p->st->have++;
-			return 0;
+			return take_back(p, &rl.pack, err);
 		}
 		want_add(&p->meta, id, OBJ_MANIFEST, path);
 		if (nc) {
@@ -891,12 +962,17 @@ struct push_walk {
 static int push_wants_tree(struct push *p, const struct oid *id, struct strbuf *err)
 {
 	struct obj_loc loc;
+	struct rloc rl;
 	int r;
 	if (!oidset_insert(&p->seen, id, OBJ_TREE))
 		return 0;
-	if (remote_has(&p->t, p->rem->name, id, OBJ_TREE, NULL)) {
+	if (remote_has(&p->t, p->rem->name, id, OBJ_TREE, &rl)) {
 		p->st->have++;
-		r = odb_lookup(&p->t, id, OBJ_TREE, &loc, err);
+		/* a pack gc -r marked is taken back; what is below is
+		 * walked (and taken back) as for every tree */
+		r = take_back(p, &rl.pack, err);
+		if (!r)
+			r = odb_lookup(&p->t, id, OBJ_TREE, &loc, err);
 		if (r == CAIRN_ENOTFOUND)
 			return 0;
 		if (r)
@@ -1276,6 +1352,9 @@ int sync_push(struct repo *r, struct remote *rem, const struct sync_target *tg, 
 		goto out;
 	}
 	ret = sync_refresh(r, rem, st, err);
+	if (!ret)
+		ret = sync_marks(rem, &p.marked, &p.nmarked, err);
+	p.taken = xcalloc(p.nmarked + 1, 1);
 	for (i = 0; i < n && !ret; i++) {
 		const struct pointer *ptr = &tg[i].ptr;
 		if (ptr->is_dir)
@@ -1300,9 +1379,13 @@ int sync_push(struct repo *r, struct remote *rem, const struct sync_target *tg, 
 		if (!ret)
 			ret = push_meta(&p, &p.meta, err);
 	}
+	if (!ret)
+		ret = check_taken_back(&p, err);
 out:
 	rmdir(p.dir);
 	free(p.dir);
+	free(p.marked);
+	free(p.taken);
 	free(p.data.v);
 	free(p.meta.v);
 	free(p.pending);
@@ -2122,6 +2205,216 @@ int sync_remove_pack(struct repo *r, struct remote *rem, const struct oid *pack,
 		free(path);
 	}
 	return ret;
+}
+
+#define GC_RDIR "gc"
+#define MARK_SUFFIX ".mark"
+
+/* Writes `text` to the remote file `path` (through a local temp file). */
+static int write_small(struct repo *r, struct remote *rem, const char *path, const char *text,
+		       struct strbuf *err)
+{
+	char *tmp = xstrfmt("%s/gc-%ld-XXXXXX", r->odb->tmpdir, (long)getpid());
+	int fd = mkstemp(tmp), ret;
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0)
+		ret = cerr_errno(err, "cannot write '%s'", tmp);
+	else
+		ret = rem->ops->write(rem, path, fd, strlen(text), err);
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return ret;
+}
+
+struct find_time {
+	const char *name;
+	int64_t time;
+	int found;
+};
+
+static int find_time_cb(const char *name, uint64_t size, int64_t mtime, void *data)
+{
+	struct find_time *f = data;
+	if (!strcmp(name, f->name)) {
+		f->time = mtime;
+		f->found = 1;
+	}
+	return 0;
+}
+
+int sync_remote_clock(struct repo *r, struct remote *rem, int64_t *now, struct strbuf *err)
+{
+	struct find_time f;
+	char *name, *path, *text;
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid() * 2654435761u;
+	int ret;
+
+	*now = REMOTE_MTIME_UNKNOWN;
+	if (!rem->ops->list_times)
+		return 0;
+	name = xstrfmt("clock-%ld-%08x", (long)getpid(), (unsigned)rand_r(&seed));
+	path = xstrfmt(GC_RDIR "/%s", name);
+	text = xstrfmt("cairn gc -r: the remote's time, read back from this file's\n");
+	ret = rem->ops->prepare(rem, GC_RDIR, err);
+	if (!ret)
+		ret = write_small(r, rem, path, text, err);
+	if (!ret) {
+		int rr;
+		memset(&f, 0, sizeof(f));
+		f.name = name;
+		f.time = REMOTE_MTIME_UNKNOWN;
+		ret = rem->ops->list_times(rem, GC_RDIR, find_time_cb, &f, err);
+		if (!ret && !f.found)
+			ret = cerr(err, CAIRN_ENOTFOUND, "remote '%s': %s is not listed after its upload",
+				   rem->name, path);
+		if (!ret)
+			*now = f.time;
+		struct strbuf e2 = STRBUF_INIT;
+		rr = rem->ops->remove(rem, path, &e2);
+		if (!ret && rr && rr != CAIRN_ENOTFOUND)
+			ret = cerr(err, rr, "%s", e2.buf);
+		strbuf_release(&e2);
+	}
+	free(name);
+	free(path);
+	free(text);
+	return ret;
+}
+
+struct times_ctx {
+	struct sync_rpack *v;
+	size_t n;
+	uint8_t *seen; /* per pack: 1 .pack, 2 .idx */
+};
+
+static int pack_time_cb(const char *name, uint64_t size, int64_t mtime, void *data)
+{
+	struct times_ctx *c = data;
+	struct sync_rpack probe, *p;
+	size_t l = strlen(name);
+	int bit;
+	if (l == OID_HEXSZ + 5 && !strcmp(name + OID_HEXSZ, ".pack"))
+		bit = 1;
+	else if (l == OID_HEXSZ + 4 && !strcmp(name + OID_HEXSZ, ".idx"))
+		bit = 2;
+	else
+		return 0;
+	if (oid_from_hex(&probe.id, name, OID_HEXSZ))
+		return 0;
+	p = bsearch(&probe, c->v, c->n, sizeof(*c->v), rpack_cmp);
+	if (!p)
+		return 0;
+	c->seen[p - c->v] |= (uint8_t)bit;
+	if (mtime == REMOTE_MTIME_UNKNOWN || p->uploaded == REMOTE_MTIME_UNKNOWN)
+		p->uploaded = REMOTE_MTIME_UNKNOWN;
+	else if (mtime > p->uploaded)
+		p->uploaded = mtime;
+	return 0;
+}
+
+int sync_pack_times(struct remote *rem, struct sync_rpack *v, size_t n, struct strbuf *err)
+{
+	struct times_ctx c;
+	size_t i;
+	int ret = 0;
+	for (i = 0; i < n; i++)
+		v[i].uploaded = INT64_MIN + 1; /* below every time: raised by the listing */
+	c.v = v;
+	c.n = n;
+	c.seen = xcalloc(n + 1, 1);
+	if (rem->ops->list_times)
+		ret = rem->ops->list_times(rem, "packs", pack_time_cb, &c, err);
+	for (i = 0; i < n; i++)
+		if (!rem->ops->list_times || c.seen[i] != 3)
+			v[i].uploaded = REMOTE_MTIME_UNKNOWN; /* not both listed: no time */
+	free(c.seen);
+	return ret == CAIRN_ENOTFOUND ? 0 : ret;
+}
+
+struct marks_ctx {
+	struct sync_mark *v;
+	size_t n, alloc;
+};
+
+static int mark_cb(const char *name, uint64_t size, int64_t mtime, void *data)
+{
+	struct marks_ctx *c = data;
+	struct oid id;
+	if (strlen(name) != OID_HEXSZ + strlen(MARK_SUFFIX) ||
+	    strcmp(name + OID_HEXSZ, MARK_SUFFIX) || oid_from_hex(&id, name, OID_HEXSZ))
+		return 0;
+	ALLOC_GROW(c->v, c->n + 1, c->alloc);
+	c->v[c->n].pack = id;
+	c->v[c->n].time = mtime;
+	c->n++;
+	return 0;
+}
+
+static int mark_cb_plain(const char *name, uint64_t size, void *data)
+{
+	return mark_cb(name, size, REMOTE_MTIME_UNKNOWN, data);
+}
+
+int sync_marks(struct remote *rem, struct sync_mark **out, size_t *n, struct strbuf *err)
+{
+	struct marks_ctx c = { NULL, 0, 0 };
+	int ret = rem->ops->list_times ? rem->ops->list_times(rem, GC_RDIR, mark_cb, &c, err)
+				       : rem->ops->list(rem, GC_RDIR, mark_cb_plain, &c, err);
+	if (ret == CAIRN_ENOTFOUND)
+		ret = 0; /* no gc -r ever ran */
+	if (ret) {
+		free(c.v);
+		c.v = NULL;
+		c.n = 0;
+	}
+	if (c.n)
+		sort_array(c.v, c.n, sizeof(*c.v), sync_mark_cmp);
+	*out = c.v;
+	*n = c.n;
+	return ret;
+}
+
+static char *mark_path(const struct oid *pack)
+{
+	char hex[OID_HEXSZ + 1];
+	return xstrfmt(GC_RDIR "/%s" MARK_SUFFIX, oid_to_hex(pack, hex));
+}
+
+int sync_mark_pack(struct repo *r, struct remote *rem, const struct oid *pack,
+		   struct strbuf *err)
+{
+	char hex[OID_HEXSZ + 1];
+	char *path = mark_path(pack);
+	char *text = xstrfmt("cairn gc mark 1\npack %s\n", oid_to_hex(pack, hex));
+	int ret = rem->ops->prepare(rem, GC_RDIR, err);
+	if (!ret)
+		ret = write_small(r, rem, path, text, err);
+	if (ret == CAIRN_EEXIST)
+		ret = 0; /* marked already: the first mark's time counts */
+	free(path);
+	free(text);
+	return ret;
+}
+
+int sync_unmark_pack(struct remote *rem, const struct oid *pack, struct strbuf *err)
+{
+	char *path = mark_path(pack);
+	int ret = rem->ops->remove(rem, path, err);
+	free(path);
+	return ret == CAIRN_ENOTFOUND ? 0 : ret;
+}
+
+int sync_pack_marked(struct remote *rem, const struct oid *pack, struct strbuf *err)
+{
+	char *path = mark_path(pack);
+	uint64_t size;
+	int ret = rem->ops->stat(rem, path, &size, err);
+	free(path);
+	if (ret == CAIRN_ENOTFOUND)
+		return 0;
+	return ret ? ret : 1;
 }
 
 int sync_fetch_objects(struct repo *r, struct remote *rem, struct sync_object *v, size_t n,

@@ -46,8 +46,11 @@ struct sync_opts {
 struct sync_stats {
 	uint64_t objects, bytes, packs, requests;
 	uint64_t have;              /* objects the other side had already */
+	uint64_t taken_back;        /* push: marked packs it took back from gc -r */
 };
 
+/* Fails (ENOTFOUND, with a message) unless `rem` holds cairn data. */
+int sync_require_marker(struct remote *rem, struct strbuf *err);
 /* Updates the cache of what `rem` holds. */
 int sync_refresh(struct repo *r, struct remote *rem, struct sync_stats *st, struct strbuf *err);
 int sync_push(struct repo *r, struct remote *rem, const struct sync_target *t, size_t n,
@@ -64,6 +67,9 @@ struct sync_rpack {
 	uint32_t count;     /* entries its index lists */
 	int64_t first_seen; /* unix seconds: when this clone first learned of it */
 	uint64_t live;      /* of its entries, how many `live` holds */
+	/* when it was uploaded, on the remote's clock: the later time of its
+	 * .pack and .idx (sync_pack_times), or REMOTE_MTIME_UNKNOWN */
+	int64_t uploaded;
 };
 /*
  * The packs the cache knows on remote `name` (refresh it first), each with
@@ -79,6 +85,35 @@ int sync_remote_packs(struct repo *r, const char *name, const struct oidset *liv
  */
 int sync_remove_pack(struct repo *r, struct remote *rem, const struct oid *pack,
 		     struct strbuf *err);
+
+/*
+ * gc -r's files on a remote, under gc/ (remote-format.md, "gc -r"):
+ * gc/HEX.mark says that a gc -r found pack HEX unreferenced, the file's
+ * time of upload being the time of the mark.
+ */
+struct sync_mark {
+	struct oid pack;
+	int64_t time;       /* on the remote's clock, or REMOTE_MTIME_UNKNOWN */
+};
+/*
+ * The remote's clock: writes gc/clock-PID-RANDOM, reads its time from a
+ * listing and removes it. *now is REMOTE_MTIME_UNKNOWN when the backend
+ * gives no times.
+ */
+int sync_remote_clock(struct repo *r, struct remote *rem, int64_t *now, struct strbuf *err);
+/* Sets v[i].uploaded from one listing of packs/ (v sorted by id). */
+int sync_pack_times(struct remote *rem, struct sync_rpack *v, size_t n, struct strbuf *err);
+/* The marks on the remote, sorted by pack (none if gc/ is absent). */
+int sync_marks(struct remote *rem, struct sync_mark **out, size_t *n, struct strbuf *err);
+/* Orders struct sync_mark by pack, for sort_array and bsearch. */
+int sync_mark_cmp(const void *a, const void *b);
+/* Writes gc/HEX.mark (an existing mark is kept, with its time). */
+int sync_mark_pack(struct repo *r, struct remote *rem, const struct oid *pack,
+		   struct strbuf *err);
+/* Removes gc/HEX.mark (a missing one is fine). */
+int sync_unmark_pack(struct remote *rem, const struct oid *pack, struct strbuf *err);
+/* 1 when gc/HEX.mark is still there, 0 when not, or an error (< 0). */
+int sync_pack_marked(struct remote *rem, const struct oid *pack, struct strbuf *err);
 
 struct sync_object {
 	struct oid id;

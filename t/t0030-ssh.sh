@@ -20,7 +20,7 @@ test_expect_success 'the shared backend suite passes over ssh' '
 	"$CAIRN_BUILD_DIR/t/unit/backend-test" >suite.out 2>&1 &&
 	unset CAIRN_TEST_BACKEND_URL &&
 	test_grep ! "^not ok" suite.out &&
-	test_grep "^1\.\.27" suite.out
+	test_grep "^1\.\.28" suite.out
 '
 
 test_expect_success 'setup: repository A with data, remote over ssh' '

@@ -8,8 +8,9 @@ every version on main still checks out byte for byte and fsck is clean.
 --dry-run changes nothing; a pack that is mostly garbage is repacked;
 --workspace and --rev keep less (with a warning); a concurrent add is
 safe, and so is kill -9 at random moments. gc -r removes from a remote
-the packs that only deleted history needed, once they are older than
-the grace period, and a fresh clone still pulls every remaining version.'
+the packs that only deleted history needed, once a run marked them and
+the mark is older than the grace period, and a fresh clone still pulls
+every remaining version (t0111 has the rest of gc -r).'
 
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIRECTORY/lib-cairn.sh"
@@ -309,18 +310,22 @@ test_expect_success 'setup: a second repository with a remote' '
 	ls "$TRASH_DIRECTORY/remote2/packs" >../remote-packs.before
 '
 
-test_expect_success 'gc -r with the default grace period removes nothing just pushed' '
+test_expect_success 'gc -r deletes nothing at its first run: it marks' '
 	cd r2 &&
-	cairn gc -r origin >out &&
+	sleep 1 &&
+	cairn gc -r origin --git-remote . >out &&
 	test_grep "0 deleted" out &&
-	test_grep "kept as younger than the grace period (86400 s)" out &&
+	test_grep "^marks: [1-9][0-9]* packs marked for removal" out &&
 	ls "$TRASH_DIRECTORY/remote2/packs" >../remote-packs.after &&
-	test_cmp ../remote-packs.before ../remote-packs.after
+	test_cmp ../remote-packs.before ../remote-packs.after &&
+	cairn gc -r origin --git-remote . >out &&
+	test_grep "0 deleted" out &&
+	test_grep "[1-9][0-9]* marked less than the grace period (86400 s) ago" out
 '
 
 test_expect_success 'gc -r --dry-run --grace 0 says what it would remove, removes nothing' '
 	cd r2 &&
-	cairn gc -r origin --grace 0 --dry-run --json >out.json &&
+	cairn gc -r origin --git-remote . --grace 0 --dry-run --json >out.json &&
 	python3 -c "
 import json
 d = json.load(open(\"out.json\"))
@@ -332,7 +337,7 @@ assert d[\"dry_run\"] and d[\"packs_deleted\"] >= 1 and d[\"bytes_freed\"] >= 30
 
 test_expect_success 'gc -r --grace 0 removes the packs only the deleted branch needed' '
 	cd r2 &&
-	cairn gc -r origin --grace 0 >out &&
+	cairn gc -r origin --git-remote . --grace 0 >out &&
 	test_grep "[1-9][0-9]* deleted" out &&
 	ls "$TRASH_DIRECTORY/remote2/packs" >../remote-packs.after &&
 	! test_cmp ../remote-packs.before ../remote-packs.after >/dev/null &&

@@ -119,7 +119,8 @@ test_expect_success 'gc -r keeps on the remote a version held only by a copy' '
 	cairn push -q &&
 	version data 15 && cairn add -q data && git add -A && git commit -qm v2 &&
 	cairn push -q &&
-	cairn gc -r origin --grace 0 -q && cairn gc -r origin --grace 0 -q &&
+	sleep 1 && cairn gc -r origin --git-remote . --grace 0 -q &&
+	cairn gc -r origin --git-remote . --grace 0 -q &&
 	cd .. && git clone -q r7 r7-clone && cd r7-clone &&
 	cairn pull -q -f --rev $c1 data &&
 	cmp data ../v.14

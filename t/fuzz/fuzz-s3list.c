@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static int count(const char *name, uint64_t size, void *data)
+static int count(const char *name, uint64_t size, int64_t mtime, void *data)
 {
 	size_t *n = data;
 	/* a file directly under the prefix: a name, no '/' in it */

@@ -127,6 +127,23 @@ int main(void)
 	   "with the same fields");
 	ok(!strncmp(line.buf, id, AUDIT_ID_HEXSZ), "and its id");
 	audit_entry_release(&back);
+	ok(!strstr(js.buf, "\"deleted\""), "no deleted bytes: no key");
+	{
+		/* gc -r: the bytes it removed from a remote */
+		struct strbuf l2 = STRBUF_INIT, j2 = STRBUF_INIT;
+		audit_entry_add_deleted(&e, 4096);
+		line_of(&e, &l2);
+		audit_entry_encode(&e, &j2);
+		ok(strstr(l2.buf, ",\"received\":3,\"deleted\":4096,\"remote\":") != NULL &&
+		   !audit_entry_parse(&back, id, l2.buf, l2.len, NULL) && back.deleted == 4096,
+		   "deleted bytes are kept, after received");
+		audit_entry_release(&back);
+		replace(&j2, "\"deleted\":4096", "\"deleted\":0");
+		ok(parses_json(j2.buf) == CAIRN_EFORMAT, "\"deleted\":0 is not canonical");
+		strbuf_release(&l2);
+		strbuf_release(&j2);
+		e.deleted = 0;
+	}
 
 	/* the strict parser */
 	ok(parses(line.buf) == 0, "the line itself is fine");

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char tmpdir[] = "/tmp/cairn-backend-XXXXXX";
@@ -36,6 +37,24 @@ static int make_local(size_t len, unsigned seed)
 		abort();
 	free(buf);
 	return fd;
+}
+
+struct times {
+	int n;
+	int64_t min, max;
+};
+
+static int collect_times(const char *name, uint64_t size, int64_t mtime, void *data)
+{
+	struct times *t = data;
+	if (mtime == REMOTE_MTIME_UNKNOWN)
+		return 0;
+	if (!t->n || mtime < t->min)
+		t->min = mtime;
+	if (!t->n || mtime > t->max)
+		t->max = mtime;
+	t->n++;
+	return 0;
 }
 
 static int same_as_local(int fd, const struct strbuf *sb, uint64_t off, size_t len)
@@ -162,6 +181,14 @@ int main(void)
 			 (!strcmp(ns.v[i], "b.pack") && ns.size[i] == (5u << 20)) +
 			 (!strcmp(ns.v[i], "empty") && ns.size[i] == 0);
 	ok(found == 3, "with their names and sizes, and no temporary names");
+	{
+		struct times tm = { 0, 0, 0 };
+		int64_t now = (int64_t)time(NULL);
+		/* the remote's clock: on these test servers, the local one */
+		ok(r->ops->list_times(r, "packs", collect_times, &tm, &err) == 0 && tm.n == 3 &&
+		   tm.min > now - 600 && tm.max < now + 600,
+		   "list_times gives each object its time of upload (%d)", tm.n);
+	}
 
 	ok(r->ops->stat(r, "packs/missing", &size, &err) == CAIRN_ENOTFOUND, "stat of a missing object: not found");
 	strbuf_reset(&sb);

@@ -3,6 +3,7 @@
  * query canonicalisation, the XML of S3's answers, AWS INI files.
  */
 #include "remote/s3.h"
+#include "remote/remote.h"
 #include "t/unit/tap.h"
 
 #include <stdio.h>
@@ -26,10 +27,13 @@ static void query(const char *const *v, const char *want)
 }
 
 /* a listing callback: "name size\n" for each file, stops at "stop" */
-static int add_file(const char *name, uint64_t size, void *data)
+static int add_file(const char *name, uint64_t size, int64_t mtime, void *data)
 {
 	struct strbuf *sb = data;
-	strbuf_addf(sb, "%s %llu\n", name, (unsigned long long)size);
+	strbuf_addf(sb, "%s %llu", name, (unsigned long long)size);
+	if (mtime != REMOTE_MTIME_UNKNOWN)
+		strbuf_addf(sb, " @%lld", (long long)mtime);
+	strbuf_addch(sb, '\n');
 	return strcmp(name, "stop") ? 0 : 7;
 }
 
@@ -54,6 +58,13 @@ static void list_pages(void)
 		 &pg, &got) &&
 	   !strcmp(got.buf, "a.idx 12\n") && pg.seen && pg.keys == 4 && !pg.truncated,
 	   "a page: the files directly under the prefix (%s)", got.buf);
+	ok(!page("<ListBucketResult><Contents><Key>p/packs/a</Key><Size>1</Size>"
+		 "<LastModified>1970-01-01T00:00:02.000Z</LastModified></Contents>"
+		 "<Contents><Key>p/packs/b</Key><Size>2</Size>"
+		 "<LastModified>yesterday</LastModified></Contents></ListBucketResult>",
+		 &pg, &got) &&
+	   !strcmp(got.buf, "a 1 @2\nb 2\n"),
+	   "LastModified is each file's time, a bad one no time (%s)", got.buf);
 	ok(!page("<ListBucketResult><IsTruncated>true</IsTruncated>"
 		 "<NextContinuationToken>t&amp;1</NextContinuationToken></ListBucketResult>",
 		 &pg, &got) &&
@@ -160,6 +171,16 @@ int main(void)
 	s3_xml_escape(&sb, "\"a\"&<b>");
 	ok(!strcmp(sb.buf, "&quot;a&quot;&amp;&lt;b&gt;"), "xml escape (%s)", sb.buf);
 	list_pages();
+
+	{
+		int64_t t = 0;
+		ok(!s3_parse_time("2026-12-05T08:47:53.000Z", &t) && t == 1796460473 &&
+		   !s3_parse_time("1970-01-01T00:00:01Z", &t) && t == 1,
+		   "LastModified times (%lld)", (long long)t);
+		ok(s3_parse_time("2026-12-05T08:47:53+01:00", &t) &&
+		   s3_parse_time("2026-12-05T-8:47:53Z", &t) && s3_parse_time("", &t) &&
+		   s3_parse_time("2026-12-05T08:47:53.Z", &t), "anything else is refused");
+	}
 
 	fd = mkstemp(path);
 	f = fd < 0 ? NULL : fdopen(fd, "w");
