@@ -17,8 +17,9 @@ clean, and each clone can still push all of its history.
 CAIRN_TEST_SIM_RUNS sequences per remote (default 30), on the remotes of
 CAIRN_TEST_SIM_REMOTES (dir, ssh, s3; default dir), seeds from
 CAIRN_TEST_SIM_BASE (default 1; "random" for a random one). CAIRN_TEST_SIM_OPS
-chooses the operations (default: those that hit no known bug; "all", or
-default,gc-remote,gc-remote-stale,ptr-copy). CAIRN_TEST_SIM_SEED=N runs that
+chooses the operations (default: all but those that hit a known bug, none
+today; or a list such as
+default,gc-remote). CAIRN_TEST_SIM_SEED=N runs that
 one sequence (replay a failure; the failure output says how).'
 
 . "$(dirname "$0")/lib.sh"
@@ -117,13 +118,11 @@ test_expect_success 'a merge by cairn merge-driver gives the three-way merge' '
 	test_grep "1 merged by the driver" out
 '
 
-# The shortest sequences the simulator found for bugs of issue 18 that
-# are not fixed yet (--minimize, then tidied). Each replays exactly, with
-# no kill. When the fix is merged the test passes ("known breakage
-# vanished"): make it test_expect_success and turn the operation on in
-# the default set (take it out of KNOWN_BUG_OPS in t/sim/team-sim.py).
+# The shortest sequences the simulator found for bugs of issue 18
+# (--minimize, then tidied), kept as regression tests. Each replays
+# exactly, with no kill.
 
-test_expect_failure 'issue 18 item 1: gc -r keeps a small file that main needs' '
+test_expect_success 'issue 18 item 1: gc -r keeps a small file that main needs' '
 	replay item1 <<-\EOF
 	{"seed": 1, "remote": "dir", "small": 1, "ops": [
 	 {"op": "gc-remote", "clone": "B", "seed": 1, "grace": 0},
@@ -141,7 +140,7 @@ test_expect_success 'issue 18 item 2: gc keeps a version also committed under an
 	EOF
 '
 
-test_expect_failure 'issue 18 item 3: gc -r from a clone that did not fetch keeps a new branch' '
+test_expect_success 'issue 18 item 3: gc -r from a clone that did not fetch keeps a new branch' '
 	replay item3 <<-\EOF
 	{"seed": 1, "remote": "dir", "small": 0, "ops": [
 	 {"op": "branch", "clone": "B", "seed": 1, "branch": "b1"},

@@ -142,12 +142,10 @@ OP_WEIGHTS = {
 # Not operations: switches that change how the others run.
 MODIFIERS = ("kill",)
 
-# Operations that hit bugs of issue 18 not fixed yet: off by default.
-# Turn them on with CAIRN_TEST_SIM_OPS=default,gc-remote,... once fixed.
+# Operations that hit known bugs not fixed yet: off by default, named
+# with the issue that tracks them. Turn them on with
+# CAIRN_TEST_SIM_OPS=default,OP,... to reproduce. None today.
 KNOWN_BUG_OPS = {
-    "gc-remote": "issue 18 items 1 and 3 (gc -r deletes a branch's data)",
-    "gc-remote-stale": "issue 18 item 3 (gc -r from a stale clone)",
-    "ptr-copy": "issue 18 item 2 (a pointer blob under another name is no root)",
 }
 DEFAULT_OPS = [o for o in OP_WEIGHTS if o not in KNOWN_BUG_OPS] + ["kill"]
 KILLABLE = ("add", "publish", "cpush", "cpull", "cfetch", "ccheckout", "gc",
