@@ -316,10 +316,15 @@ int cmd_add(int argc, const char **argv, struct repo *r)
 			free(pabs);
 			break;
 		}
-		if (!same && ptr_write(&ptr, pabs, &err)) {
-			ret = error("%s", err.buf);
-			free(pabs);
-			break;
+		if (!same) {
+			char *tp = repo_tmp_prefix(r);
+			int wr = ptr_write_via(&ptr, pabs, tp, &err);
+			free(tp);
+			if (wr) {
+				ret = error("%s", err.buf);
+				free(pabs);
+				break;
+			}
 		}
 		free(pabs);
 		{

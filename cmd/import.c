@@ -212,9 +212,14 @@ int cmd_import(int argc, const char **argv, struct repo *r)
 		}
 		*slash = '/';
 	}
-	if (ptr_write(&d.res.ptr, pabs, &err)) {
-		ret = error("%s", err.buf);
-		goto out;
+	{
+		char *tp = repo_tmp_prefix(r);
+		int wr = ptr_write_via(&d.res.ptr, pabs, tp, &err);
+		free(tp);
+		if (wr) {
+			ret = error("%s", err.buf);
+			goto out;
+		}
 	}
 	if (gitignore && ensure_gitignored(r, data.buf, &err))
 		warning("cannot update .gitignore for '%s': %s", data.buf, err.buf);

@@ -323,6 +323,7 @@ struct co {
 	size_t n, alloc;
 	char **conflicts;
 	size_t nconf, confalloc;
+	char *store_prefix; /* temp files in the store (one file), or NULL */
 };
 
 static void add_action(struct co *c, int kind, const char *path, const struct tree_entry *te)
@@ -394,7 +395,10 @@ static int plan_cb(int ev, const char *path, struct wt_node *ws, const struct tr
  * directory, and threads writing different directories do not contend for
  * one directory lock (a shared temp directory made checkout of many small
  * files spend most of its time waiting on it). The prefix is reserved:
- * scans skip such names and remove those of dead processes.
+ * scans of a tracked directory skip such names and remove those of dead
+ * processes. A tracked single file has no such scan: its temp file is in
+ * the store (co.store_prefix), beside it only when the store is on
+ * another file system.
  */
 static char *tmp_prefix(const char *abs_target)
 {
@@ -403,43 +407,76 @@ static char *tmp_prefix(const char *abs_target)
 		       (long)getpid());
 }
 
+/*
+ * Writes a's content to a temp file under `prefix` and renames it to abs.
+ * *elsewhere: the temp file could not be made under prefix, or not renamed
+ * from there (another file system); the caller may try another prefix.
+ */
+static int write_tmp(struct par_thread *pt, struct action *a, const char *abs,
+		     const char *prefix, struct tempfile *tmp, int *fd, int *elsewhere,
+		     struct strbuf *err)
+{
+	int r;
+	*elsewhere = 0;
+	if (a->te.mode == MODE_LINK) {
+		struct strbuf target = STRBUF_INIT;
+		r = content_read_small(&pt->odb, &a->te.id, &a->te.sha, a->te.size, 4096,
+				       &target, a->path, err);
+		if (!r && (memchr(target.buf, '\0', target.len) || !target.len))
+			r = cerr(err, CAIRN_EFORMAT, "'%s': bad symlink target", a->path);
+		if (!r) {
+			r = tempfile_symlink(tmp, prefix, target.buf, err);
+			*elsewhere = r != 0;
+			if (r)
+				cerr_wrap(err, r, "cannot create symlink '%s'", a->path);
+		}
+		strbuf_release(&target);
+	} else {
+		r = tempfile_create(tmp, prefix, a->te.mode == MODE_EXEC ? 0777 : 0666, err);
+		*elsewhere = r != 0;
+		if (r)
+			cerr_wrap(err, r, "cannot create a temporary file for '%s'", a->path);
+		else
+			r = content_write_fd(&pt->odb, a->helpers, &a->te.id, &a->te.sha,
+					     a->te.size, tmp->fd, a->path, err);
+		/* kept open: its stat goes into the cache below */
+		*fd = tmp->fd;
+		tmp->fd = -1;
+	}
+	if (!r && rename(tmp->path, abs) < 0) {
+		*elsewhere = errno == EXDEV;
+		r = cerr_errno(err, "cannot rename into '%s'", a->path);
+	}
+	return r;
+}
+
 static int write_one(size_t i, struct par_thread *pt, void *data, struct strbuf *err)
 {
 	struct co *c = data;
 	struct action *a = &c->acts[i];
 	char *abs = repo_abspath(c->r, a->path), *prefix = tmp_prefix(abs);
 	struct tempfile tmp = TEMPFILE_INIT;
-	int r = 0, fd = -1;
+	int r = 0, fd = -1, elsewhere = 1;
 	struct stat st;
 
-	{
-		if (a->te.mode == MODE_LINK) {
-			struct strbuf target = STRBUF_INIT;
-			r = content_read_small(&pt->odb, &a->te.id, &a->te.sha, a->te.size, 4096,
-					       &target, a->path, err);
-			if (!r && (memchr(target.buf, '\0', target.len) || !target.len))
-				r = cerr(err, CAIRN_EFORMAT, "'%s': bad symlink target", a->path);
-			if (!r) {
-				r = tempfile_symlink(&tmp, prefix, target.buf, err);
-				if (r)
-					cerr_wrap(err, r, "cannot create symlink '%s'", a->path);
-			}
-			strbuf_release(&target);
-		} else {
-			r = tempfile_create(&tmp, prefix, a->te.mode == MODE_EXEC ? 0777 : 0666, err);
-			if (r)
-				cerr_wrap(err, r, "cannot create a temporary file for '%s'", a->path);
-			else
-				r = content_write_fd(&pt->odb, a->helpers, &a->te.id, &a->te.sha,
-						     a->te.size, tmp.fd,
-						     a->path, err);
-			/* kept open: its stat goes into the cache below */
-			fd = tmp.fd;
-			tmp.fd = -1;
+	if (c->store_prefix) {
+		struct strbuf e = STRBUF_INIT;
+		r = write_tmp(pt, a, abs, c->store_prefix, &tmp, &fd, &elsewhere, &e);
+		if (r && !elsewhere) {
+			strbuf_reset(err);
+			strbuf_add(err, e.buf, e.len);
 		}
-		if (!r && rename(tmp.path, abs) < 0)
-			r = cerr_errno(err, "cannot rename into '%s'", a->path);
+		strbuf_release(&e);
+		if (r && elsewhere) {
+			/* the store is elsewhere: beside the file, then */
+			tempfile_remove(&tmp);
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
+		}
 	}
+	if (elsewhere)
+		r = write_tmp(pt, a, abs, prefix, &tmp, &fd, &elsewhere, err);
 	if (r) {
 		tempfile_remove(&tmp);
 	} else {
@@ -591,6 +628,7 @@ void checkout_plan_free(struct checkout_plan *pl)
 	for (i = 0; i < pl->c.nconf; i++)
 		free(pl->c.conflicts[i]);
 	free(pl->c.conflicts);
+	free(pl->c.store_prefix);
 	wt_node_free(pl->ws);
 	free(pl->rel);
 	free(pl);
@@ -620,6 +658,10 @@ int checkout_prepare(struct repo *r, const char *rel, const struct pointer *p,
 	c->r = r;
 	c->t = &t;
 	c->opts = &pl->opts;
+	/* one file, in a directory no scan of ours cleans: its temp file in
+	 * the store, where a killed checkout leaves nothing git would see */
+	if (!p->is_dir)
+		c->store_prefix = repo_tmp_prefix(r);
 	ptr_to_entry(p, rel, &te);
 	ret = ptr_check_tree(&t, p, rel, err);
 	if (!ret)

@@ -525,7 +525,7 @@ int idx_write(struct idx *idx, int (*fn)(MDB_txn *txn, void *data, struct strbuf
 	in_index++;
 	prev_kind = fault_kind;
 	fault_kind = idx->kind;
-	r = cerr(err, CAIRN_ELMDB, "index: write did not succeed after repeated map resizes");
+	/* err is written only on failure: a caller may wrap what is in it */
 	for (tries = 0; tries < 40; tries++) {
 		MDB_txn *txn = NULL;
 		int grow = 0;
@@ -582,8 +582,9 @@ int idx_write(struct idx *idx, int (*fn)(MDB_txn *txn, void *data, struct strbuf
 			r = idx_err(err, rc, "grow map");
 			break;
 		}
-		r = cerr(err, CAIRN_ELMDB, "index: write did not succeed after repeated map resizes");
 	}
+	if (tries == 40)
+		r = cerr(err, CAIRN_ELMDB, "index: write did not succeed after repeated map resizes");
 	fault_kind = prev_kind;
 	in_index--;
 	pthread_mutex_unlock(&idx->write_lock);

@@ -214,12 +214,18 @@ int ptr_read(struct pointer *p, const char *path, struct strbuf *err)
 	return r;
 }
 
-int ptr_write(const struct pointer *p, const char *path, struct strbuf *err)
+int ptr_write_via(const struct pointer *p, const char *path, const char *tmp_prefix,
+		  struct strbuf *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int r;
 	ptr_format(p, &sb);
-	r = write_file_atomic(path, sb.buf, sb.len, 1, err);
+	r = write_file_atomic_via(path, tmp_prefix, sb.buf, sb.len, 1, err);
 	strbuf_release(&sb);
 	return r;
+}
+
+int ptr_write(const struct pointer *p, const char *path, struct strbuf *err)
+{
+	return ptr_write_via(p, path, NULL, err);
 }

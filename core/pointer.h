@@ -43,5 +43,8 @@ int ptr_parse(struct pointer *p, const char *data, size_t len, const char *what,
 int ptr_read(struct pointer *p, const char *path, struct strbuf *err);
 /* Writes atomically (temp + rename), fsync'd. */
 int ptr_write(const struct pointer *p, const char *path, struct strbuf *err);
+/* The same with the temp file under tmp_prefix (write_file_atomic_via). */
+int ptr_write_via(const struct pointer *p, const char *path, const char *tmp_prefix,
+		  struct strbuf *err);
 
 #endif

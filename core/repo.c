@@ -533,6 +533,13 @@ void repo_free(struct repo *r)
 	free(r);
 }
 
+char *repo_tmp_prefix(const struct repo *r)
+{
+	if (!r->odb)
+		return NULL;
+	return xstrfmt("%s/wt-%ld-", r->odb->tmpdir, (long)getpid());
+}
+
 char *repo_abspath(const struct repo *r, const char *rel)
 {
 	if (!*rel)

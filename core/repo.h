@@ -65,6 +65,14 @@ int repo_relpath(const struct repo *r, const char *arg, struct strbuf *out, stru
 /* top + "/" + rel */
 char *repo_abspath(const struct repo *r, const char *rel);
 /*
+ * A temp file prefix in the store for a file that will be renamed into
+ * the work tree (write_file_atomic_via, checkout of a single file): a
+ * process killed before its rename leaves nothing there for git to see,
+ * and odb_clean_tmp() removes what a dead process left. NULL when the
+ * store is not open. Free it.
+ */
+char *repo_tmp_prefix(const struct repo *r);
+/*
  * Before writing rel: checks that every component of rel passes
  * entry_name_ok() (so no "..", ".git" or ".cairn" however spelled, no
  * empty component), and that every directory above rel (inside the work

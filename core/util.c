@@ -618,7 +618,9 @@ int tempfile_rename(struct tempfile *t, const char *dst, struct strbuf *err)
 	if (!r && rename(t->path, dst) < 0)
 		r = cerr_errno(err, "cannot rename '%s' to '%s'", t->path, dst);
 	if (r) {
+		int e = errno; /* for the caller: EXDEV */
 		tempfile_remove(t);
+		errno = e;
 		return r;
 	}
 	free(t->path);
@@ -637,27 +639,58 @@ void tempfile_remove(struct tempfile *t)
 	t->path = NULL;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, int durable,
-		      struct strbuf *err)
+/*
+ * Writes the temp file under `prefix` and renames it to `path`. *elsewhere
+ * is set when the temp file could not be made there or cannot be renamed
+ * from there (another file system): a caller may try beside `path`.
+ */
+static int write_via(const char *path, const char *prefix, const void *data, size_t len,
+		     int durable, int *elsewhere, struct strbuf *err)
 {
 	struct tempfile t = TEMPFILE_INIT;
-	char *prefix = xstrfmt("%s.tmp-", path);
 	int r = tempfile_create(&t, prefix, 0666, err);
-	free(prefix);
+	*elsewhere = r != 0;
 	if (r)
 		return r;
 	if (write_all(t.fd, data, len) < 0)
 		r = cerr_errno(err, "cannot write '%s'", t.path);
 	else if (durable && fsync(t.fd) < 0)
 		r = cerr_errno(err, "cannot fsync '%s'", t.path);
-	if (r) {
-		tempfile_remove(&t);
-		return r;
+	if (!r) {
+		r = tempfile_rename(&t, path, err);
+		*elsewhere = r && errno == EXDEV;
 	}
-	r = tempfile_rename(&t, path, err);
+	tempfile_remove(&t);
+	return r;
+}
+
+int write_file_atomic_via(const char *path, const char *tmp_prefix, const void *data,
+			  size_t len, int durable, struct strbuf *err)
+{
+	int r = 0, elsewhere = 1;
+	if (tmp_prefix) {
+		struct strbuf e = STRBUF_INIT;
+		r = write_via(path, tmp_prefix, data, len, durable, &elsewhere, &e);
+		if (r && !elsewhere) {
+			strbuf_reset(err);
+			strbuf_add(err, e.buf, e.len);
+		}
+		strbuf_release(&e);
+	}
+	if (elsewhere) {
+		char *prefix = xstrfmt("%s.tmp-", path);
+		r = write_via(path, prefix, data, len, durable, &elsewhere, err);
+		free(prefix);
+	}
 	if (!r && durable && fsync_dir_of(path, 0) < 0)
 		r = cerr_errno(err, "cannot fsync the directory of '%s'", path);
 	return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, int durable,
+		      struct strbuf *err)
+{
+	return write_file_atomic_via(path, NULL, data, len, durable, err);
 }
 
 static core_reporter_fn reporter;

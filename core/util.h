@@ -205,6 +205,14 @@ void tempfile_remove(struct tempfile *t);
 int write_file_atomic(const char *path, const void *data, size_t len, int durable,
 		      struct strbuf *err);
 /*
+ * The same with the temp file named `tmp_prefix` + random (a directory of
+ * the store, where a killed process leaves nothing in the work tree for
+ * git to see); beside `path` when tmp_prefix is NULL, or when the file
+ * cannot be made there or renamed from there (another file system).
+ */
+int write_file_atomic_via(const char *path, const char *tmp_prefix, const void *data,
+			  size_t len, int durable, struct strbuf *err);
+/*
  * A file replaced under PATH.lock, as git replaces its config and index:
  * the lock is created exclusively, so one process at a time holds it from
  * before it reads PATH until the new content, written to the lock, is

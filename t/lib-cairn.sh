@@ -134,3 +134,13 @@ capped () {
 		(ulimit -v "${CAPPED_KB:-4000000}" && exec "$@")
 	fi
 }
+
+# wait_stopped PID: until the process is stopped (SIGSTOP), for up to 30 s
+wait_stopped () {
+	n=0 &&
+	until grep -q "^[0-9]* (.*) T " /proc/$1/stat
+	do
+		n=$((n + 1)) &&
+		test $n -lt 600 && sleep 0.05 || { kill -9 $1; return 1; }
+	done
+}

@@ -37,16 +37,6 @@ index_bytes () {
 	cairn stats --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["index_bytes"])'
 }
 
-# wait_stopped PID: until the process is stopped (SIGSTOP), for up to 30 s
-wait_stopped () {
-	n=0 &&
-	until grep -q "^[0-9]* (.*) T " /proc/$1/stat
-	do
-		n=$((n + 1)) &&
-		test $n -lt 600 && sleep 0.05 || { kill -9 $1; return 1; }
-	done
-}
-
 IDX=.cairn/store/index
 SHIM="$CAIRN_BUILD_DIR/t/shim/faultfs.so"
 

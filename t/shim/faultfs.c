@@ -18,7 +18,8 @@
  * FAULTFS_FAIL=OP:N:ERRNO  (OP: write, fsync, rename, link, open: for
  *     writing, ropen: read-only)
  *     Makes the N-th call of OP (counted over the regular files under
- *     FAULTFS_ROOT, 1-based) fail with ERRNO (EIO, ENOSPC, EDQUOT, EROFS, EMFILE);
+ *     FAULTFS_ROOT, 1-based) fail with ERRNO (EIO, ENOSPC, EDQUOT, EROFS, EMFILE,
+ *     EXDEV);
  *     N may be "all" to fail every call from the first. Nothing is done
  *     by a failed call.
  *
@@ -51,6 +52,11 @@
  *     The same, before the first rename whose source path contains STRING
  *     (e.g. "compact.mdb": a compacted index, complete, about to replace
  *     data.mdb).
+ *
+ * FAULTFS_STOP_RENAME_TO=STRING
+ *     The same, before the first rename whose destination path contains
+ *     STRING (e.g. "model.bin.cairn": a pointer file about to be
+ *     replaced, its temp file written).
  *
  * FAULTFS_ROOT=DIR limits all of this to paths below DIR (default: all).
  *
@@ -152,6 +158,7 @@ static void count_at_exit(void)
 
 static const char *stop_at; /* FAULTFS_STOP */
 static const char *stop_rename; /* FAULTFS_STOP_RENAME */
+static const char *stop_rename_to; /* FAULTFS_STOP_RENAME_TO */
 static int stopped, stopped_rename;
 
 static void init(void)
@@ -181,7 +188,8 @@ static void init(void)
 					fail_op = i;
 			fail_n = strcmp(n, "all") ? atol(n) : 0;
 			fail_errno = !strcmp(e, "ENOSPC") ? ENOSPC : !strcmp(e, "EDQUOT") ? EDQUOT :
-				     !strcmp(e, "EROFS") ? EROFS : !strcmp(e, "EMFILE") ? EMFILE : EIO;
+				     !strcmp(e, "EROFS") ? EROFS : !strcmp(e, "EMFILE") ? EMFILE :
+				     !strcmp(e, "EXDEV") ? EXDEV : EIO;
 		}
 	}
 	s = getenv("FAULTFS_CRASH_AT");
@@ -189,6 +197,7 @@ static void init(void)
 		crash_at = atol(s);
 	stop_at = getenv("FAULTFS_STOP");
 	stop_rename = getenv("FAULTFS_STOP_RENAME");
+	stop_rename_to = getenv("FAULTFS_STOP_RENAME_TO");
 	count_file = getenv("FAULTFS_COUNT");
 	if (crash_at == 0 && count_file)
 		atexit(count_at_exit);
@@ -579,9 +588,10 @@ static int do_rename(int olddir, const char *old, int newdir, const char *new, u
 	return r;
 }
 
-static void maybe_stop_rename(const char *old)
+static void maybe_stop_rename(const char *old, const char *new)
 {
-	if (stop_rename && *stop_rename && strstr(old, stop_rename) &&
+	if (((stop_rename && *stop_rename && strstr(old, stop_rename)) ||
+	     (stop_rename_to && *stop_rename_to && strstr(new, stop_rename_to))) &&
 	    !__atomic_exchange_n(&stopped_rename, 1, __ATOMIC_SEQ_CST))
 		raise(SIGSTOP);
 }
@@ -589,21 +599,21 @@ static void maybe_stop_rename(const char *old)
 int rename(const char *old, const char *new)
 {
 	init();
-	maybe_stop_rename(old);
+	maybe_stop_rename(old, new);
 	return do_rename(AT_FDCWD, old, AT_FDCWD, new, 0, 0);
 }
 
 int renameat(int od, const char *old, int nd, const char *new)
 {
 	init();
-	maybe_stop_rename(old);
+	maybe_stop_rename(old, new);
 	return do_rename(od, old, nd, new, 0, 1);
 }
 
 int renameat2(int od, const char *old, int nd, const char *new, unsigned flags)
 {
 	init();
-	maybe_stop_rename(old);
+	maybe_stop_rename(old, new);
 	return do_rename(od, old, nd, new, flags, 1);
 }
 

@@ -264,19 +264,6 @@ class Sim:
             # a minute: remove it, as the error message says to
             os.remove(lock)
             self.note("    (removed the .gitignore.lock the killed command left)")
-        if status is None:
-            # NEEDSWORK (issue 18): a killed add leaves its pointer's temp
-            # file (PATH.cairn.tmp-RANDOM) in the work tree; `git add -A`
-            # commits it, and gc and push --all-commits, which take roots
-            # by content, then see a pointer the model knows nothing of.
-            # cairn should clean these up itself; until then the team
-            # removes them, as one would after a crash.
-            for top, dirs, files in os.walk(c.path):
-                dirs[:] = [d for d in dirs if d not in (".git", ".cairn")]
-                for f in files:
-                    if re.search(r"\.cairn\.tmp-[0-9a-f]+$", f):
-                        os.remove(os.path.join(top, f))
-                        self.note("    (removed %s, left by the killed command)" % f)
         if status is not None and (status >= 128 or status < 0 or status == 3):
             raise Fail("cairn %s crashed or died: exit %d\n%s"
                        % (" ".join(args), status, text))
