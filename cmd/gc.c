@@ -321,7 +321,7 @@ static int rgc_decide(struct repo *r, struct remote *rem, const struct gc_args *
 		const struct sync_mark *m;
 		char hex[OID_HEXSZ + 1];
 		probe.pack = p->id;
-		m = bsearch(&probe, marks, nmarks, sizeof(*marks), sync_mark_cmp);
+		m = nmarks ? bsearch(&probe, marks, nmarks, sizeof(*marks), sync_mark_cmp) : NULL;
 		oid_to_hex(&p->id, hex);
 		if (p->live) {
 			c->live++;

@@ -443,7 +443,7 @@ static int drop_packs_txn(MDB_txn *txn, void *data, struct strbuf *err)
 		if (key.mv_size < pl || memcmp(key.mv_data, k.buf, pl))
 			break;
 		if (!rloc_decode(val.mv_data, val.mv_size, &l) &&
-		    bsearch(&l.pack, c->gone, c->n, sizeof(*c->gone), oid_cmp_v)) {
+		    c->n && bsearch(&l.pack, c->gone, c->n, sizeof(*c->gone), oid_cmp_v)) {
 			rc = mdb_cursor_del(cur, 0);
 			if (rc)
 				break;
@@ -2168,7 +2168,7 @@ int sync_remote_packs(struct repo *r, const char *name, const struct oidset *liv
 			if (!oidset_contains(live, &id, kb[pl + OID_RAWSZ]))
 				continue;
 			probe.id = l.pack;
-			p = bsearch(&probe, v, nr, sizeof(*v), rpack_cmp);
+			p = nr ? bsearch(&probe, v, nr, sizeof(*v), rpack_cmp) : NULL;
 			if (p)
 				p->live++;
 		}
@@ -2303,7 +2303,7 @@ static int pack_time_cb(const char *name, uint64_t size, int64_t mtime, void *da
 		return 0;
 	if (oid_from_hex(&probe.id, name, OID_HEXSZ))
 		return 0;
-	p = bsearch(&probe, c->v, c->n, sizeof(*c->v), rpack_cmp);
+	p = c->n ? bsearch(&probe, c->v, c->n, sizeof(*c->v), rpack_cmp) : NULL;
 	if (!p)
 		return 0;
 	c->seen[p - c->v] |= (uint8_t)bit;
@@ -2512,7 +2512,7 @@ static const struct rfile *rfile_find(const struct rfiles *l, const char *name)
 {
 	struct rfile probe;
 	probe.name = (char *)name;
-	return bsearch(&probe, l->v, l->n, sizeof(*l->v), rfile_cmp);
+	return l->n ? bsearch(&probe, l->v, l->n, sizeof(*l->v), rfile_cmp) : NULL;
 }
 
 struct rcheck {
