@@ -978,7 +978,7 @@ int audit_log_merge(const char *dir, const char *clone, const char *lines, size_
 	struct audit_log log, in;
 	char prev[AUDIT_ID_HEXSZ + 1], id[AUDIT_ID_HEXSZ + 1];
 	struct strbuf msg = STRBUF_INIT, out = STRBUF_INIT;
-	uint64_t have;
+	uint64_t have, last_in = 0;
 	size_t i;
 	int fd = -1, ret;
 
@@ -997,6 +997,11 @@ int audit_log_merge(const char *dir, const char *clone, const char *lines, size_
 	if (ret)
 		goto out_nolog;
 	ret = last_of(&log, prev, &have, err);
+	/* entries held are compared by line number: the numbers must agree */
+	if (!ret && have != log.n)
+		ret = cerr(err, CAIRN_ECORRUPT,
+			   "audit chain %s: the log here is damaged (%zu entries, the last numbered %llu); 'cairn audit verify' says where",
+			   clone, log.n, (unsigned long long)have);
 	for (i = 0; i < in.n && !ret; i++) {
 		struct audit_entry e;
 		if (audit_entry_parse(&e, id, in.lines[i].p, in.lines[i].len, &msg)) {
@@ -1007,7 +1012,13 @@ int audit_log_merge(const char *dir, const char *clone, const char *lines, size_
 		if (strcmp(e.clone, clone)) {
 			ret = cerr(err, CAIRN_ECORRUPT, "audit chain %s: received an entry of chain %s",
 				   clone, e.clone);
-		} else if (e.seq >= 1 && e.seq <= have) {
+		} else if (e.seq <= last_in) {
+			/* a segment holds each entry once, in order */
+			*bad = e.seq;
+			ret = cerr(err, CAIRN_ECORRUPT,
+				   "audit chain %s: entry %llu received after entry %llu: out of order",
+				   clone, (unsigned long long)e.seq, (unsigned long long)last_in);
+		} else if (e.seq <= log.n) {
 			const struct audit_line *l = &log.lines[e.seq - 1];
 			if (l->len != in.lines[i].len || memcmp(l->p, in.lines[i].p, l->len)) {
 				*bad = e.seq;
@@ -1027,6 +1038,7 @@ int audit_log_merge(const char *dir, const char *clone, const char *lines, size_
 			have++;
 			(*added)++;
 		}
+		last_in = e.seq;
 		audit_entry_release(&e);
 	}
 	if (!ret && out.len) {

@@ -431,6 +431,18 @@ test_expect_success 'a whole chain replaced on the remote is refused too; a new 
 	test_line_count = 1 .cairn/audit/$a_clone.log
 '
 
+test_expect_success 'a segment that repeats an entry is refused as out of order' '
+	a_clone=$(cat a/.cairn/audit/clone-id) &&
+	rm -rf rep && cp -r "$REMOTE" rep && chmod -R u+w rep &&
+	rm -f rep/audit/$a_clone-* &&
+	sed -n "1p;2p;2p" "$(chain_log a)" >rep/audit/$a_clone-000000000001-000000000003.log &&
+	rm -rf f && git clone -q a f && cd f &&
+	cairn remote add rep "$TRASH_DIRECTORY/rep" &&
+	test_must_fail cairn fetch -q -r rep 2>err &&
+	test_grep "audit chain $a_clone: entry 2 received after entry 2: out of order" err &&
+	! test -s .cairn/audit/$a_clone.log
+'
+
 test_expect_success 'import and export record the path, its ids and bytes' '
 	cd a &&
 	mkdir -p ../arc/in && make_random ../arc/in/x 30000 7 && echo y >../arc/in/y &&

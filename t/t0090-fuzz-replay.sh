@@ -9,7 +9,7 @@ pass catches memory errors on them).'
 
 . "$(dirname "$0")/lib.sh"
 
-for name in pointer tree manifest packidx config url audit s3list
+for name in pointer tree manifest packidx config url audit auditseg s3list
 do
 	test_expect_success "replay the $name corpus" '
 		bin="$CAIRN_BUILD_DIR/t/fuzz/replay-'$name'" &&
