@@ -264,3 +264,21 @@ int remote_list_plain(struct remote *r, const char *dir,
 	struct list_plain lp = { cb, data };
 	return r->ops->list_times(r, dir, list_plain_cb, &lp, err);
 }
+
+int remote_setting_int(const struct config *cfg, const char *name, const char *var, int64_t def,
+		       int64_t min, int64_t max, int64_t *out, struct strbuf *err)
+{
+	char *key;
+	int ret;
+	if (!cfg) {
+		*out = def;
+		return 0;
+	}
+	key = xstrfmt("remote.%s.%s", name, var);
+	ret = config_get_int(cfg, key, def, out, err);
+	if (!ret && (*out < min || *out > max))
+		ret = cerr(err, CAIRN_EINVAL, "config %s = %lld is out of range (%lld..%lld)", key,
+			   (long long)*out, (long long)min, (long long)max);
+	free(key);
+	return ret;
+}

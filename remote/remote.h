@@ -121,6 +121,13 @@ int remote_list_plain(struct remote *r, const char *dir,
 		      int (*cb)(const char *name, uint64_t size, void *data), void *data,
 		      struct strbuf *err);
 
+/*
+ * remote.NAME.VAR as an integer (config_get_int: k, m, g suffixes), def
+ * when unset or cfg is NULL; CAIRN_EINVAL outside min..max.
+ */
+int remote_setting_int(const struct config *cfg, const char *name, const char *var, int64_t def,
+		       int64_t min, int64_t max, int64_t *out, struct strbuf *err);
+
 extern const struct remote_ops remote_dir_ops;
 extern const struct remote_ops remote_ssh_ops;
 extern const struct remote_ops remote_s3_ops;

@@ -625,24 +625,6 @@ static const char *setting(const struct config *cfg, const char *name, const cha
 	return v && *v ? v : NULL;
 }
 
-static int setting_int(const struct config *cfg, const char *name, const char *var, int64_t def,
-		       int64_t min, int64_t max, int64_t *out, struct strbuf *err)
-{
-	char *key;
-	int ret;
-	if (!cfg) {
-		*out = def;
-		return 0;
-	}
-	key = xstrfmt("remote.%s.%s", name, var);
-	ret = config_get_int(cfg, key, def, out, err);
-	if (!ret && (*out < min || *out > max))
-		ret = cerr(err, CAIRN_EINVAL, "config %s = %lld is out of range (%lld..%lld)", key,
-			   (long long)*out, (long long)min, (long long)max);
-	free(key);
-	return ret;
-}
-
 static const char *env(const char *name)
 {
 	const char *v = getenv(name);
@@ -1013,27 +995,27 @@ static int s3_open(struct remote **out, const struct remote_url *u, const struct
 	if (ret)
 		goto fail;
 
-	ret = setting_int(cfg, name, "retries", 5, 0, 100, &n, err);
+	ret = remote_setting_int(cfg, name, "retries", 5, 0, 100, &n, err);
 	s->retries = (int)n;
 	if (!ret)
-		ret = setting_int(cfg, name, "timeout", 60, 1, 3600, &n, err);
+		ret = remote_setting_int(cfg, name, "timeout", 60, 1, 3600, &n, err);
 	s->timeout = (long)n;
 	if (!ret)
-		ret = setting_int(cfg, name, "low-speed-limit", 1024, 0, 1 << 30, &n, err);
+		ret = remote_setting_int(cfg, name, "low-speed-limit", 1024, 0, 1 << 30, &n, err);
 	s->low_speed = (long)n;
 	if (!ret)
-		ret = setting_int(cfg, name, "request-timeout", 3600, 1, 7 * 86400, &n, err);
+		ret = remote_setting_int(cfg, name, "request-timeout", 3600, 1, 7 * 86400, &n, err);
 	s->request_timeout = (long)n;
 	if (!ret)
-		ret = setting_int(cfg, name, "multipart-threshold", (int64_t)S3_DEFAULT_THRESHOLD,
+		ret = remote_setting_int(cfg, name, "multipart-threshold", (int64_t)S3_DEFAULT_THRESHOLD,
 				  (int64_t)S3_MIN_PART, INT64_MAX, &n, err);
 	s->threshold = (uint64_t)n;
 	if (!ret)
-		ret = setting_int(cfg, name, "part-size", (int64_t)S3_DEFAULT_PART, 1 << 20,
+		ret = remote_setting_int(cfg, name, "part-size", (int64_t)S3_DEFAULT_PART, 1 << 20,
 				  5ll << 30, &n, err);
 	s->part_size = (uint64_t)n;
 	if (!ret)
-		ret = setting_int(cfg, name, "list-max-keys", 1000, 1, 1000, &n, err);
+		ret = remote_setting_int(cfg, name, "list-max-keys", 1000, 1, 1000, &n, err);
 	s->list_max = (int)n;
 	b = 1;
 	if (!ret && cfg) {

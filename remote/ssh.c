@@ -36,6 +36,7 @@
 #define IO_BUF (1u << 20)
 #define CONNECT_TIMEOUT_MS 15000
 #define SESSION_TIMEOUT_MS 120000
+#define NS_PER_S 1000000000ll
 
 struct ssh_remote {
 	struct remote base;
@@ -44,7 +45,61 @@ struct ssh_remote {
 	LIBSSH2_SFTP *sftp;
 	char *root;
 	char *where; /* user@host:port, for messages */
+	/* remote.NAME.timeout, .low-speed-limit, .request-timeout (s3.c too) */
+	int64_t timeout, low_speed, request_timeout;
+	int dead; /* a transfer was dropped: the session is not used again */
 };
+
+/*
+ * A transfer's progress. libssh2 bounds each call (session timeout), but
+ * a server that trickles answers each call in time; as libcurl does for
+ * S3, a transfer that moves less than low_speed bytes a second for
+ * `timeout` seconds, or is not done after request_timeout seconds, is
+ * dropped, and with it the session.
+ */
+struct pace {
+	int64_t start, win_start;
+	uint64_t win_bytes;
+};
+
+static void pace_init(struct pace *p)
+{
+	p->start = p->win_start = now_ns();
+	p->win_bytes = 0;
+}
+
+static int pace_check(struct ssh_remote *r, struct pace *p, uint64_t n, const char *what,
+		      const char *path, struct strbuf *err)
+{
+	int64_t now = now_ns();
+	p->win_bytes += n;
+	if (now - p->start > r->request_timeout * NS_PER_S) {
+		r->dead = 1;
+		return cerr(err, CAIRN_ETRANSIENT,
+			    "ssh %s: %s '%s': not done after %lld seconds (remote.%s.request-timeout); dropped",
+			    r->where, what, path, (long long)r->request_timeout, r->base.name);
+	}
+	if (now - p->win_start < r->timeout * NS_PER_S)
+		return 0;
+	if (r->low_speed && p->win_bytes < (uint64_t)(r->low_speed * r->timeout)) {
+		r->dead = 1;
+		return cerr(err, CAIRN_ETRANSIENT,
+			    "ssh %s: %s '%s': less than %lld bytes a second for %lld seconds (remote.%s.low-speed-limit); dropped",
+			    r->where, what, path, (long long)r->low_speed, (long long)r->timeout,
+			    r->base.name);
+	}
+	p->win_start = now;
+	p->win_bytes = 0;
+	return 0;
+}
+
+static int check_alive(struct ssh_remote *r, struct strbuf *err)
+{
+	if (r->dead)
+		return cerr(err, CAIRN_ETRANSIENT, "ssh %s: the connection was dropped (too slow)",
+			    r->where);
+	return 0;
+}
 
 struct ssh_settings {
 	char *hostname, *user;
@@ -469,10 +524,16 @@ static int authenticate(struct ssh_remote *r, const struct ssh_settings *c, stru
 static void ssh_close(struct remote *base)
 {
 	struct ssh_remote *r = (struct ssh_remote *)base;
+	if (r->dead && r->sock >= 0) {
+		/* nothing more to say to a server that trickles: no goodbye */
+		shutdown(r->sock, SHUT_RDWR);
+		libssh2_session_set_timeout(r->s, 1000);
+	}
 	if (r->sftp)
 		libssh2_sftp_shutdown(r->sftp);
 	if (r->s) {
-		libssh2_session_disconnect(r->s, "bye");
+		if (!r->dead)
+			libssh2_session_disconnect(r->s, "bye");
 		libssh2_session_free(r->s);
 	}
 	if (r->sock >= 0)
@@ -504,6 +565,17 @@ static int ssh_open(struct remote **out, const struct remote_url *u, const struc
 	r->base.url.port = u->port;
 	r->base.url.path = xstrdup(u->path);
 	r->root = xstrdup(u->path);
+	ret = remote_setting_int(cfg, name, "timeout", 60, 1, 3600, &r->timeout, err);
+	if (!ret)
+		ret = remote_setting_int(cfg, name, "low-speed-limit", 1024, 0, 1 << 30, &r->low_speed,
+					 err);
+	if (!ret)
+		ret = remote_setting_int(cfg, name, "request-timeout", 3600, 1, 7 * 86400,
+					 &r->request_timeout, err);
+	if (ret) {
+		ssh_close(&r->base);
+		return ret;
+	}
 	read_ssh_config(&c, u->host);
 	if (u->user) {
 		free(c.user);
@@ -533,7 +605,9 @@ static int ssh_open(struct remote **out, const struct remote_url *u, const struc
 		goto out;
 	}
 	libssh2_session_set_blocking(r->s, 1);
-	libssh2_session_set_timeout(r->s, SESSION_TIMEOUT_MS);
+	/* a call waits at most this long for the server */
+	libssh2_session_set_timeout(r->s, r->timeout * 1000 > SESSION_TIMEOUT_MS
+						  ? r->timeout * 1000 : SESSION_TIMEOUT_MS);
 	if (libssh2_session_handshake(r->s, r->sock)) {
 		ret = fail_session(r, err, "handshake");
 		goto out;
@@ -565,8 +639,11 @@ static int ssh_stat(struct remote *base, const char *path, uint64_t *size, struc
 {
 	struct ssh_remote *r = (struct ssh_remote *)base;
 	LIBSSH2_SFTP_ATTRIBUTES a;
-	char *p = full(r, path);
-	int ret = 0;
+	char *p;
+	int ret = check_alive(r, err);
+	if (ret)
+		return ret;
+	p = full(r, path);
 	if (libssh2_sftp_stat(r->sftp, p, &a))
 		ret = fail_sftp(r, err, "cannot stat", p);
 	else
@@ -605,11 +682,17 @@ static int ssh_list(struct remote *base, const char *dir,
 		    struct strbuf *err)
 {
 	struct ssh_remote *r = (struct ssh_remote *)base;
-	char *p = full(r, dir);
-	LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_opendir(r->sftp, p);
+	char *p;
+	LIBSSH2_SFTP_HANDLE *h;
 	char name[1024];
 	size_t listed = 0;
-	int ret = 0;
+	struct pace pc;
+	int ret = check_alive(r, err);
+	if (ret)
+		return ret;
+	p = full(r, dir);
+	pace_init(&pc);
+	h = libssh2_sftp_opendir(r->sftp, p);
 	if (!h) {
 		ret = fail_sftp(r, err, "cannot list", p);
 		free(p);
@@ -623,6 +706,10 @@ static int ssh_list(struct remote *base, const char *dir,
 			break;
 		}
 		if (n == 0)
+			break;
+		/* an entry is its name and some 40 bytes of attributes */
+		ret = pace_check(r, &pc, (uint64_t)n + 40, "cannot list", p, err);
+		if (ret)
 			break;
 		name[n] = '\0';
 		if (name[0] == '.')
@@ -641,7 +728,8 @@ static int ssh_list(struct remote *base, const char *dir,
 		if (ret)
 			break;
 	}
-	libssh2_sftp_closedir(h);
+	if (!r->dead)
+		libssh2_sftp_closedir(h);
 	free(p);
 	return ret;
 }
@@ -650,10 +738,16 @@ static int ssh_read(struct remote *base, const char *path, uint64_t off, uint64_
 		    struct strbuf *out, struct strbuf *err)
 {
 	struct ssh_remote *r = (struct ssh_remote *)base;
-	char *p = full(r, path);
-	LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(r->sftp, p, LIBSSH2_FXF_READ, 0);
+	char *p;
+	LIBSSH2_SFTP_HANDLE *h;
 	uint64_t got = 0;
-	int ret = 0;
+	struct pace pc;
+	int ret = check_alive(r, err);
+	if (ret)
+		return ret;
+	p = full(r, path);
+	pace_init(&pc);
+	h = libssh2_sftp_open(r->sftp, p, LIBSSH2_FXF_READ, 0);
 	if (!h) {
 		ret = fail_sftp(r, err, "cannot open", p);
 		free(p);
@@ -673,8 +767,12 @@ static int ssh_read(struct remote *base, const char *path, uint64_t off, uint64_
 			break;
 		strbuf_setlen(out, out->len + (size_t)n);
 		got += (uint64_t)n;
+		ret = pace_check(r, &pc, (uint64_t)n, "cannot read", p, err);
+		if (ret)
+			break;
 	}
-	libssh2_sftp_close(h);
+	if (!r->dead)
+		libssh2_sftp_close(h);
 	free(p);
 	return ret;
 }
@@ -690,8 +788,15 @@ static int ssh_write(struct remote *base, const char *path, int fd, uint64_t siz
 	char *buf = xmalloc(IO_BUF);
 	uint64_t done = 0;
 	unsigned rnd;
-	int ret = 0;
+	struct pace pc;
+	int ret = check_alive(r, err);
 
+	if (ret) {
+		free(buf);
+		free(p);
+		return ret;
+	}
+	pace_init(&pc);
 	{
 		int u = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 		if (u < 0 || read(u, &rnd, sizeof(rnd)) != sizeof(rnd))
@@ -725,9 +830,14 @@ static int ssh_write(struct remote *base, const char *path, int fd, uint64_t siz
 				break;
 			}
 			sent += (size_t)w;
+			ret = pace_check(r, &pc, (uint64_t)w, "cannot write", tmp, err);
+			if (ret)
+				break;
 		}
 		done += sent;
 	}
+	if (r->dead)
+		goto out; /* the temp file stays, as after a kill */
 	if (!ret)
 		libssh2_sftp_fsync(h); /* fsync@openssh.com where offered */
 	if (libssh2_sftp_close(h) && !ret)
@@ -752,8 +862,12 @@ out:
 static int ssh_remove(struct remote *base, const char *path, struct strbuf *err)
 {
 	struct ssh_remote *r = (struct ssh_remote *)base;
-	char *p = full(r, path);
-	int ret = libssh2_sftp_unlink(r->sftp, p) ? fail_sftp(r, err, "cannot remove", p) : 0;
+	char *p;
+	int ret = check_alive(r, err);
+	if (ret)
+		return ret;
+	p = full(r, path);
+	ret = libssh2_sftp_unlink(r->sftp, p) ? fail_sftp(r, err, "cannot remove", p) : 0;
 	free(p);
 	return ret;
 }
