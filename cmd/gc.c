@@ -418,7 +418,7 @@ static int gc_remote(struct repo *r, const struct gc_args *a)
 	}
 	/* 2. the refs of the git remote, as it holds them now */
 	gitrem = pick_git_remote(r, a, tr.name);
-	strbuf_addf(&ns, "refs/cairn/gc/%ld/", (long)getpid());
+	strbuf_addf(&ns, GIT_GC_REFS "%ld/", (long)getpid());
 	have_refs = 1;
 	if (git_fetch_refs_into(r->top, gitrem, ns.buf, &err)) {
 		ret = error("%s; gc -r decides from them and stops (give the git remote with "
@@ -520,5 +520,12 @@ int cmd_gc(int argc, const char **argv, struct repo *r)
 		ret = check_shallow(r, &a);
 	if (ret)
 		return ret;
+	if (!a.dry_run) {
+		/* the refs a killed gc -r copied: roots no more */
+		struct strbuf err = STRBUF_INIT;
+		if (git_delete_dead_gc_refs(r->top, &err))
+			warning("cannot delete the refs a killed gc -r left: %s", err.buf);
+		strbuf_release(&err);
+	}
 	return a.remote ? gc_remote(r, &a) : gc_local(r, &a);
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -617,24 +618,52 @@ int git_fetch_refs_into(const char *top, const char *remote, const char *ns, str
 	return ret;
 }
 
-int git_delete_refs(const char *top, const char *ns, struct strbuf *err)
+/* Deletes the refs for which keep() says 0 (all when keep is NULL). */
+static int delete_refs_if(const char *top, const char *ns, int (*keep)(const char *ref),
+			  struct strbuf *err)
 {
 	const char *argv[] = { "git", "for-each-ref", "--format=%(refname)", ns, NULL };
-	struct strbuf out = STRBUF_INIT, dummy = STRBUF_INIT;
+	const char *upd[] = { "git", "update-ref", "--stdin", NULL };
+	struct strbuf out = STRBUF_INIT, cmds = STRBUF_INIT, dummy = STRBUF_INIT;
 	size_t pos = 0;
 	int ret = run_capture(argv, top, (size_t)1 << 30, &out, err);
 	while (!ret && pos < out.len) {
 		char *nl = memchr(out.buf + pos, '\n', out.len - pos);
-		const char *del[] = { "git", "update-ref", "-d", out.buf + pos, NULL };
 		if (!nl)
 			break;
 		*nl = '\0';
-		ret = run_capture(del, top, 4096, &dummy, err);
+		if (!keep || !keep(out.buf + pos))
+			strbuf_addf(&cmds, "delete %s\n", out.buf + pos);
 		pos = (size_t)(nl - out.buf) + 1;
 	}
+	/* one git for all of them */
+	if (!ret && cmds.len)
+		ret = run_input(upd, top, &cmds, 4096, &dummy, err);
 	strbuf_release(&out);
+	strbuf_release(&cmds);
 	strbuf_release(&dummy);
 	return ret;
+}
+
+int git_delete_refs(const char *top, const char *ns, struct strbuf *err)
+{
+	return delete_refs_if(top, ns, NULL, err);
+}
+
+/* refs/cairn/gc/PID/...: kept while process PID runs */
+static int gc_ref_live(const char *ref)
+{
+	const char *p = ref + strlen(GIT_GC_REFS);
+	char *end;
+	long pid = strtol(p, &end, 10);
+	if (end == p || *end != '/' || pid <= 0)
+		return 0; /* not ours: not a namespace any gc -r made */
+	return !(kill((pid_t)pid, 0) < 0 && errno == ESRCH);
+}
+
+int git_delete_dead_gc_refs(const char *top, struct strbuf *err)
+{
+	return delete_refs_if(top, GIT_GC_REFS, gc_ref_live, err);
 }
 
 int git_has_remote(const char *top, const char *name)

@@ -101,6 +101,13 @@ int git_tracked_below(const char *top, const char *rel, size_t *count, struct st
 int git_fetch_refs_into(const char *top, const char *remote, const char *ns, struct strbuf *err);
 /* Deletes every ref under `ns`. */
 int git_delete_refs(const char *top, const char *ns, struct strbuf *err);
+/*
+ * Where gc -r copies the refs of the git remote: GIT_GC_REFS + PID + "/".
+ * git_delete_dead_gc_refs() deletes the copies whose process is gone (a
+ * gc -r killed before it deleted its own), and anything else under it.
+ */
+#define GIT_GC_REFS "refs/cairn/gc/"
+int git_delete_dead_gc_refs(const char *top, struct strbuf *err);
 /* 1 if git knows a remote named `name`, else 0. */
 int git_has_remote(const char *top, const char *name);
 

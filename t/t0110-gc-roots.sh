@@ -151,6 +151,28 @@ test_expect_success 'push --all-commits sends a version held only by a copy' '
 	cmp data ../v.26
 '
 
+test_expect_success 'gc deletes the refs a killed gc -r left (and what only they kept), not those of one still running' '
+	new_repo r30 && cd r30 &&
+	git add -A && git commit -qm init && git checkout -q -b side &&
+	version data 40 && cairn add -q data && git add -A && git commit -qm v1 &&
+	old=$(git rev-parse HEAD) &&
+	git checkout -q - && git branch -q -D side &&
+	version data 41 && cairn add -q data && git add -A && git commit -qm v2 &&
+	git reflog expire --expire=now --all &&
+	dead=$(sh -c "echo \$\$") &&
+	git update-ref refs/cairn/gc/$dead/heads/main $old &&
+	git update-ref refs/cairn/gc/$$/heads/main $old &&
+	cairn gc -q --dry-run &&
+	git for-each-ref refs/cairn/gc/ >refs && test_line_count = 2 refs &&
+	gc_keeps $old 40 &&
+	git for-each-ref --format="%(refname)" refs/cairn/gc/ >refs &&
+	echo refs/cairn/gc/$$/heads/main >expect && test_cmp expect refs &&
+	git update-ref -d refs/cairn/gc/$$/heads/main &&
+	cairn gc -q &&
+	rm -f data && test_must_fail cairn checkout -q -f --rev $old data 2>err &&
+	test_grep "not all in the store\|not in the store" err
+'
+
 test_expect_success 'a small file that is no pointer is skipped, whatever it says' '
 	new_repo r13 && cd r13 &&
 	version data 28 && cairn add -q data &&
