@@ -246,7 +246,7 @@ static void add_entry_json(struct strbuf *out, const struct row *row)
 	const char *json = row->line + AUDIT_ID_HEXSZ + 1;
 	size_t jlen = row->len - AUDIT_ID_HEXSZ - 1;
 	strbuf_addf(out, "{\"id\":\"%s\",", row->id);
-	strbuf_add(out, json + 1, jlen - 1);
+	strbuf_add_json_utf8(out, json + 1, jlen - 1);
 }
 
 static void print_row(const struct row *row)

@@ -214,7 +214,7 @@ int cmd_diff(int argc, const char **argv, struct repo *r)
 		if (json) {
 			strbuf_addstr(&js, shown++ ? "," : "");
 			strbuf_addstr(&js, "{\"path\":");
-			strbuf_add_json_str(&js, rel, strlen(rel));
+			strbuf_add_json_text(&js, rel, strlen(rel));
 			strbuf_addf(&js, ",\"added\":%llu,\"deleted\":%llu,\"modified\":%llu,"
 					 "\"bytes_added\":%llu,\"bytes_removed\":%llu,\"changes\":[",
 				    (unsigned long long)add, (unsigned long long)del, (unsigned long long)mod,
@@ -222,7 +222,7 @@ int cmd_diff(int argc, const char **argv, struct repo *r)
 			for (c = 0; c < ch.n; c++) {
 				const char *kind = ch.v[c].kind == 'A' ? "added" : ch.v[c].kind == 'D' ? "deleted" : "modified";
 				strbuf_addf(&js, "%s{\"change\":\"%s\",\"path\":", c ? "," : "", kind);
-				strbuf_add_json_str(&js, ch.v[c].path, strlen(ch.v[c].path));
+				strbuf_add_json_text(&js, ch.v[c].path, strlen(ch.v[c].path));
 				strbuf_addf(&js, ",\"old_size\":%llu,\"new_size\":%llu}",
 					    (unsigned long long)ch.v[c].old_size, (unsigned long long)ch.v[c].new_size);
 			}

@@ -48,7 +48,7 @@ static int parse(struct fsck_args *a, int argc, const char **argv)
 
 static void json_str(struct strbuf *sb, const char *s)
 {
-	strbuf_add_json_str(sb, s, strlen(s));
+	strbuf_add_json_text(sb, s, strlen(s));
 }
 
 /* One problem, as a line of text or a JSON object. */

@@ -454,10 +454,10 @@ static int gc_remote(struct repo *r, const struct gc_args *a)
 	audit_deleted(a->dry_run ? 0 : c.freed);
 	if (a->json) {
 		struct strbuf js = STRBUF_INIT;
-		strbuf_add_json_str(&js, tr.name, strlen(tr.name));
+		strbuf_add_json_text(&js, tr.name, strlen(tr.name));
 		printf("{\"remote\":%s,\"git_remote\":", js.buf);
 		strbuf_reset(&js);
-		strbuf_add_json_str(&js, gitrem, strlen(gitrem));
+		strbuf_add_json_text(&js, gitrem, strlen(gitrem));
 		printf("%s,\"dry_run\":%s,\"commits\":%llu,\"pointer_versions\":%zu,"
 		       "\"fetched_objects\":%llu,\"packs\":%zu,\"packs_deleted\":%llu,"
 		       "\"packs_live\":%llu,\"packs_young\":%llu,\"packs_marked\":%llu,"

@@ -117,7 +117,7 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 	if (json)
 		strbuf_addstr(&js, "{\"path\":");
 	if (json) {
-		strbuf_add_json_str(&js, data.buf, data.len);
+		strbuf_add_json_text(&js, data.buf, data.len);
 		strbuf_addstr(&js, ",\"commits\":[");
 	}
 	for (i = 0; i < n && (max < 0 || (long)i < max); i++) {
@@ -152,9 +152,9 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 		if (json) {
 			strbuf_addstr(&js, i ? "," : "");
 			strbuf_addf(&js, "{\"commit\":\"%s\",\"author\":", e[i].commit);
-			strbuf_add_json_str(&js, e[i].author, strlen(e[i].author));
+			strbuf_add_json_text(&js, e[i].author, strlen(e[i].author));
 			strbuf_addf(&js, ",\"date\":\"%s\",\"message\":", e[i].date);
-			strbuf_add_json_str(&js, e[i].subject, strlen(e[i].subject));
+			strbuf_add_json_text(&js, e[i].subject, strlen(e[i].subject));
 			if (e[i].present)
 				strbuf_addf(&js, ",\"id\":\"%s\",\"size\":%llu,\"files\":%llu",
 					    oid_to_hex(&e[i].ptr.id, hex), (unsigned long long)e[i].ptr.size,

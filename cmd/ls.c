@@ -36,7 +36,7 @@ static void emit(struct ls_ctx *c, const struct tree_entry *e, const char *path)
 	if (c->json) {
 		strbuf_addstr(&c->out, c->first ? "" : ",");
 		strbuf_addf(&c->out, "{\"path\":");
-		strbuf_add_json_str(&c->out, path, strlen(path));
+		strbuf_add_json_text(&c->out, path, strlen(path));
 		strbuf_addf(&c->out, ",\"mode\":\"%s\",\"size\":%llu,\"id\":\"%s\",\"sha256\":\"%s\"}",
 			    mode_str(e->mode), (unsigned long long)e->size, hex, shex);
 	} else {

@@ -40,7 +40,7 @@ static int collect(int ev, const char *path, struct wt_node *ws, const struct tr
 
 static void json_str(struct strbuf *sb, const char *s)
 {
-	strbuf_add_json_str(sb, s, strlen(s));
+	strbuf_add_json_text(sb, s, strlen(s));
 }
 
 int cmd_status(int argc, const char **argv, struct repo *r)

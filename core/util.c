@@ -254,10 +254,10 @@ int strbuf_add_cquoted(struct strbuf *sb, const char *s, size_t len, int quote_h
 	return 1;
 }
 
-void strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len)
+/* JSON's escapes for s[0..len), no quotes */
+static void json_escape(struct strbuf *sb, const char *s, size_t len)
 {
 	size_t i;
-	strbuf_addch(sb, '"');
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '"' || c == '\\') {
@@ -273,7 +273,76 @@ void strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len)
 			strbuf_addch(sb, c);
 		}
 	}
+}
+
+void strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len)
+{
 	strbuf_addch(sb, '"');
+	json_escape(sb, s, len);
+	strbuf_addch(sb, '"');
+}
+
+/* Length of the valid UTF-8 sequence at s[0..len), or 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	size_t n, i;
+	uint32_t cp;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* no overlong forms, no surrogates, nothing past U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* s[0..len), JSON-escaped or not, with bytes that are not UTF-8 as \udcXX */
+static void add_utf8_runs(struct strbuf *sb, const char *s, size_t len, int escape)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, start = 0;
+	for (;;) {
+		size_t n = i < len ? utf8_seq(u + i, len - i) : 0;
+		if (n) {
+			i += n;
+			continue;
+		}
+		if (escape)
+			json_escape(sb, s + start, i - start);
+		else
+			strbuf_add(sb, s + start, i - start);
+		if (i == len)
+			break;
+		strbuf_addf(sb, "\\udc%02x", u[i]);
+		start = ++i;
+	}
+}
+
+void strbuf_add_json_text(struct strbuf *sb, const char *s, size_t len)
+{
+	strbuf_addch(sb, '"');
+	add_utf8_runs(sb, s, len, 1);
+	strbuf_addch(sb, '"');
+}
+
+void strbuf_add_json_utf8(struct strbuf *sb, const char *json, size_t len)
+{
+	add_utf8_runs(sb, json, len, 0);
 }
 
 int cerr(struct strbuf *err, int code, const char *fmt, ...)

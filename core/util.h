@@ -96,8 +96,24 @@ void strbuf_add_sq(struct strbuf *sb, const char *s);
  * Returns 1 when it quoted.
  */
 int strbuf_add_cquoted(struct strbuf *sb, const char *s, size_t len, int quote_high);
-/* Append a JSON string literal (with quotes) for the bytes s[0..len). */
+/*
+ * Append a JSON string literal (with quotes) for the bytes s[0..len), as
+ * they are: the audit trail's canonical form, whose bytes are hashed.
+ */
 void strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len);
+/*
+ * The same for output (--json): a byte that is not part of valid UTF-8
+ * (a file name is any bytes) becomes the lone surrogate \udcXX, as
+ * Python's surrogateescape reads it, so the output is always UTF-8
+ * and os.fsencode() of the string gives the name's bytes back.
+ */
+void strbuf_add_json_text(struct strbuf *sb, const char *s, size_t len);
+/*
+ * Append JSON text made by strbuf_add_json_str() (an audit entry) with
+ * every byte that is not part of valid UTF-8 as \udcXX: such bytes can
+ * only be inside its strings.
+ */
+void strbuf_add_json_utf8(struct strbuf *sb, const char *json, size_t len);
 
 /*
  * Fill `err` (if not NULL) with a formatted message and return `code`, so

@@ -278,6 +278,41 @@ line" &&
 	test_grep "^\"tab\\\\tdir\": 1 written, 0 removed$" out
 '
 
+test_expect_success PYTHON3 '--json is UTF-8 whatever the names: a byte that is not is \udcXX' '
+	git init -q ju && cd ju &&
+	cairn init >/dev/null && git add .cairn && git commit -qm init &&
+	mkdir d &&
+	python3 -c "
+open(b\"d/a\\xffb\", \"wb\").write(b\"x\")
+open(b\"m\\xfe.bin\", \"wb\").write(b\"model\")
+open(b\"d/caf\\xc3\\xa9\", \"wb\").write(b\"ok\")
+" &&
+	cairn add -q d m*.bin && git add -A && git commit -qm v1 &&
+	python3 -c "open(b\"d/a\\xffb\", \"wb\").write(b\"y\")" &&
+	cairn ls --json d >ls.json &&
+	cairn status --json >status.json &&
+	cairn diff --json >diff.json &&
+	cairn audit --json >audit.json &&
+	python3 -c "
+import json, os
+def load(f):
+    raw = open(f, \"rb\").read()
+    raw.decode(\"utf-8\")  # strict: the output is UTF-8
+    return json.loads(raw)
+ls = load(\"ls.json\")
+names = sorted(os.fsencode(e[\"path\"]) for e in ls[\"entries\"])
+assert names == [b\"a\\xffb\", \"caf\\u00e9\".encode()], names
+st = load(\"status.json\")
+ch = [os.fsencode(c[\"path\"]) for p in st[\"paths\"] for c in p.get(\"changes\", [])]
+assert ch == [b\"d/a\\xffb\"], ch
+df = load(\"diff.json\")
+assert [os.fsencode(c[\"path\"]) for p in df[\"paths\"] for c in p[\"changes\"]] == [b\"d/a\\xffb\"]
+au = load(\"audit.json\")
+paths = [os.fsencode(p[\"path\"]) for e in au for p in e.get(\"paths\", [])]
+assert b\"m\\xfe.bin\" in paths, paths
+"
+'
+
 test_expect_success PYTHON3 'fsck quotes the paths a damaged object affects' '
 	cd qn &&
 	oid=$(cairn ls --json data | python3 -c "
