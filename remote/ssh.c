@@ -68,13 +68,26 @@ static void pace_init(struct pace *p)
 	p->win_bytes = 0;
 }
 
+/*
+ * Drops the connection of a server too slow to wait for: the socket is
+ * shut now, so what libssh2 still does with it (closing a handle frees
+ * its memory) fails at once instead of waiting on the server.
+ */
+static void drop(struct ssh_remote *r)
+{
+	r->dead = 1;
+	if (r->sock >= 0)
+		shutdown(r->sock, SHUT_RDWR);
+	libssh2_session_set_timeout(r->s, 1000);
+}
+
 static int pace_check(struct ssh_remote *r, struct pace *p, uint64_t n, const char *what,
 		      const char *path, struct strbuf *err)
 {
 	int64_t now = now_ns();
 	p->win_bytes += n;
 	if (now - p->start > r->request_timeout * NS_PER_S) {
-		r->dead = 1;
+		drop(r);
 		return cerr(err, CAIRN_ETRANSIENT,
 			    "ssh %s: %s '%s': not done after %lld seconds (remote.%s.request-timeout); dropped",
 			    r->where, what, path, (long long)r->request_timeout, r->base.name);
@@ -82,7 +95,7 @@ static int pace_check(struct ssh_remote *r, struct pace *p, uint64_t n, const ch
 	if (now - p->win_start < r->timeout * NS_PER_S)
 		return 0;
 	if (r->low_speed && p->win_bytes < (uint64_t)(r->low_speed * r->timeout)) {
-		r->dead = 1;
+		drop(r);
 		return cerr(err, CAIRN_ETRANSIENT,
 			    "ssh %s: %s '%s': less than %lld bytes a second for %lld seconds (remote.%s.low-speed-limit); dropped",
 			    r->where, what, path, (long long)r->low_speed, (long long)r->timeout,
@@ -524,11 +537,6 @@ static int authenticate(struct ssh_remote *r, const struct ssh_settings *c, stru
 static void ssh_close(struct remote *base)
 {
 	struct ssh_remote *r = (struct ssh_remote *)base;
-	if (r->dead && r->sock >= 0) {
-		/* nothing more to say to a server that trickles: no goodbye */
-		shutdown(r->sock, SHUT_RDWR);
-		libssh2_session_set_timeout(r->s, 1000);
-	}
 	if (r->sftp)
 		libssh2_sftp_shutdown(r->sftp);
 	if (r->s) {
@@ -728,8 +736,7 @@ static int ssh_list(struct remote *base, const char *dir,
 		if (ret)
 			break;
 	}
-	if (!r->dead)
-		libssh2_sftp_closedir(h);
+	libssh2_sftp_closedir(h); /* after drop(), fails fast but frees */
 	free(p);
 	return ret;
 }
@@ -771,8 +778,7 @@ static int ssh_read(struct remote *base, const char *path, uint64_t off, uint64_
 		if (ret)
 			break;
 	}
-	if (!r->dead)
-		libssh2_sftp_close(h);
+	libssh2_sftp_close(h); /* after drop(), fails fast but frees */
 	free(p);
 	return ret;
 }
@@ -836,8 +842,10 @@ static int ssh_write(struct remote *base, const char *path, int fd, uint64_t siz
 		}
 		done += sent;
 	}
-	if (r->dead)
+	if (r->dead) {
+		libssh2_sftp_close(h); /* fails fast, frees the handle */
 		goto out; /* the temp file stays, as after a kill */
+	}
 	if (!ret)
 		libssh2_sftp_fsync(h); /* fsync@openssh.com where offered */
 	if (libssh2_sftp_close(h) && !ret)
