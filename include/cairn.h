@@ -73,6 +73,13 @@ typedef struct cairn_file cairn_file;
  */
 int cairn_repo_open(const char *path, cairn_repo **out);
 void cairn_repo_close(cairn_repo *repo);
+/*
+ * The remote that reads fall back to for what the local store lacks: a
+ * remote's name, NULL for the default remote (core.remote; the setting
+ * after open), or "" for none (local reads only). The connection is made
+ * on the first read that needs it; what it brings stays in the store.
+ */
+int cairn_repo_set_remote(cairn_repo *repo, const char *name);
 
 /* What a (revision, path) names. */
 enum cairn_kind { CAIRN_KIND_FILE = 1, CAIRN_KIND_DIR = 2, CAIRN_KIND_LINK = 3 };
@@ -98,7 +105,9 @@ int cairn_resolve(cairn_repo *repo, const char *rev, const char *path, struct ca
 /*
  * Opens a file (or a symlink: its target is its content) of a version for
  * reading, as cairn_resolve() finds it. Content comes from the local
- * store; every chunk is checked against its id as it is read, and a file
+ * store, and what it lacks from the remote (cairn_repo_set_remote), chunk
+ * by chunk with read-ahead, kept in the store; every chunk is checked
+ * against its id as it is read, and a file
  * read whole from the start, in order, is checked against its SHA-256
  * when its last byte is read (a mismatch fails that read).
  */

@@ -14,6 +14,8 @@
 #include "core/pack.h"
 #include "core/pointer.h"
 #include "core/repo.h"
+#include "remote/remote.h"
+#include "remote/sync.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -41,7 +43,18 @@ struct cairn_repo {
 	struct repo *r;
 	pthread_mutex_t git_lock; /* one git cat-file --batch for all threads */
 	struct git_batch *gb;
+	/* lazy reads: one connection, opened on first need, for all threads */
+	pthread_mutex_t rem_lock;
+	struct remote *rem;
+	int rem_state;   /* 0 not tried yet, 1 open, -1 none, -2 it failed */
+	int rem_code;    /* -2: the error, and its message */
+	char rem_err[512];
+	char *rem_name;  /* NULL: the default remote (core.remote) */
+	int marked;      /* the store says fetch-incomplete */
 };
+
+/* Read ahead on a miss: this many bytes of the chunks that follow. */
+#define READ_AHEAD (8u << 20)
 
 int cairn_repo_open(const char *path, cairn_repo **out)
 {
@@ -74,6 +87,7 @@ int cairn_repo_open(const char *path, cairn_repo **out)
 	}
 	cr->r = r;
 	pthread_mutex_init(&cr->git_lock, NULL);
+	pthread_mutex_init(&cr->rem_lock, NULL);
 	*out = cr;
 	strbuf_release(&err);
 	return 0;
@@ -85,9 +99,122 @@ void cairn_repo_close(cairn_repo *repo)
 		return;
 	if (repo->gb)
 		git_batch_close(repo->gb);
+	if (repo->rem)
+		remote_close(repo->rem);
+	free(repo->rem_name);
 	pthread_mutex_destroy(&repo->git_lock);
+	pthread_mutex_destroy(&repo->rem_lock);
 	repo_free(repo->r);
 	free(repo);
+}
+
+int cairn_repo_set_remote(cairn_repo *repo, const char *name)
+{
+	pthread_mutex_lock(&repo->rem_lock);
+	if (repo->rem)
+		remote_close(repo->rem);
+	repo->rem = NULL;
+	free(repo->rem_name);
+	repo->rem_name = name ? strdup(name) : NULL;
+	repo->rem_state = name && !*name ? -1 : 0;
+	pthread_mutex_unlock(&repo->rem_lock);
+	return 0;
+}
+
+/* Under rem_lock: the remote, opened and its contents learnt, or an error. */
+static int ensure_remote(cairn_repo *repo, struct strbuf *err)
+{
+	const char *name = repo->rem_name, *url;
+	char *key;
+	int ret;
+	if (repo->rem_state > 0)
+		return 0;
+	if (repo->rem_state == -1)
+		return cerr(err, CAIRN_ENOTFOUND, "no remote to read from");
+	if (repo->rem_state == -2) /* no second try in this handle */
+		return cerr(err, repo->rem_code, "%s", repo->rem_err);
+	if (!name)
+		name = config_get(repo->r->cfg, "core.remote");
+	if (!name) {
+		repo->rem_state = -1;
+		return cerr(err, CAIRN_ENOTFOUND, "no remote to read from (no default remote is set)");
+	}
+	key = xstrfmt("remote.%s.url", name);
+	url = config_get(repo->r->cfg, key);
+	free(key);
+	if (!url)
+		ret = cerr(err, CAIRN_ENOTFOUND, "no remote named '%s' (see 'cairn remote list')",
+			   name);
+	else
+		ret = remote_open_url(&repo->rem, url, repo->r->top, repo->r->cfg, name, err);
+	if (!ret)
+		ret = sync_refresh(repo->r, repo->rem, NULL, err);
+	if (ret) {
+		if (repo->rem)
+			remote_close(repo->rem);
+		repo->rem = NULL;
+		repo->rem_state = -2;
+		repo->rem_code = ret;
+		snprintf(repo->rem_err, sizeof(repo->rem_err), "%s", err->buf);
+		return ret;
+	}
+	repo->rem_state = 1;
+	return 0;
+}
+
+/*
+ * Fetches objects the local store lacks from the remote into it. 0 when
+ * every one is stored now; else the status of the first that is not, with
+ * a message naming it and `what`.
+ */
+static int lazy_fetch(cairn_repo *repo, struct sync_object *v, size_t n, int need_all,
+		      const char *what, struct strbuf *err)
+{
+	size_t i, stored = 0;
+	int ret;
+	pthread_mutex_lock(&repo->rem_lock);
+	ret = ensure_remote(repo, err);
+	/* what comes now is part of versions not wholly here: fsck counts
+	 * what is missing below it as incomplete, as after a fetch cut short */
+	if (!ret && !repo->marked) {
+		ret = odb_set_incomplete(repo->r->odb, err);
+		repo->marked = !ret;
+	}
+	if (!ret)
+		ret = sync_fetch_objects(repo->r, repo->rem, v, n, 0, &stored, err);
+	for (i = 0; !ret && i < n; i++) {
+		char hex[OID_HEXSZ + 1];
+		if (!v[i].status || (!need_all && stored))
+			continue;
+		ret = v[i].status == CAIRN_ENOTFOUND
+			? cerr(err, CAIRN_ENOTFOUND, "remote '%s' does not have %s, needed by '%s'",
+			       repo->rem->name, oid_to_hex(&v[i].id, hex), what)
+			: cerr(err, v[i].status, "remote '%s': %s of '%s' fails verification",
+			       repo->rem->name, oid_to_hex(&v[i].id, hex), what);
+	}
+	pthread_mutex_unlock(&repo->rem_lock);
+	return ret;
+}
+
+/* One object, missing here, from the remote; `err` keeps the first error
+ * when there is no remote to ask. */
+static int lazy_one(cairn_repo *repo, const struct oid *id, int type, const char *what,
+		    struct strbuf *err)
+{
+	struct sync_object v;
+	struct strbuf e2 = STRBUF_INIT;
+	int ret;
+	memset(&v, 0, sizeof(v));
+	v.id = *id;
+	v.type = (uint8_t)type;
+	v.path = what;
+	ret = lazy_fetch(repo, &v, 1, 1, what, &e2);
+	if (ret && repo->rem_state != -1) {
+		strbuf_reset(err);
+		strbuf_add(err, e2.buf, e2.len);
+	}
+	strbuf_release(&e2);
+	return ret;
 }
 
 /*
@@ -224,6 +351,8 @@ static int resolve(cairn_repo *repo, const char *rev, const char *path, struct c
 		oid_from_hex(&id, e->id, OID_HEXSZ);
 		sha256_from_hex(&sha, e->sha256, SHA256_HEXSZ);
 		ret = content_read_tree(&t, &id, &sha, &tr, rel.buf, err);
+		if (ret == CAIRN_ENOTFOUND && !lazy_one(repo, &id, OBJ_TREE, rel.buf, err))
+			ret = content_read_tree(&t, &id, &sha, &tr, rel.buf, err);
 		if (ret == CAIRN_ENOTFOUND)
 			ret = cerr_wrap(err, ret, "the tree of '%.*s' is not in the local store",
 					(int)(c - 1 - rel.buf), rel.buf);
@@ -314,9 +443,23 @@ int cairn_file_open(cairn_repo *repo, const char *rev, const char *path, cairn_f
 		oid_from_hex(&f->id, f->e.id, OID_HEXSZ);
 		sha256_from_hex(&f->sha, f->e.sha256, SHA256_HEXSZ);
 		ret = content_chunks(&f->t, &f->id, f->e.size, &f->m, &err);
-		if (ret == CAIRN_ENOTFOUND)
-			ret = cerr_wrap(&err, ret, "the data of '%s' is not in the local store (run 'cairn fetch')",
-					path);
+		if (ret == CAIRN_ENOTFOUND) {
+			/* the file is one chunk or has a manifest: ask for both */
+			struct sync_object v[2];
+			memset(v, 0, sizeof(v));
+			v[0].id = v[1].id = f->id;
+			v[0].type = OBJ_CHUNK;
+			v[1].type = OBJ_MANIFEST;
+			v[0].path = v[1].path = path;
+			manifest_release(&f->m);
+			if (!lazy_fetch(repo, v, 2, 0, path, &err))
+				ret = content_chunks(&f->t, &f->id, f->e.size, &f->m, &err);
+			else if (repo->rem_state == -1)
+				strbuf_reset(&err);
+		}
+		if (ret == CAIRN_ENOTFOUND && !err.len)
+			ret = cerr(&err, ret,
+				   "the data of '%s' is not in the local store (run 'cairn fetch')", path);
 	}
 	if (ret) {
 		odb_thread_release(&f->t);
@@ -335,6 +478,43 @@ int cairn_file_open(cairn_repo *repo, const char *rev, const char *path, cairn_f
 	*out = f;
 	strbuf_release(&err);
 	return 0;
+}
+
+/*
+ * Chunk k is not here: fetch it, and the chunks after it that are not
+ * here either, up to READ_AHEAD bytes (a reader that goes on in order
+ * finds them local; one that jumps pays for at most that much).
+ */
+static int fetch_ahead(struct cairn_file *f, size_t k, struct strbuf *err)
+{
+	struct sync_object *v = NULL;
+	size_t n = 0, alloc = 0, j;
+	uint64_t bytes = 0;
+	struct strbuf e2 = STRBUF_INIT;
+	int ret;
+	for (j = k; j < f->m.n && (j == k || bytes + f->m.chunks[j].len <= READ_AHEAD); j++) {
+		struct obj_loc loc;
+		if (j > k && !odb_lookup(&f->t, &f->m.chunks[j].id, OBJ_CHUNK, &loc, NULL))
+			continue; /* here already */
+		ALLOC_GROW(v, n + 1, alloc);
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].id = f->m.chunks[j].id;
+		v[n].type = OBJ_CHUNK;
+		v[n].path = f->e.dataset;
+		n++;
+		bytes += f->m.chunks[j].len;
+	}
+	/* the chunk wanted must come; the others are a bonus */
+	ret = lazy_fetch(f->repo, v, n, 0, f->e.dataset, &e2);
+	if (!ret && v[0].status)
+		ret = lazy_fetch(f->repo, v, 1, 1, f->e.dataset, &e2);
+	if (ret && f->repo->rem_state != -1) {
+		strbuf_reset(err);
+		strbuf_add(err, e2.buf, e2.len);
+	}
+	strbuf_release(&e2);
+	free(v);
+	return ret;
 }
 
 /* The chunk holding byte `at` (< size). */
@@ -365,6 +545,8 @@ int64_t cairn_file_pread(cairn_file *f, void *buf, size_t n, uint64_t off)
 		if (f->cached != k) {
 			f->cached = SIZE_MAX;
 			ret = odb_read(&f->t, &f->m.chunks[k].id, OBJ_CHUNK, &f->buf, &err);
+			if (ret == CAIRN_ENOTFOUND && !fetch_ahead(f, k, &err))
+				ret = odb_read(&f->t, &f->m.chunks[k].id, OBJ_CHUNK, &f->buf, &err);
 			if (ret == CAIRN_ENOTFOUND)
 				ret = cerr_wrap(&err, ret, "a chunk of '%s' is not in the local store",
 						f->e.dataset);

@@ -118,6 +118,71 @@ test_expect_success 'a pointer whose SHA-256 does not match: the last read fails
 	cp ../saved.cairn model.bin.cairn
 '
 
+test_expect_success 'setup: every version on a directory remote' '
+	cd repo &&
+	cairn remote add -d origin "$TRASH_DIRECTORY/remote" &&
+	git add .cairn/config && git commit -qm remote &&
+	cairn push -q --all-commits
+'
+
+test_expect_success 'lazily from the remote: an old version in a fresh clone, kept in its store' '
+	git clone -q repo lazy && cd lazy &&
+	cairn cat --rev v1 data/sub/big >out && cmp out ../v1/big &&
+	cairn cat --rev v1 model.bin >out && cmp out ../v1/model.bin &&
+	cairn fsck >fsck.out && test_grep "no problems" fsck.out &&
+	test_grep "^incomplete: " fsck.out &&
+	mv "$TRASH_DIRECTORY/remote" "$TRASH_DIRECTORY/remote.away" &&
+	cairn cat --rev v1 data/sub/big >out && cmp out ../v1/big &&
+	mv "$TRASH_DIRECTORY/remote.away" "$TRASH_DIRECTORY/remote"
+'
+
+test_expect_success 'lazily, from threads at random offsets' '
+	git clone -q repo lazy2 && cd lazy2 &&
+	"$CAIRN_BUILD_DIR/t/helper/lib-read" . - data/sub/big ../repo/data/sub/big 4 >out &&
+	test_grep "^ok 1201 reads" out
+'
+
+test_expect_success 'one read from the middle of a big file fetches about the read-ahead, not the file' '
+	cd repo &&
+	make_random big.bin 30000000 9 && cairn add -q big.bin &&
+	git add -A && git commit -qm big && cairn push -q &&
+	cd .. && git clone -q repo lazy3 && cd lazy3 &&
+	"$CAIRN_BUILD_DIR/t/helper/lib-read" . - big.bin ../repo/big.bin 0 >out &&
+	test_grep "^ok 1 reads" out &&
+	du -sk .cairn/store/packs | cut -f1 >kb &&
+	test $(cat kb) -lt 12000 &&
+	test $(cat kb) -gt 1000
+'
+
+test_expect_success 'a remote that sends wrong bytes: an error, never the bytes' '
+	rm -rf remote.bad && cp -r remote remote.bad && chmod -R u+w remote.bad &&
+	git clone -q repo lazy4 && cd lazy4 &&
+	cairn remote add -d bad "$TRASH_DIRECTORY/remote.bad" &&
+	for p in "$TRASH_DIRECTORY"/remote.bad/packs/*.pack
+	do
+		size=$(size_of "$p") && flip_byte "$p" $((size / 2)) || return 1
+	done &&
+	failed=0 &&
+	for f in data/sub/big model.bin
+	do
+		if cairn cat $f >out 2>err
+		then
+			cmp out ../repo/$f || return 1
+		else
+			test_grep "^error: " err && failed=$((failed + 1)) || return 1
+		fi
+	done &&
+	test $failed -ge 1 &&
+	cairn fsck -q
+'
+
+test_expect_success 'no remote to read from: the local store message' '
+	git clone -q repo lazy5 && cd lazy5 &&
+	cairn config core.remote nosuch &&
+	expect_code 1 cairn cat model.bin 2>err &&
+	test_grep "no remote named .nosuch." err
+'
+
 test_expect_success 'cat -h and help cat show the usage' '
 	cd repo && { cairn cat -h >out 2>&1; test_grep "cairn cat \[--rev REV\] PATH" out &&
 	cairn help cat >out && test_grep "cairn-cat - write one file of any version" out; }
