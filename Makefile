@@ -72,7 +72,7 @@ SHIMS = $(patsubst %.c,%.so,$(SHIM_SRCS))
 # Build flavour stamp: a change of flags (e.g. SANITIZE) rebuilds everything.
 FLAVOUR := $(shell echo '$(CC) $(ALL_CFLAGS) $(LDFLAGS)' | cksum | cut -d' ' -f1)
 # What cairn and cairn-ext.so must agree on: the headers and the flags.
-ABI := $(shell cat core/*.h remote/*.h | cksum | cut -d' ' -f1)-$(FLAVOUR)
+ABI := $(shell cat include/*.h core/*.h remote/*.h | cksum | cut -d' ' -f1)-$(FLAVOUR)
 
 # deps-check may install packages, so the build runs in a fresh make that
 # reads pkg-config again.
@@ -93,13 +93,13 @@ libcairn.a: $(CORE_OBJS) $(REMOTE_OBJS)
 # backends and archives (core/ext.h) find them and no plugin is loaded
 WHOLE_LIB = -Wl,--whole-archive libcairn.a -Wl,--no-whole-archive
 
-%.o: %.c .flavour-$(FLAVOUR) $(wildcard core/*.h remote/*.h cmd/*.h)
+%.o: %.c .flavour-$(FLAVOUR) $(wildcard include/*.h core/*.h remote/*.h cmd/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-%.pic.o: %.c .flavour-$(FLAVOUR) $(wildcard core/*.h remote/*.h cmd/*.h)
+%.pic.o: %.c .flavour-$(FLAVOUR) $(wildcard include/*.h core/*.h remote/*.h cmd/*.h)
 	$(CC) $(ALL_CFLAGS) -fPIC -DCAIRN_ABI='"$(ABI)"' -c -o $@ $<
 
-core/ext.o: core/ext.c .flavour-$(FLAVOUR) $(wildcard core/*.h remote/*.h cmd/*.h)
+core/ext.o: core/ext.c .flavour-$(FLAVOUR) $(wildcard include/*.h core/*.h remote/*.h cmd/*.h)
 	$(CC) $(ALL_CFLAGS) -DCAIRN_ABI='"$(ABI)"' -DCAIRN_EXT_DIR='"$(EXT_DIR)"' -c -o $@ $<
 
 install: all
