@@ -60,6 +60,20 @@ test_expect_success 'the C library: four threads at random offsets, then in orde
 	test_grep "^ok" out
 '
 
+test_expect_success 'libcairn.so.0 exports only the names of cairn.h; a program links to it' '
+	lib="$CAIRN_BUILD_DIR/libcairn.so.0" &&
+	nm -D --defined-only "$lib" | awk "{ print \$3 }" | grep -v "^cairn_" >other &&
+	echo CAIRN_0.1 >expect && test_cmp expect other &&
+	grep -o "cairn_[a-z_]*(" "$CAIRN_BUILD_DIR/include/cairn.h" | tr -d "(" | sort -u >api &&
+	nm -D --defined-only "$lib" | awk "{ print \$3 }" | sed "s/@.*//" | grep "^cairn_" | sort -u >exported &&
+	test_cmp api exported &&
+	san= && { ! ldd "$lib" | grep -q libasan || san=-fsanitize=address,undefined; } &&
+	${CC:-cc} $san -I"$CAIRN_BUILD_DIR" -o lib-read-so "$CAIRN_BUILD_DIR/t/helper/lib-read.c" \
+		-L"$CAIRN_BUILD_DIR" -lcairn -Wl,-rpath,"$CAIRN_BUILD_DIR" -lpthread &&
+	cd repo && ../lib-read-so . v1 model.bin ../v1/model.bin 2 >out &&
+	test_grep "^ok 601 reads" out
+'
+
 test_expect_success 'the work tree is neither read nor changed' '
 	cd repo &&
 	rm -rf data && cairn cat data/a.txt >out && echo two >expect && test_cmp expect out &&
