@@ -72,7 +72,7 @@ SHIMS = $(patsubst %.c,%.so,$(SHIM_SRCS))
 # Build flavour stamp: a change of flags (e.g. SANITIZE) rebuilds everything.
 FLAVOUR := $(shell echo '$(CC) $(ALL_CFLAGS) $(LDFLAGS)' | cksum | cut -d' ' -f1)
 # What cairn and cairn-ext.so must agree on: the headers and the flags.
-ABI := $(shell cat core/*.h remote/*.h | cksum | cut -d' ' -f1)-$(FLAVOUR)
+ABI := $(shell cat include/*.h core/*.h remote/*.h | cksum | cut -d' ' -f1)-$(FLAVOUR)
 
 # deps-check may install packages, so the build runs in a fresh make that
 # reads pkg-config again.
@@ -89,23 +89,42 @@ cairn-ext.so: $(EXT_PIC)
 
 libcairn.a: $(CORE_OBJS) $(REMOTE_OBJS)
 	rm -f $@ && ar rcs $@ $^
+
+# libcairn.so.0: the public library (include/cairn.h) for other programs
+# and the Python package. Every object, -fPIC, backends included (no
+# plugin); only the names of include/cairn.map are exported.
+LIB_SRCS = $(filter-out core/ext-abi.c,$(wildcard core/*.c)) $(wildcard remote/*.c)
+LIB_PIC = $(patsubst %.c,%.pic.o,$(LIB_SRCS))
+libcairn.so.0: $(LIB_PIC) include/cairn.map
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libcairn.so.0 -Wl,--version-script=include/cairn.map \
+		-Wl,--no-undefined -o $@ $(LIB_PIC) $(LIBS)
+libcairn.so: libcairn.so.0
+	ln -sf libcairn.so.0 $@
 # test programs take every object, so that the weak references to the
 # backends and archives (core/ext.h) find them and no plugin is loaded
 WHOLE_LIB = -Wl,--whole-archive libcairn.a -Wl,--no-whole-archive
 
-%.o: %.c .flavour-$(FLAVOUR) $(wildcard core/*.h remote/*.h cmd/*.h)
+%.o: %.c .flavour-$(FLAVOUR) $(wildcard include/*.h core/*.h remote/*.h cmd/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-%.pic.o: %.c .flavour-$(FLAVOUR) $(wildcard core/*.h remote/*.h cmd/*.h)
+%.pic.o: %.c .flavour-$(FLAVOUR) $(wildcard include/*.h core/*.h remote/*.h cmd/*.h)
 	$(CC) $(ALL_CFLAGS) -fPIC -DCAIRN_ABI='"$(ABI)"' -c -o $@ $<
 
-core/ext.o: core/ext.c .flavour-$(FLAVOUR) $(wildcard core/*.h remote/*.h cmd/*.h)
+core/ext.o: core/ext.c .flavour-$(FLAVOUR) $(wildcard include/*.h core/*.h remote/*.h cmd/*.h)
 	$(CC) $(ALL_CFLAGS) -DCAIRN_ABI='"$(ABI)"' -DCAIRN_EXT_DIR='"$(EXT_DIR)"' -c -o $@ $<
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(EXT_DIR)
+	@$(MAKE) --no-print-directory libcairn.so.0 libcairn.a
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(EXT_DIR) $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 cairn $(DESTDIR)$(PREFIX)/bin/cairn
 	install -m 644 cairn-ext.so $(DESTDIR)$(EXT_DIR)/cairn-ext.so
+	install -m 644 include/cairn.h $(DESTDIR)$(PREFIX)/include/cairn.h
+	install -m 755 libcairn.so.0 $(DESTDIR)$(PREFIX)/lib/libcairn.so.0
+	ln -sf libcairn.so.0 $(DESTDIR)$(PREFIX)/lib/libcairn.so
+	install -m 644 libcairn.a $(DESTDIR)$(PREFIX)/lib/libcairn.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(PKG_LIBS) -lpthread -lm|' \
+		-e 's|@PKGS@|$(PKGS)|' include/cairn.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/cairn.pc
 
 .flavour-$(FLAVOUR):
 	rm -f .flavour-* core/*.o remote/*.o cmd/*.o libcairn.a cairn cairn-ext.so $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY)
@@ -156,7 +175,7 @@ test-deps:
 		fi; \
 	fi
 
-build-tests: cairn $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY) $(SHIMS)
+build-tests: cairn libcairn.so $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY) $(SHIMS)
 
 # libFuzzer (clang): make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGETS="tree url"]
 # runs each target from its seed corpus; new inputs go to build/fuzz/NAME,
@@ -225,7 +244,7 @@ demo: all
 	./contrib/demo.sh
 
 clean:
-	rm -f cairn cairn-ext.so libcairn.a core/*.o remote/*.o cmd/*.o cmd/help-text.c .flavour-* $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY) $(SHIMS)
+	rm -f cairn cairn-ext.so libcairn.a libcairn.so libcairn.so.0 core/*.o remote/*.o cmd/*.o cmd/help-text.c .flavour-* $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY) $(SHIMS)
 	rm -rf t/trash.* build
 
 .PHONY: all deps-check test-deps build-tests test test-sanitize demo clean fuzz stress install

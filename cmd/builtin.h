@@ -112,6 +112,7 @@ int cmd_add(int argc, const char **argv, struct repo *r);
 int cmd_status(int argc, const char **argv, struct repo *r);
 int cmd_checkout(int argc, const char **argv, struct repo *r);
 int cmd_ls(int argc, const char **argv, struct repo *r);
+int cmd_cat(int argc, const char **argv, struct repo *r);
 int cmd_diff(int argc, const char **argv, struct repo *r);
 int cmd_log(int argc, const char **argv, struct repo *r);
 int cmd_stats(int argc, const char **argv, struct repo *r);

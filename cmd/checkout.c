@@ -103,7 +103,7 @@ int cmd_checkout(int argc, const char **argv, struct repo *r)
 	for (k = 0; k < np; k++) {
 		char *pabs = repo_abspath(r, ptrs[k]);
 		char *rel = xstrndup(ptrs[k], strlen(ptrs[k]) - strlen(POINTER_SUFFIX));
-		if ((rev ? read_pointer_at(gb, commit.buf, ptrs[k], &ps[k], &err)
+		if ((rev ? ptr_read_at(gb, commit.buf, ptrs[k], &ps[k], &err)
 			 : ptr_read(&ps[k], pabs, &err)) ||
 		    checkout_prepare(r, rel, &ps[k], &o, &plans[k], &err)) {
 			ret = error("%s", err.buf);

@@ -163,7 +163,7 @@ int transfer_targets(struct transfer *tr, struct repo *r)
 			ret = error("%s", err.buf);
 		for (i = 0; i < np && !ret; i++) {
 			struct pointer p;
-			if (read_pointer_at(gb, commit.buf, ptrs[i], &p, &err))
+			if (ptr_read_at(gb, commit.buf, ptrs[i], &p, &err))
 				ret = error("%s", err.buf);
 			else
 				add_target(tr, ptrs[i], &p);
@@ -236,23 +236,4 @@ void transfer_report(const struct transfer *tr, const char *verb, const struct s
 		       (unsigned long long)st->taken_back);
 	strbuf_release(&b);
 	strbuf_release(&u);
-}
-
-int read_pointer_at(struct git_batch *b, const char *commit, const char *ptrpath,
-		    struct pointer *p, struct strbuf *err)
-{
-	struct strbuf name = STRBUF_INIT, blob = STRBUF_INIT, what = STRBUF_INIT;
-	int ret;
-	strbuf_addf(&name, "%s:%s", commit, ptrpath);
-	ret = git_batch_read(b, name.buf, NULL, &blob, err);
-	if (ret == CAIRN_ENOTFOUND)
-		ret = cerr(err, CAIRN_ENOTFOUND, "'%s' does not exist at %.12s", ptrpath, commit);
-	if (!ret) {
-		strbuf_addf(&what, "%.12s:%s", commit, ptrpath);
-		ret = ptr_parse(p, blob.buf, blob.len, what.buf, err);
-	}
-	strbuf_release(&name);
-	strbuf_release(&blob);
-	strbuf_release(&what);
-	return ret;
 }

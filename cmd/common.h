@@ -31,8 +31,5 @@ void transfer_release(struct transfer *tr);
 /* Fetch what tr's targets need, with progress titled `title`; prints the result. */
 int fetch_targets(struct transfer *tr, struct repo *r, const char *title);
 
-/* The pointer file ptrpath as committed in `commit`; ENOTFOUND with a message. */
-int read_pointer_at(struct git_batch *b, const char *commit, const char *ptrpath,
-		    struct pointer *p, struct strbuf *err);
 
 #endif

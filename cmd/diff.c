@@ -140,12 +140,12 @@ int cmd_diff(int argc, const char **argv, struct repo *r)
 			if (!b.present)
 				r2 = CAIRN_EFORMAT;
 		} else if (nrev) {
-			r2 = read_pointer_at(gb, revs[0].buf, ptrs[k], &a.ptr, &err);
+			r2 = ptr_read_at(gb, revs[0].buf, ptrs[k], &a.ptr, &err);
 			a.present = !r2;
 			if (r2 == CAIRN_ENOTFOUND)
 				r2 = 0;
 			if (!r2 && nrev == 2) {
-				r2 = read_pointer_at(gb, revs[1].buf, ptrs[k], &b.ptr, &err);
+				r2 = ptr_read_at(gb, revs[1].buf, ptrs[k], &b.ptr, &err);
 				b.present = !r2;
 				if (r2 == CAIRN_ENOTFOUND)
 					r2 = 0;

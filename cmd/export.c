@@ -111,7 +111,7 @@ int cmd_export(int argc, const char **argv, struct repo *r)
 	d.out = out;
 	if (d.rev) {
 		if (git_resolve_commit(r->top, d.rev, &commit, &err) || git_batch_open(&gb, r->top, &err) ||
-		    read_pointer_at(gb, commit.buf, ptrp.buf, &d.ptr, &err)) {
+		    ptr_read_at(gb, commit.buf, ptrp.buf, &d.ptr, &err)) {
 			ret = error("%s", err.buf);
 			goto out;
 		}

@@ -357,7 +357,7 @@ static int fsck_local(struct repo *r, const struct fsck_args *a)
 				       (unsigned long long)res.mark.absent_roots);
 			if (res.incomplete)
 				printf("incomplete: %llu objects below versions that are here are not "
-				       "(a fetch or pull was interrupted; 'cairn pull' completes it)\n",
+				       "(a fetch or pull was interrupted, or a read through the library took only part of a version; 'cairn pull' completes it)\n",
 				       (unsigned long long)res.incomplete);
 			if (res.orphan_files)
 				printf("garbage: %llu pack files that no index names "

@@ -106,7 +106,7 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 		e[n].author = xstrdup(f[2]);
 		e[n].date = xstrdup(f[3]);
 		e[n].subject = xstrdup(f[4]);
-		e[n].present = !read_pointer_at(gb, e[n].commit, ptrp.buf, &e[n].ptr, &err);
+		e[n].present = !ptr_read_at(gb, e[n].commit, ptrp.buf, &e[n].ptr, &err);
 		n++;
 	}
 	have_store = !repo_open_store(r, 1, &err);
@@ -135,7 +135,7 @@ int cmd_log(int argc, const char **argv, struct repo *r)
 				has_a = e[i + 1].present;
 				pp = e[i + 1].ptr;
 			} else if (e[i].parent[0]) {
-				has_a = !read_pointer_at(gb, e[i].parent, ptrp.buf, &pp, &err);
+				has_a = !ptr_read_at(gb, e[i].parent, ptrp.buf, &pp, &err);
 				strbuf_reset(&err); /* not there: everything was added */
 			}
 			memset(&a, 0, sizeof(a));

@@ -71,6 +71,8 @@ const struct cmd_struct commands[] = {
 	  "show the commits that changed a tracked path, with its versions", NULL },
 	{ "ls", cmd_ls, NEED_REPO, "cairn ls [--json] [-r|--recursive] PATH[.cairn]",
 	  "list the files of the version a pointer names", NULL },
+	{ "cat", cmd_cat, NEED_REPO, "cairn cat [--rev REV] PATH",
+	  "write one file of any version to the standard output", NULL },
 	{ "stats", cmd_stats, NEED_REPO, "cairn stats [--json]",
 	  "show store statistics: chunks, packs, bytes, ratios", NULL },
 	{ "remote", cmd_remote, NEED_REPO,

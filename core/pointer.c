@@ -1,5 +1,6 @@
 #include "core/pointer.h"
 #include "core/object.h"
+#include "core/git.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -228,4 +229,23 @@ int ptr_write_via(const struct pointer *p, const char *path, const char *tmp_pre
 int ptr_write(const struct pointer *p, const char *path, struct strbuf *err)
 {
 	return ptr_write_via(p, path, NULL, err);
+}
+
+int ptr_read_at(struct git_batch *b, const char *commit, const char *ptrpath,
+		    struct pointer *p, struct strbuf *err)
+{
+	struct strbuf name = STRBUF_INIT, blob = STRBUF_INIT, what = STRBUF_INIT;
+	int ret;
+	strbuf_addf(&name, "%s:%s", commit, ptrpath);
+	ret = git_batch_read(b, name.buf, NULL, &blob, err);
+	if (ret == CAIRN_ENOTFOUND)
+		ret = cerr(err, CAIRN_ENOTFOUND, "'%s' does not exist at %.12s", ptrpath, commit);
+	if (!ret) {
+		strbuf_addf(&what, "%.12s:%s", commit, ptrpath);
+		ret = ptr_parse(p, blob.buf, blob.len, what.buf, err);
+	}
+	strbuf_release(&name);
+	strbuf_release(&blob);
+	strbuf_release(&what);
+	return ret;
 }

@@ -41,6 +41,10 @@ void ptr_format(const struct pointer *p, struct strbuf *out);
 int ptr_parse(struct pointer *p, const char *data, size_t len, const char *what,
 	      struct strbuf *err);
 int ptr_read(struct pointer *p, const char *path, struct strbuf *err);
+struct git_batch;
+/* The pointer file ptrpath as committed in `commit`; ENOTFOUND with a message. */
+int ptr_read_at(struct git_batch *b, const char *commit, const char *ptrpath, struct pointer *p,
+		struct strbuf *err);
 /* Writes atomically (temp + rename), fsync'd. */
 int ptr_write(const struct pointer *p, const char *path, struct strbuf *err);
 /* The same with the temp file under tmp_prefix (write_file_atomic_via). */

@@ -327,12 +327,20 @@ static int check_cairn_layout(struct repo *r, struct strbuf *err)
 int repo_discover(struct repo **out, int need_cairn, struct strbuf *err)
 {
 	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return cerr_errno(err, "cannot get the current directory");
+	return repo_discover_at(cwd, out, need_cairn, err);
+}
+
+int repo_discover_at(const char *dir, struct repo **out, int need_cairn, struct strbuf *err)
+{
+	char cwd[PATH_MAX];
 	struct strbuf top = STRBUF_INIT, probe = STRBUF_INIT;
 	struct repo *r;
 	int ret;
 
-	if (!getcwd(cwd, sizeof(cwd)))
-		return cerr_errno(err, "cannot get the current directory");
+	if (!realpath(dir, cwd))
+		return cerr_errno(err, "cannot open '%s'", dir);
 	strbuf_addstr(&top, cwd);
 	for (;;) {
 		strbuf_reset(&probe);

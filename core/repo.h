@@ -37,6 +37,8 @@ struct repo {
  * message saying what is missing, CAIRN_EFORMAT/EVERSION for bad config.
  */
 int repo_discover(struct repo **out, int need_cairn, struct strbuf *err);
+/* The same from `dir` instead of the cwd (r->prefix is dir below the top). */
+int repo_discover_at(const char *dir, struct repo **out, int need_cairn, struct strbuf *err);
 /* Creates .cairn/ in r->top with the given chunking (0 = defaults). */
 int repo_init(struct repo *r, uint32_t min, uint32_t avg, uint32_t max, int zlevel,
 	      struct strbuf *err);

@@ -35,6 +35,8 @@ const char *cairn_strerror(int code)
 	case CAIRN_ENOSPC: return "no space left on device";
 	case CAIRN_EINTR: return "interrupted";
 	case CAIRN_ERESOURCE: return "out of a system resource";
+	case CAIRN_ENOTDATA: return "not versioned by cairn";
+	case CAIRN_EISDIR: return "is a directory";
 	}
 	return "unknown error";
 }

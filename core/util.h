@@ -16,26 +16,8 @@
  * *err` (when not NULL) with a one-line lowercase message naming the object.
  * The numbers are pinned: they never change meaning.
  */
-enum {
-	CAIRN_OK = 0,
-	CAIRN_EIO = -1,         /* a system call failed (message has strerror) */
-	CAIRN_ENOMEM = -2,      /* out of memory */
-	CAIRN_ENOTFOUND = -3,   /* object, file, pointer or key does not exist */
-	CAIRN_ECORRUPT = -4,    /* stored bytes fail verification */
-	CAIRN_EFORMAT = -5,     /* malformed input: pointer, config, tree, pack */
-	CAIRN_EVERSION = -6,    /* a format version this build does not know */
-	CAIRN_EINVAL = -7,      /* invalid argument or usage */
-	CAIRN_EEXIST = -8,      /* already exists */
-	CAIRN_ENOREPO = -9,     /* not in a git work tree / no .cairn */
-	CAIRN_ELMDB = -10,      /* the LMDB index failed */
-	CAIRN_ECONFLICT = -11,  /* would overwrite or lose local changes */
-	CAIRN_EUNSAFE = -12,    /* path would escape or touch what it must not */
-	CAIRN_ETRANSIENT = -13, /* remote: may succeed if retried */
-	CAIRN_EPERMANENT = -14, /* remote: will fail again if retried */
-	CAIRN_ENOSPC = -15,     /* no space left on device */
-	CAIRN_EINTR = -16,      /* interrupted by the user */
-	CAIRN_ERESOURCE = -17,  /* out of a process resource: open files (EMFILE, ENFILE) */
-};
+/* CAIRN_OK, CAIRN_E*: the public codes, in cairn's reserved range */
+#include "include/cairn.h"
 
 /* True for the codes that say nothing about the data: the system ran out of
  * something. fsck stops on them rather than calling healthy data corrupt. */
