@@ -218,7 +218,7 @@ endif
 
 test-sanitize:
 	rm -rf build/sanitize && mkdir -p build/sanitize
-	cp Makefile build/sanitize/ && for d in core remote cmd t Documentation; do \
+	cp Makefile build/sanitize/ && for d in core remote cmd include t Documentation; do \
 		if [ -d $$d ]; then cp -r $$d build/sanitize/; fi; done
 	rm -rf build/sanitize/t/trash.* build/sanitize/*/*.o build/sanitize/t/unit/*-test build/sanitize/t/fuzz/replay-* build/sanitize/t/shim/*.so
 	$(MAKE) --no-print-directory -C build/sanitize build-tests SANITIZE=address,undefined
