@@ -12,10 +12,12 @@ PKGS = libzstd libxxhash lmdb libcrypto libssh2 libarchive libcurl
 DEBS = libzstd-dev libxxhash-dev liblmdb-dev libssl-dev libssh2-1-dev \
        libarchive-dev libcurl4-openssl-dev pkg-config
 # What the test suite needs beyond the build: git, prove, python3 (the
-# dataset generator), cmp/diff, openssh (server and keygen) for remotes,
-# a one-node Ceph cluster with radosgw, awscli and curl for S3 remotes,
-# and the archivers whose archives import and export are tested against.
-TEST_DEBS = git perl python3 diffutils openssh-server openssh-client procps bash util-linux \
+# dataset generator) with venv (t0123 installs pytest and the Python
+# package into a virtualenv, from PyPI), cmp/diff, openssh (server and
+# keygen) for remotes, a one-node Ceph cluster with radosgw, awscli and
+# curl for S3 remotes, and the archivers whose archives import and
+# export are tested against.
+TEST_DEBS = git perl python3 python3-venv diffutils openssh-server openssh-client procps bash util-linux \
             ceph-mon ceph-osd radosgw awscli curl uuid-runtime \
             tar libarchive-tools zip unzip p7zip-full cpio gzip bzip2 xz-utils zstd
 
@@ -165,6 +167,7 @@ test-deps:
 		ceph-mon ceph-osd radosgw awscli:aws curl uuid-runtime:uuidgen \
 		bsdtar zip unzip 7z cpio bzip2 xz zstd; do \
 		b=$${c#*:}; command -v $$b >/dev/null 2>&1 || missing="$$missing $${c%%:*}"; done; \
+	python3 -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing test dependencies:$$missing"; \
@@ -218,9 +221,10 @@ endif
 
 test-sanitize:
 	rm -rf build/sanitize && mkdir -p build/sanitize
-	cp Makefile build/sanitize/ && for d in core remote cmd t Documentation; do \
+	cp Makefile build/sanitize/ && for d in core remote cmd include t Documentation contrib; do \
 		if [ -d $$d ]; then cp -r $$d build/sanitize/; fi; done
-	rm -rf build/sanitize/t/trash.* build/sanitize/*/*.o build/sanitize/t/unit/*-test build/sanitize/t/fuzz/replay-* build/sanitize/t/shim/*.so
+	rm -rf build/sanitize/t/trash.* build/sanitize/*/*.o build/sanitize/t/unit/*-test build/sanitize/t/fuzz/replay-* build/sanitize/t/shim/*.so \
+		build/sanitize/contrib/python/build build/sanitize/contrib/python/*.egg-info build/sanitize/contrib/python/cairn/libcairn.so.0
 	$(MAKE) --no-print-directory -C build/sanitize build-tests SANITIZE=address,undefined
 	cd build/sanitize && prove $(PROVE_OPTS) $(UNIT_BINS) t/t[0-9]*.sh
 
@@ -245,7 +249,7 @@ demo: all
 
 clean:
 	rm -f cairn cairn-ext.so libcairn.a libcairn.so libcairn.so.0 core/*.o remote/*.o cmd/*.o cmd/help-text.c .flavour-* $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY) $(SHIMS)
-	rm -rf t/trash.* build
+	rm -rf t/trash.* build contrib/python/build contrib/python/*.egg-info contrib/python/cairn/libcairn.so.0
 
 .PHONY: all deps-check test-deps build-tests test test-sanitize demo clean fuzz stress install
 

@@ -1,0 +1,114 @@
+#!/bin/sh
+
+test_description='the Python package (contrib/python) over libcairn.so.0
+
+A private virtualenv gets pytest and the package, installed by pip from
+contrib/python with the libcairn.so.0 of this build bundled (under the
+sanitizers, the sanitized one, with libasan preloaded into python). The
+fixture repositories are made with the command line: two versions of a
+directory and a file, every version on a directory remote, fresh clones
+for lazy reads. Then the pytest suite of contrib/python/tests: one TAP
+line for the run, and one for each pytest test.'
+
+# pip may reuse the caller's cache; lib.sh makes HOME the trash directory
+cairn_caller_home_=${HOME-}
+
+. "$(dirname "$0")/lib.sh"
+. "$TEST_DIRECTORY/lib-cairn.sh"
+
+if ! test_have_prereq PYTHON3
+then
+	skip_all='python3 (>= 3.9) not found'
+	test_done
+fi
+if ! python3 -c "import ensurepip, venv" 2>/dev/null
+then
+	skip_all='python3 -m venv does not work (apt-get install python3-venv)'
+	test_done
+fi
+
+PIP_DISABLE_PIP_VERSION_CHECK=1
+PIP_NO_INPUT=1
+export PIP_DISABLE_PIP_VERSION_CHECK PIP_NO_INPUT
+if test -n "$cairn_caller_home_" && test -d "$cairn_caller_home_/.cache/pip"
+then
+	PIP_CACHE_DIR=$cairn_caller_home_/.cache/pip
+	export PIP_CACHE_DIR
+fi
+
+# the tree holding t/ (and contrib/): the source tree, or build/sanitize
+top=$(cd "$TEST_DIRECTORY/.." && pwd -P)
+lib=$CAIRN_BUILD_DIR/libcairn.so.0
+
+# lines FILE N VERSION: N lines of text
+lines () {
+	python3 -c '
+import sys
+n, v = int(sys.argv[1]), sys.argv[2]
+sys.stdout.write("".join("line %d of version %s: %s\n" % (i, v, "ab" * (i % 40)) for i in range(n)))
+' "$2" "$3" >"$1"
+}
+
+# run_pytest: the package tests, on the fixtures here, with this build's
+# library. A sanitized library needs its libasan (the one ldd names)
+# loaded first into python, and python leaks by design.
+run_pytest () {
+	asan=$(ldd "$lib" | sed -n "s/^[[:space:]]*libasan[^ ]* => \([^ ]*\) .*/\1/p") &&
+	if test -n "$asan"
+	then
+		set -- env LD_PRELOAD="$asan" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+	else
+		set -- env
+	fi &&
+	(
+		cd "$top/contrib/python" &&
+		"$@" CAIRN_LIBRARY="$lib" CAIRN_FIXTURES="$TRASH_DIRECTORY" PYTHONDONTWRITEBYTECODE=1 \
+			"$TRASH_DIRECTORY/venv/bin/pytest" -q -rA -p no:cacheprovider \
+			--basetemp="$TRASH_DIRECTORY/pytest-tmp" tests
+	)
+}
+
+test_expect_success 'setup: a virtualenv with pytest, and the package bundling this build' '
+	python3 -m venv venv &&
+	venv/bin/pip install -q pytest &&
+	CAIRN_LIBRARY="$lib" venv/bin/pip install -q "$top/contrib/python" &&
+	cmp "$lib" venv/lib/python3*/site-packages/cairn/libcairn.so.0
+'
+
+test_expect_success 'setup: two versions, a directory remote, fresh clones' '
+	git init -q repo && cd repo &&
+	cairn init --chunk-size 4K:16K:64K >/dev/null &&
+	mkdir -p data/sub &&
+	make_random data/sub/big 700000 1 && lines data/lines.txt 20000 1 &&
+	ln -s lines.txt data/link && make_random model.bin 300000 2 &&
+	cairn add -q data model.bin && git add -A && git commit -qm v1 && git tag v1 &&
+	mkdir ../v1 && cp data/sub/big data/lines.txt model.bin ../v1/ &&
+	make_random data/sub/big 710000 3 && lines data/lines.txt 21000 2 &&
+	echo new >data/new.txt && make_random model.bin 300000 4 &&
+	cairn add -q data model.bin && git add -A && git commit -qm v2 &&
+	cairn remote add -d origin "$TRASH_DIRECTORY/remote" &&
+	git add .cairn/config && git commit -qm remote &&
+	cairn push -q --all-commits &&
+	cd .. && git clone -q repo lazy && git clone -q repo empty
+'
+
+test_expect_success 'the pytest suite of contrib/python' '
+	if run_pytest >pytest.out 2>&1
+	then
+		status=0
+	else
+		status=$?
+	fi &&
+	cat pytest.out &&
+	test $status = 0
+'
+
+# one TAP line for each pytest test, from its short summary (-rA)
+sed -n -E -e "s/^(PASSED|FAILED|ERROR|XFAIL|XPASS) ([^ ]+).*/\1 \2/p" \
+	-e "s/^SKIPPED \[[0-9]+\] ([^ ]+).*/SKIPPED \1/p" pytest.out >pytest.results
+while read -r outcome id
+do
+	test_expect_success "pytest $id" "test $outcome = PASSED"
+done <pytest.results
+
+test_done
