@@ -187,7 +187,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
-	rm -rf build/fuzz/src && mkdir -p build/fuzz/src && cp -r Makefile core remote cmd t build/fuzz/src/
+	rm -rf build/fuzz/src && mkdir -p build/fuzz/src && cp -r Makefile core remote cmd include t build/fuzz/src/
 	$(MAKE) --no-print-directory -C build/fuzz/src libcairn.a CC=clang DEVELOPER=1 \
 		SANITIZE=address,undefined,fuzzer-no-link
 	for t in $(FUZZ_TARGETS); do \
