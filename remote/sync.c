@@ -2417,13 +2417,69 @@ int sync_pack_marked(struct remote *rem, const struct oid *pack, struct strbuf *
 	return ret ? ret : 1;
 }
 
+/* One copy of v[i] tried: read (unless `got` holds its bytes), verify, store. */
+static int fetch_copy(struct fetch *f, struct odb_batch *b, struct remote *rem,
+		      const struct sync_object *o, const struct rloc *loc, const uint8_t *got,
+		      size_t glen, struct strbuf *buf, struct strbuf *raw, struct strbuf *oerr)
+{
+	struct want w;
+	int st = 0;
+	memset(&w, 0, sizeof(w));
+	w.id = o->id;
+	w.type = o->type;
+	w.loc = *loc;
+	w.path = o->path ? o->path : "";
+	if (!got) {
+		char phex[OID_HEXSZ + 1];
+		char *path = xstrfmt("packs/%s.pack", oid_to_hex(&loc->pack, phex));
+		strbuf_reset(buf);
+		st = rem->ops->read(rem, path, loc->offset,
+				    PACK_ENTRY_HDR_SZ + (uint64_t)loc->stored_len, buf, oerr);
+		free(path);
+		got = (const uint8_t *)buf->buf;
+		glen = buf->len;
+	}
+	if (!st)
+		st = verify_object(f, &f->t, &w, got, glen, raw, oerr);
+	if (!st)
+		st = odb_put_stored(b, &f->t, w.type, &w.id, w.loc.codec,
+				    (const char *)got + PACK_ENTRY_HDR_SZ, w.loc.stored_len,
+				    w.loc.raw_len, NULL, oerr);
+	if (st == CAIRN_ENOTFOUND)
+		st = CAIRN_ECORRUPT; /* the remote lost a pack it lists */
+	return st;
+}
+
+/* First copies of the objects to fetch, in pack order, for ranged reads. */
+struct first_copy {
+	size_t i;
+	struct rloc loc;
+};
+
+static int first_copy_cmp(const void *pa, const void *pb)
+{
+	const struct first_copy *a = pa, *b = pb;
+	int c = oid_cmp(&a->loc.pack, &b->loc.pack);
+	if (c)
+		return c;
+	return a->loc.offset < b->loc.offset ? -1 : a->loc.offset > b->loc.offset;
+}
+
+/* Objects of one pack at most this far apart are read in one range... */
+#define RANGE_GAP (64u << 10)
+/* ...of at most this many bytes */
+#define RANGE_MAX (32u << 20)
+
 int sync_fetch_objects(struct repo *r, struct remote *rem, struct sync_object *v, size_t n,
 		       int replace, size_t *stored, struct strbuf *err)
 {
 	struct fetch f;
 	struct odb_batch *b = NULL;
-	struct strbuf buf = STRBUF_INIT, raw = STRBUF_INIT, oerr = STRBUF_INIT;
-	size_t i, j, nstored = 0;
+	struct strbuf buf = STRBUF_INIT, one = STRBUF_INIT, raw = STRBUF_INIT, oerr = STRBUF_INIT;
+	struct rloc **copies = xcalloc(n ? n : 1, sizeof(*copies));
+	size_t *ncopies = xcalloc(n ? n : 1, sizeof(*ncopies));
+	struct first_copy *fc = xcalloc(n ? n : 1, sizeof(*fc));
+	size_t i, j, k, nfc = 0, nstored = 0;
 	int ret;
 
 	memset(&f, 0, sizeof(f));
@@ -2434,36 +2490,55 @@ int sync_fetch_objects(struct repo *r, struct remote *rem, struct sync_object *v
 	if (!ret && replace)
 		odb_batch_set_replace(b);
 	for (i = 0; i < n && !ret; i++) {
-		struct rloc *copies;
-		size_t nc = remote_copies(&f.t, rem->name, &v[i].id, v[i].type, &copies);
 		v[i].status = CAIRN_ENOTFOUND;
-		for (j = 0; j < nc && v[i].status; j++) {
-			struct want w;
-			char phex[OID_HEXSZ + 1];
-			char *path = xstrfmt("packs/%s.pack", oid_to_hex(&copies[j].pack, phex));
-			memset(&w, 0, sizeof(w));
-			w.id = v[i].id;
-			w.type = v[i].type;
-			w.loc = copies[j];
-			w.path = v[i].path ? v[i].path : "";
-			strbuf_reset(&buf);
-			v[i].status = rem->ops->read(rem, path, w.loc.offset,
-						     PACK_ENTRY_HDR_SZ + (uint64_t)w.loc.stored_len, &buf,
-						     &oerr);
-			if (!v[i].status)
-				v[i].status = verify_object(&f, &f.t, &w, (const uint8_t *)buf.buf,
-							    buf.len, &raw, &oerr);
-			if (!v[i].status)
-				v[i].status = odb_put_stored(b, &f.t, w.type, &w.id, w.loc.codec,
-							     buf.buf + PACK_ENTRY_HDR_SZ,
-							     w.loc.stored_len, w.loc.raw_len, NULL, &oerr);
-			if (v[i].status == CAIRN_ENOTFOUND)
-				v[i].status = CAIRN_ECORRUPT; /* the remote lost a pack it lists */
-			free(path);
+		ncopies[i] = remote_copies(&f.t, rem->name, &v[i].id, v[i].type, &copies[i]);
+		if (ncopies[i]) {
+			fc[nfc].i = i;
+			fc[nfc++].loc = copies[i][0];
 		}
+	}
+	/* the first copies, neighbours in a pack read as one range: a read
+	 * of many small chunks is a few requests, not one each */
+	if (nfc > 1)
+		qsort(fc, nfc, sizeof(*fc), first_copy_cmp);
+	for (j = 0; j < nfc && !ret; j = k) {
+		uint64_t start = fc[j].loc.offset, end;
+		char phex[OID_HEXSZ + 1];
+		char *path;
+		int st;
+		end = start + PACK_ENTRY_HDR_SZ + (uint64_t)fc[j].loc.stored_len;
+		for (k = j + 1; k < nfc && oid_eq(&fc[k].loc.pack, &fc[j].loc.pack); k++) {
+			uint64_t e = fc[k].loc.offset + PACK_ENTRY_HDR_SZ + (uint64_t)fc[k].loc.stored_len;
+			if (fc[k].loc.offset < start || fc[k].loc.offset > end + RANGE_GAP ||
+			    e - start > RANGE_MAX)
+				break;
+			if (e > end)
+				end = e;
+		}
+		if (k == j + 1)
+			continue; /* alone: read by itself below */
+		path = xstrfmt("packs/%s.pack", oid_to_hex(&fc[j].loc.pack, phex));
+		strbuf_reset(&buf);
+		st = rem->ops->read(rem, path, start, end - start, &buf, &oerr);
+		free(path);
+		for (i = j; !st && i < k; i++) {
+			uint64_t at = fc[i].loc.offset - start;
+			size_t len = PACK_ENTRY_HDR_SZ + (size_t)fc[i].loc.stored_len;
+			if (at + len > buf.len)
+				continue; /* short: that one alone, below */
+			v[fc[i].i].status = fetch_copy(&f, b, rem, &v[fc[i].i], &fc[i].loc,
+						       (const uint8_t *)buf.buf + at, len, &one,
+						       &raw, &oerr);
+		}
+	}
+	/* the rest (and what failed in a range): each copy in turn until one
+	 * verifies */
+	for (i = 0; i < n && !ret; i++) {
+		for (j = 0; j < ncopies[i] && v[i].status; j++)
+			v[i].status = fetch_copy(&f, b, rem, &v[i], &copies[i][j], NULL, 0, &one,
+						 &raw, &oerr);
 		if (!v[i].status)
 			nstored++;
-		free(copies);
 	}
 	if (b) {
 		ret = odb_batch_commit(b, NULL, err);
@@ -2476,8 +2551,14 @@ int sync_fetch_objects(struct repo *r, struct remote *rem, struct sync_object *v
 	}
 	if (stored)
 		*stored = nstored;
+	for (i = 0; i < n; i++)
+		free(copies[i]);
+	free(copies);
+	free(ncopies);
+	free(fc);
 	odb_thread_release(&f.t);
 	strbuf_release(&buf);
+	strbuf_release(&one);
 	strbuf_release(&raw);
 	strbuf_release(&oerr);
 	return ret;
