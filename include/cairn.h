@@ -103,6 +103,18 @@ struct cairn_entry {
 int cairn_resolve(cairn_repo *repo, const char *rev, const char *path, struct cairn_entry *out);
 
 /*
+ * Calls fn(name, entry, data) for each entry of the directory `path` at
+ * `rev`, in name order: of a tracked directory, or a directory inside one
+ * (read from its trees), or a directory of the work tree that is not
+ * tracked ("" for the top): the tracked paths directly in it, and, as
+ * directories of size 0 and no id, the directories holding tracked paths
+ * further down. A tracked file gives itself. A non-zero return of fn
+ * stops the listing and is returned.
+ */
+typedef int (*cairn_list_fn)(const char *name, const struct cairn_entry *entry, void *data);
+int cairn_list(cairn_repo *repo, const char *rev, const char *path, cairn_list_fn fn, void *data);
+
+/*
  * Opens a file (or a symlink: its target is its content) of a version for
  * reading, as cairn_resolve() finds it. Content comes from the local
  * store, and what it lacks from the remote (cairn_repo_set_remote), chunk

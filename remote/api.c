@@ -397,6 +397,142 @@ int cairn_resolve(cairn_repo *repo, const char *rev, const char *path, struct ca
 	return ret;
 }
 
+/* Calls fn for each entry of a tree, as children of e. */
+static int list_tree(cairn_repo *repo, const struct cairn_entry *e, const char *what,
+		     cairn_list_fn fn, void *data, struct strbuf *err)
+{
+	struct odb_thread t;
+	struct tree tr;
+	struct oid id;
+	struct sha256 sha;
+	struct cairn_entry *c;
+	size_t i;
+	int ret;
+	oid_from_hex(&id, e->id, OID_HEXSZ);
+	sha256_from_hex(&sha, e->sha256, SHA256_HEXSZ);
+	odb_thread_init(&t, repo->r->odb);
+	ret = content_read_tree(&t, &id, &sha, &tr, what, err);
+	if (ret == CAIRN_ENOTFOUND && !lazy_one(repo, &id, OBJ_TREE, what, err))
+		ret = content_read_tree(&t, &id, &sha, &tr, what, err);
+	odb_thread_release(&t);
+	if (ret)
+		return ret;
+	c = xmalloc(sizeof(*c));
+	for (i = 0; i < tr.n && !ret; i++) {
+		const struct tree_entry *te = &tr.e[i];
+		memcpy(c, e, sizeof(*c));
+		fill_entry(c, te->mode, te->size, te->mode == MODE_DIR ? te->files : 1, &te->id,
+			   &te->sha);
+		ret = fn(te->name, c, data);
+	}
+	free(c);
+	tree_release(&tr);
+	return ret;
+}
+
+/*
+ * The tracked paths below `dir` (a directory of the work tree that is not
+ * tracked itself): a pointer directly in it is listed as what it names; a
+ * directory holding pointers deeper down as a directory of size 0 and no
+ * id. ENOTFOUND when there is none.
+ */
+static int list_pointers(cairn_repo *repo, const char *rev, const char *commit, const char *dir,
+			 cairn_list_fn fn, void *data, struct strbuf *err)
+{
+	char **paths = NULL;
+	size_t n = 0, i, dl = strlen(dir), sl = strlen(POINTER_SUFFIX);
+	struct strbuf last = STRBUF_INIT, name = STRBUF_INIT;
+	struct cairn_entry *c = xcalloc(1, sizeof(*c));
+	int ret, found = 0;
+
+	ret = commit ? git_list_pointers_at(repo->r->top, commit, &paths, &n, err)
+		     : git_list_pointers(repo->r->top, &paths, &n, err);
+	for (i = 0; !ret && i < n; i++) {
+		const char *rest = paths[i], *slash;
+		if (dl) {
+			if (strncmp(paths[i], dir, dl) || paths[i][dl] != '/')
+				continue;
+			rest = paths[i] + dl + 1;
+		}
+		slash = strchr(rest, '/');
+		strbuf_reset(&name);
+		strbuf_add(&name, rest, slash ? (size_t)(slash - rest) : strlen(rest) - sl);
+		if (!name.len || !strcmp(name.buf, last.buf))
+			continue; /* a directory seen already: the list is sorted */
+		memset(c, 0, sizeof(*c));
+		if (commit)
+			snprintf(c->commit, sizeof(c->commit), "%s", commit);
+		if (slash) {
+			c->kind = CAIRN_KIND_DIR;
+			c->mode = MODE_DIR;
+		} else {
+			struct pointer p;
+			size_t pl = strlen(paths[i]) - sl;
+			if (pointer_of(repo, commit, paths[i], &p, err))
+				continue; /* not a pointer after all: not ours to list */
+			fill_entry(c, p.is_dir ? MODE_DIR : p.mode, p.size, p.files, &p.id, &p.sha);
+			if (pl < sizeof(c->dataset)) {
+				memcpy(c->dataset, paths[i], pl);
+				c->dataset[pl] = '\0';
+			}
+		}
+		strbuf_reset(&last);
+		strbuf_add(&last, name.buf, name.len);
+		found = 1;
+		ret = fn(name.buf, c, data);
+	}
+	if (!ret && !found)
+		ret = cerr(err, CAIRN_ENOTFOUND, "'%s' does not exist%s%s or holds nothing cairn tracks",
+			   dl ? dir : ".", rev ? " at " : "", rev ? rev : "");
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(c);
+	strbuf_release(&last);
+	strbuf_release(&name);
+	return ret;
+}
+
+int cairn_list(cairn_repo *repo, const char *rev, const char *path, cairn_list_fn fn, void *data)
+{
+	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT, commit = STRBUF_INIT;
+	struct cairn_entry *e = xmalloc(sizeof(*e));
+	int ret = 0;
+
+	strbuf_addstr(&dir, path ? path : "");
+	while (dir.len && dir.buf[dir.len - 1] == '/')
+		strbuf_setlen(&dir, dir.len - 1);
+	if (!strcmp(dir.buf, "."))
+		strbuf_reset(&dir);
+	if (dir.len > strlen(POINTER_SUFFIX) && ends_with(dir.buf, POINTER_SUFFIX))
+		strbuf_setlen(&dir, dir.len - strlen(POINTER_SUFFIX));
+	if (rev)
+		ret = git_resolve_commit(repo->r->top, rev, &commit, &err);
+	if (!ret && dir.len) {
+		ret = resolve(repo, rev, dir.buf, e, &err);
+		if (!ret && e->kind == CAIRN_KIND_DIR) {
+			ret = list_tree(repo, e, dir.buf, fn, data, &err);
+		} else if (!ret) {
+			const char *slash = strrchr(dir.buf, '/');
+			ret = fn(slash ? slash + 1 : dir.buf, e, data);
+		} else if (ret == CAIRN_ENOTDATA) {
+			/* not tracked itself: the tracked paths below it */
+			strbuf_reset(&err);
+			ret = list_pointers(repo, rev, rev ? commit.buf : NULL, dir.buf, fn, data,
+					    &err);
+		}
+	} else if (!ret) {
+		ret = list_pointers(repo, rev, rev ? commit.buf : NULL, "", fn, data, &err);
+	}
+	if (ret < 0)
+		fail(ret, &err);
+	free(e);
+	strbuf_release(&err);
+	strbuf_release(&dir);
+	strbuf_release(&commit);
+	return ret;
+}
+
 struct cairn_file {
 	cairn_repo *repo;
 	struct cairn_entry e;

@@ -74,6 +74,32 @@ test_expect_success 'libcairn.so.0 exports only the names of cairn.h; a program 
 	test_grep "^ok 601 reads" out
 '
 
+test_expect_success 'the C library lists directories of any version, tracked or not' '
+	cd repo &&
+	LS="$CAIRN_BUILD_DIR/t/helper/lib-ls" &&
+	"$LS" . - "" | cut -d" " -f1,5 >out &&
+	printf "dir data\nfile model.bin\n" >expect && test_cmp expect out &&
+	"$LS" . v1 data | cut -d" " -f1,3,5 >out &&
+	printf "file 4 a.txt\nfile 0 empty\nlink 5 link\ndir 700000 sub\n" >expect &&
+	test_cmp expect out &&
+	"$LS" . v1 data/sub | cut -d" " -f1,3,5 >out &&
+	echo "file 700000 big" >expect && test_cmp expect out &&
+	"$LS" . - data/sub | cut -d" " -f3,4 >out &&
+	cairn ls data | grep " sub/big\$" | awk "{ print \$2, \$3 }" >expect && test_cmp expect out &&
+	"$LS" data - model.bin.cairn | cut -d" " -f1,3,5 >out &&
+	echo "file 300000 model.bin" >expect && test_cmp expect out &&
+	mkdir -p models/deep && make_random models/deep/w.bin 1000 5 && make_random models/top.bin 10 6 &&
+	cairn add -q models/deep/w.bin models/top.bin &&
+	"$LS" . - models | cut -d" " -f1,3,4,5 >out &&
+	printf "dir 0 - deep\nfile 10 %s top.bin\n" "$(ptr_val models/top.bin.cairn id)" >expect &&
+	test_cmp expect out &&
+	expect_code 1 "$LS" . - nope >out && test_grep "does not exist or holds nothing cairn tracks" out &&
+	expect_code 1 "$LS" . v1 models >out && test_grep "holds nothing cairn tracks" out &&
+	expect_code 1 "$LS" . nosuch "" >out && test_grep "unknown revision" out &&
+	expect_code 1 "$LS" . - data/zzz >out && test_grep "does not exist" out &&
+	rm -rf models
+'
+
 test_expect_success 'the work tree is neither read nor changed' '
 	cd repo &&
 	rm -rf data && cairn cat data/a.txt >out && echo two >expect && test_cmp expect out &&
