@@ -2,16 +2,23 @@
 
 test_description='the Python package (contrib/python) over libcairn.so.0
 
-A private virtualenv gets pytest and the package, installed by pip from
+A private virtualenv gets the package, installed by pip from
 contrib/python with the libcairn.so.0 of this build bundled (under the
-sanitizers, the sanitized one, with libasan preloaded into python). The
-fixture repositories are made with the command line: two versions of a
+sanitizers, the sanitized one, with libasan preloaded into python), and
+the packages the tests use (pytest). Those are wheels from PyPI,
+installed once into a directory of the cache of the caller
+(~/.cache/cairn-tests, or under $CAIRN_TEST_PYTHON_DEPS) named by their
+list and the python, and put on the path of the virtualenv of each later
+run by a .pth file: only the first run downloads them. The fixture
+repositories are made with the command line: two versions of a
 directory and a file, every version on a directory remote, fresh clones
 for lazy reads. Then the pytest suite of contrib/python/tests: one TAP
 line for the run, and one for each pytest test.'
 
-# pip may reuse the caller's cache; lib.sh makes HOME the trash directory
+# pip may reuse the caller's cache, and the packages of the tests are kept
+# in it; lib.sh makes HOME the trash directory and unsets XDG_CACHE_HOME
 cairn_caller_home_=${HOME-}
+cairn_caller_cache_=${XDG_CACHE_HOME-}
 
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIRECTORY/lib-cairn.sh"
@@ -39,6 +46,65 @@ fi
 # the tree holding t/ (and contrib/): the source tree, or build/sanitize
 top=$(cd "$TEST_DIRECTORY/.." && pwd -P)
 lib=$CAIRN_BUILD_DIR/libcairn.so.0
+
+# The packages the tests import besides cairn, kept across runs in $deps:
+# only wheels, so that nothing is compiled here
+test_deps='pytest>=7'
+if test -n "${CAIRN_TEST_PYTHON_DEPS-}"
+then
+	deps_parent=$CAIRN_TEST_PYTHON_DEPS
+elif test -n "$cairn_caller_cache_"
+then
+	deps_parent=$cairn_caller_cache_/cairn-tests
+elif test -n "$cairn_caller_home_"
+then
+	deps_parent=$cairn_caller_home_/.cache/cairn-tests
+else
+	deps_parent=$TRASH_DIRECTORY
+fi
+deps_key=$(python3 -c '
+import hashlib, sys, sysconfig
+key = repr((sys.argv[1:], sys.version, sysconfig.get_platform()))
+print(hashlib.sha256(key.encode()).hexdigest()[:16])
+' $test_deps) || exit 1
+deps=$deps_parent/t0123-python-$deps_key
+
+# install_deps: pip installs $test_deps into $deps, unless a run did
+# already: into a directory of its own first, renamed into place whole, so
+# that a run sees all of them or none (two runs at once: the first rename
+# wins, the other removes its copy)
+install_deps () {
+	test -d "$deps" && return 0
+	mkdir -p "$deps_parent" &&
+	rm -rf "$deps.tmp.$$" &&
+	if ! venv/bin/pip install -q --only-binary=:all: --target "$deps.tmp.$$" $test_deps
+	then
+		rm -rf "$deps.tmp.$$"
+		return 1
+	fi &&
+	if ! mv -T "$deps.tmp.$$" "$deps" 2>/dev/null
+	then
+		rm -rf "$deps.tmp.$$" &&
+		test -d "$deps"
+	fi
+}
+
+# use_deps: the python of the virtualenv finds $deps, its .pth files
+# included, and venv/bin/pytest runs pytest there (as a script: "python -m
+# pytest" would import cairn from the current directory, not the venv)
+use_deps () {
+	venv/bin/python -c '
+import os, site, sys
+pth = site.getsitepackages()[0] + "/cairn-test-deps.pth"
+with open(pth, "w") as f:
+    f.write("import site; site.addsitedir(%r)\n" % sys.argv[1])
+script = os.path.join(os.path.dirname(sys.executable), "pytest")
+with open(script, "w") as f:
+    f.write("#!%s\nimport sys\nfrom pytest import console_main\nsys.exit(console_main())\n"
+            % sys.executable)
+os.chmod(script, 0o755)
+' "$deps"
+}
 
 # lines FILE N VERSION: N lines of text
 lines () {
@@ -68,9 +134,10 @@ run_pytest () {
 	)
 }
 
-test_expect_success 'setup: a virtualenv with pytest, and the package bundling this build' '
+test_expect_success 'setup: a virtualenv with the packages of the tests, and the package bundling this build' '
 	python3 -m venv venv &&
-	venv/bin/pip install -q pytest &&
+	install_deps && use_deps &&
+	venv/bin/python -c "import pytest" &&
 	CAIRN_LIBRARY="$lib" venv/bin/pip install -q "$top/contrib/python" &&
 	cmp "$lib" venv/lib/python3*/site-packages/cairn/libcairn.so.0
 '
