@@ -13,10 +13,11 @@ DEBS = libzstd-dev libxxhash-dev liblmdb-dev libssl-dev libssh2-1-dev \
        libarchive-dev libcurl4-openssl-dev pkg-config
 # What the test suite needs beyond the build: git, prove, python3 (the
 # dataset generator) with venv (t0123 installs the Python package into a
-# virtualenv, and pytest from PyPI, kept in ~/.cache/cairn-tests across
-# runs), cmp/diff, openssh (server and keygen) for remotes, a one-node
-# Ceph cluster with radosgw, awscli and curl for S3 remotes, and the
-# archivers whose archives import and export are tested against.
+# virtualenv, and pytest, fsspec, pandas and pyarrow from PyPI, kept in
+# ~/.cache/cairn-tests across runs), cmp/diff, openssh (server and keygen)
+# for remotes, a one-node Ceph cluster with radosgw, awscli and curl for
+# S3 remotes, and the archivers whose archives import and export are
+# tested against.
 TEST_DEBS = git perl python3 python3-venv diffutils openssh-server openssh-client procps bash util-linux \
             ceph-mon ceph-osd radosgw awscli curl uuid-runtime \
             tar libarchive-tools zip unzip p7zip-full cpio gzip bzip2 xz-utils zstd

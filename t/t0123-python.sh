@@ -5,15 +5,18 @@ test_description='the Python package (contrib/python) over libcairn.so.0
 A private virtualenv gets the package, installed by pip from
 contrib/python with the libcairn.so.0 of this build bundled (under the
 sanitizers, the sanitized one, with libasan preloaded into python), and
-the packages the tests use (pytest). Those are wheels from PyPI,
-installed once into a directory of the cache of the caller
-(~/.cache/cairn-tests, or under $CAIRN_TEST_PYTHON_DEPS) named by their
-list and the python, and put on the path of the virtualenv of each later
-run by a .pth file: only the first run downloads them. The fixture
-repositories are made with the command line: two versions of a
-directory and a file, every version on a directory remote, fresh clones
-for lazy reads. Then the pytest suite of contrib/python/tests: one TAP
-line for the run, and one for each pytest test.'
+the packages the tests use: pytest, and fsspec, pandas and pyarrow for
+cairn.fsspec. Those are wheels from PyPI, installed once into a
+directory of the cache of the caller (~/.cache/cairn-tests, or under
+$CAIRN_TEST_PYTHON_DEPS) named by their list and the python, and put on
+the path of the virtualenv of each later run by a .pth file: only the
+first run downloads them. The fixture repositories are made with the
+command line: two versions of a directory and a file, every version on a
+directory remote, fresh clones for lazy reads; and for cairn.fsspec, two
+versions of a CSV file, parquet files in a tracked directory and tracked
+files in plain directories. Then the pytest suite of
+contrib/python/tests: one TAP line for the run, and one for each pytest
+test.'
 
 # pip may reuse the caller's cache, and the packages of the tests are kept
 # in it; lib.sh makes HOME the trash directory and unsets XDG_CACHE_HOME
@@ -49,7 +52,7 @@ lib=$CAIRN_BUILD_DIR/libcairn.so.0
 
 # The packages the tests import besides cairn, kept across runs in $deps:
 # only wheels, so that nothing is compiled here
-test_deps='pytest>=7'
+test_deps='pytest>=7 fsspec>=2023.1.0 pandas>=2.0 pyarrow>=14'
 if test -n "${CAIRN_TEST_PYTHON_DEPS-}"
 then
 	deps_parent=$CAIRN_TEST_PYTHON_DEPS
@@ -106,6 +109,18 @@ os.chmod(script, 0o755)
 ' "$deps"
 }
 
+# parquet FILE FIRST N: a table of N rows (id FIRST.., name), by pyarrow
+parquet () {
+	"$TRASH_DIRECTORY/venv/bin/python" -c '
+import sys
+import pyarrow, pyarrow.parquet
+first, n = int(sys.argv[2]), int(sys.argv[3])
+ids = list(range(first, first + n))
+pyarrow.parquet.write_table(pyarrow.table({"id": ids, "name": ["row %d" % i for i in ids]}),
+                            sys.argv[1])
+' "$@"
+}
+
 # lines FILE N VERSION: N lines of text
 lines () {
 	python3 -c '
@@ -137,8 +152,8 @@ run_pytest () {
 test_expect_success 'setup: a virtualenv with the packages of the tests, and the package bundling this build' '
 	python3 -m venv venv &&
 	install_deps && use_deps &&
-	venv/bin/python -c "import pytest" &&
-	CAIRN_LIBRARY="$lib" venv/bin/pip install -q "$top/contrib/python" &&
+	venv/bin/python -c "import pytest, fsspec, pandas, pyarrow" &&
+	CAIRN_LIBRARY="$lib" venv/bin/pip install -q "$top/contrib/python[fsspec]" &&
 	cmp "$lib" venv/lib/python3*/site-packages/cairn/libcairn.so.0
 '
 
@@ -157,6 +172,25 @@ test_expect_success 'setup: two versions, a directory remote, fresh clones' '
 	git add .cairn/config && git commit -qm remote &&
 	cairn push -q --all-commits &&
 	cd .. && git clone -q repo lazy && git clone -q repo empty
+'
+
+test_expect_success 'setup: for cairn.fsspec, a CSV in two versions, parquet in a tracked directory' '
+	git init -q frames && cd frames &&
+	cairn init >/dev/null &&
+	mkdir -p data/raw/notes data/tables models/deep &&
+	printf "a,b\n1,one\n2,two\n" >data/x.csv &&
+	printf "k,v\nx,1\n" >data/raw/y.csv && echo z >data/raw/notes/z.txt &&
+	parquet data/tables/part-0.parquet 0 600 && parquet data/tables/part-1.parquet 600 400 &&
+	make_random models/deep/w.bin 5000 7 && make_random models/top.bin 10 8 &&
+	echo only git >README.md &&
+	cairn add -q data/x.csv data/raw data/tables models/deep/w.bin models/top.bin &&
+	git add -A && git commit -qm v1 && git tag v1 &&
+	printf "a,b\n1,one\n2,two\n3,three\n" >data/x.csv &&
+	cairn add -q data/x.csv && git add -A && git commit -qm v2 &&
+	cairn remote add -d origin "$TRASH_DIRECTORY/frames-remote" &&
+	git add .cairn/config && git commit -qm remote &&
+	cairn push -q --all-commits &&
+	cd .. && git clone -q frames frames-lazy
 '
 
 test_expect_success 'the pytest suite of contrib/python' '

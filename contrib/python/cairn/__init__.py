@@ -234,6 +234,44 @@ class Repo:
             self._release()
         return _entry(out)
 
+    def ls(self, path="", rev=None, detail=True):
+        """The entries of the directory `path` (relative to the work tree
+        top, "" for the top) at `rev`, in name order: a list of (name,
+        Entry), or of names with detail=False. A tracked directory, or
+        one inside it, lists its files and directories; a directory that
+        is not tracked lists the tracked paths directly in it and, as
+        Entries of kind "dir" with size 0 and no id, the directories
+        holding tracked paths further down. A tracked file lists itself."""
+        out = []
+        failed = []
+
+        def each(name, entry, data):
+            # an exception must not unwind through the C frames of the
+            # library: keep it, stop the listing, raise it after
+            try:
+                out.append((os.fsdecode(name), _entry(entry.contents)))
+            except BaseException as e:
+                failed.append(e)
+                return 1
+            return 0
+
+        fn = _lib.LIST_FN(each)  # referenced until the call returns
+        handle = self._acquire()
+        try:
+            ret = _c.cairn_list(handle, _rev(rev), os.fsencode(path), fn, None)
+            if ret < 0:
+                err = _error(ret)  # on this thread, right after the call
+        finally:
+            self._release()
+        del fn
+        if failed:
+            raise failed[0]
+        if ret < 0:
+            raise err
+        if detail:
+            return out
+        return [name for name, _ in out]
+
     def open(self, path, rev=None):
         """A File of `path` (relative to the work tree top) at `rev`,
         unbuffered; wrap it in io.BufferedReader for small reads."""
@@ -311,7 +349,12 @@ class File(io.RawIOBase):
     def readall(self):
         """The rest of the file, in one read of the library."""
         self._check_open()
-        buf = bytearray(max(self._size - self._pos, 0))
+        return self._read_upto(self._size - self._pos)
+
+    def _read_upto(self, n):
+        """Up to n bytes from the position (fewer at the end): one
+        buffer, filled by as many reads of the library as it takes."""
+        buf = bytearray(max(n, 0))
         done = 0
         with memoryview(buf) as mem:
             while done < len(buf):

@@ -50,6 +50,10 @@ class cairn_entry(ctypes.Structure):
 
 _p = ctypes.c_void_p
 _s = ctypes.c_char_p
+
+# cairn_list_fn: int (*)(const char *name, const struct cairn_entry *, void *)
+LIST_FN = ctypes.CFUNCTYPE(ctypes.c_int, _s, ctypes.POINTER(cairn_entry), _p)
+
 # name: (result type, argument types)
 _PROTOTYPES = {
     "cairn_strerror": (_s, [ctypes.c_int]),
@@ -58,6 +62,7 @@ _PROTOTYPES = {
     "cairn_repo_close": (None, [_p]),
     "cairn_repo_set_remote": (ctypes.c_int, [_p, _s]),
     "cairn_resolve": (ctypes.c_int, [_p, _s, _s, ctypes.POINTER(cairn_entry)]),
+    "cairn_list": (ctypes.c_int, [_p, _s, _s, LIST_FN, _p]),
     "cairn_file_open": (ctypes.c_int, [_p, _s, _s, ctypes.POINTER(_p)]),
     "cairn_file_pread": (ctypes.c_int64, [_p, _p, ctypes.c_size_t, ctypes.c_uint64]),
     "cairn_file_read": (ctypes.c_int64, [_p, _p, ctypes.c_size_t]),

@@ -10,6 +10,13 @@ named by CAIRN_FIXTURES, a directory holding:
   v1/      copies of version 1: big, lines.txt, model.bin
   lazy/    a fresh clone of repo: an empty store, reads come from remote/
   empty/   another fresh clone, for what is missing with no remote
+  frames/  for cairn.fsspec: data/x.csv (tracked; tag v1 holds rows 1-2,
+           the work tree and HEAD rows 1-3), data/raw/ (tracked: y.csv,
+           notes/z.txt), data/tables/ (tracked: part-0.parquet ids 0-599,
+           part-1.parquet ids 600-999), models/deep/w.bin and
+           models/top.bin (tracked files in plain directories), README.md
+           (git only); every version pushed to frames-remote/
+  frames-lazy/  a fresh clone of frames
 """
 
 import os
@@ -35,6 +42,11 @@ def fixtures():
 @pytest.fixture(scope="session")
 def repo_dir(fixtures):
     return fixtures / "repo"
+
+
+@pytest.fixture(scope="session")
+def frames_dir(fixtures):
+    return fixtures / "frames"
 
 
 @pytest.fixture(scope="session")
